@@ -1,0 +1,42 @@
+// Command payments-dr synthesizes the Terraform JSON of the payments DR deployment.
+// Configuration comes from the environment (see README.md); nothing is written unless
+// it validates.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/payments-dr/payments-dr/stacks"
+	"github.com/payments-dr/payments-dr/stacks/config"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	// Only once the configuration is valid: starting jsii starts a Node process.
+	defer jsii.Close()
+	outdir := os.Getenv("CDKTF_OUTDIR") // set by `cdktf synth`
+	if outdir == "" {
+		outdir = "cdktf.out"
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := stacks.Synth(cfg, stacks.Options{OutDir: outdir, ModuleRoot: root, Progress: os.Stderr}); err != nil {
+		fmt.Fprintln(os.Stderr, "synth failed:", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s and %s to %s\n", stacks.StateStackName, stacks.DRStackName, outdir)
+	return 0
+}

@@ -1,0 +1,100 @@
+// Package bucket holds the hardened S3 bucket both stacks use: versioned, encrypted,
+// closed to the public and to plain HTTP.
+package bucket
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucket"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketownershipcontrols"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpublicaccessblock"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketserversideencryptionconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketversioning"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/site"
+)
+
+// Config of one bucket.
+type Config struct {
+	Site site.Site
+	Name string
+	// KMSKeyArn encrypts objects with a customer-managed key; nil uses the account's
+	// AWS-managed aws/s3 key.
+	KMSKeyArn *string
+	// PreventDestroy makes terraform refuse a plan that deletes the bucket.
+	PreventDestroy bool
+}
+
+// Bucket is what callers need: names for policies and replication, and the versioning
+// resource that replication must wait for.
+type Bucket struct {
+	Name       *string
+	Arn        *string
+	Versioning s3bucketversioning.S3BucketVersioningA
+	Site       site.Site
+	KMSKeyArn  *string
+}
+
+// New declares the bucket with versioning, SSE-KMS with a bucket key, a full public
+// access block, bucket-owner-enforced ownership and a policy denying non-TLS requests.
+func New(scope constructs.Construct, id string, cfg Config) Bucket {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	p := cfg.Site.Provider
+	b := s3bucket.NewS3Bucket(c, jsii.String("bucket"), &s3bucket.S3BucketConfig{
+		Provider: p,
+		Bucket:   jsii.String(cfg.Name),
+	})
+	if cfg.PreventDestroy {
+		b.SetLifecycle(&cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(true)})
+	}
+	versioning := s3bucketversioning.NewS3BucketVersioningA(c, jsii.String("versioning"), &s3bucketversioning.S3BucketVersioningAConfig{
+		Provider:                p,
+		Bucket:                  b.Id(),
+		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: jsii.String("Enabled")},
+	})
+	sse := &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
+		SseAlgorithm: jsii.String("aws:kms"),
+	}
+	if cfg.KMSKeyArn != nil {
+		sse.KmsMasterKeyId = cfg.KMSKeyArn
+	}
+	s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(c, jsii.String("encryption"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
+		Provider: p,
+		Bucket:   b.Id(),
+		Rule: &[]*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{{
+			ApplyServerSideEncryptionByDefault: sse,
+			BucketKeyEnabled:                   jsii.Bool(true),
+		}},
+	})
+	publicBlock := s3bucketpublicaccessblock.NewS3BucketPublicAccessBlock(c, jsii.String("public-access-block"), &s3bucketpublicaccessblock.S3BucketPublicAccessBlockConfig{
+		Provider:              p,
+		Bucket:                b.Id(),
+		BlockPublicAcls:       jsii.Bool(true),
+		BlockPublicPolicy:     jsii.Bool(true),
+		IgnorePublicAcls:      jsii.Bool(true),
+		RestrictPublicBuckets: jsii.Bool(true),
+	})
+	s3bucketownershipcontrols.NewS3BucketOwnershipControls(c, jsii.String("ownership"), &s3bucketownershipcontrols.S3BucketOwnershipControlsConfig{
+		Provider: p,
+		Bucket:   b.Id(),
+		Rule:     &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
+	})
+	tlsOnly := iam.Document(c, "tls-only", cfg.Site, iam.Statement{
+		Sid:        "DenyInsecureTransport",
+		Deny:       true,
+		Actions:    []string{"s3:*"},
+		Resources:  []*string{b.Arn(), jsii.String(*b.Arn() + "/*")},
+		Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+		Conditions: []iam.Condition{{Test: "Bool", Variable: "aws:SecureTransport", Values: []*string{jsii.String("false")}}},
+	})
+	s3bucketpolicy.NewS3BucketPolicy(c, jsii.String("policy"), &s3bucketpolicy.S3BucketPolicyConfig{
+		Provider: p,
+		Bucket:   b.Id(),
+		Policy:   tlsOnly,
+		// The public access block must exist first or S3 may judge the policy public.
+		DependsOn: &[]cdktf.ITerraformDependable{publicBlock},
+	})
+	return Bucket{Name: b.Bucket(), Arn: b.Arn(), Versioning: versioning, Site: cfg.Site, KMSKeyArn: cfg.KMSKeyArn}
+}

@@ -1,0 +1,262 @@
+// Package config holds the one typed configuration of payments-dr: read from the
+// environment, defaulted so that synth needs no AWS credentials, and validated as a
+// whole before any construct is built.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Config is everything that varies between deployments of payments-dr.
+type Config struct {
+	EnvironmentSuffix string // ENVIRONMENT_SUFFIX: the {environment} part of every name
+	PrimaryRegion     string // PRIMARY_REGION
+	SecondaryRegion   string // SECONDARY_REGION
+	DomainName        string // API_DOMAIN_NAME: the failover name clients call
+	HostedZoneID      string // HOSTED_ZONE_ID: empty means a zone for DomainName's parent is created
+	StateBucket       string // STATE_BUCKET
+	StateKey          string // STATE_KEY
+	StateRegion       string // STATE_REGION: must not be the primary region
+	AlertEmail        string // ALERT_EMAIL: optional
+	// HealthCheckInterval is Route 53's request interval in seconds (10 or 30).
+	HealthCheckInterval int // HEALTH_CHECK_INTERVAL
+	// HealthCheckFailureThreshold is how many failed checks in a row mark a region unhealthy.
+	HealthCheckFailureThreshold int    // HEALTH_CHECK_FAILURE_THRESHOLD
+	LogRetentionDays            int    // LOG_RETENTION_DAYS
+	FailoverDrill               bool   // FAILOVER_DRILL: inverts the primary health check
+	DeletionProtection          bool   // DELETION_PROTECTION
+	DRExternalID                string // DR_EXTERNAL_ID: sts:ExternalId for the DR operations role
+}
+
+// Setting describes one environment variable: its name, what it accepts and its default.
+type Setting struct {
+	Env      string
+	Accepted string
+	Default  string
+}
+
+// Settings lists every variable FromEnv reads, in the order the README documents them.
+// The default column is rendered for ENVIRONMENT_SUFFIX=dev.
+var Settings = []Setting{
+	{"ENVIRONMENT_SUFFIX", "3-20 characters of a-z, 0-9 and '-', starting with a letter, not ending with '-'", "dev"},
+	{"PRIMARY_REGION", "an AWS commercial region code, e.g. us-east-1", "us-east-1"},
+	{"SECONDARY_REGION", "an AWS commercial region code different from PRIMARY_REGION", "us-east-2"},
+	{"API_DOMAIN_NAME", "a lower-case DNS name with at least three labels, e.g. api.payments.example.com", "api.payment-<suffix>.example.com"},
+	{"HOSTED_ZONE_ID", "empty (a zone for the parent of API_DOMAIN_NAME is created) or a Route 53 zone id such as Z0123456789ABCDEFGHIJ", ""},
+	{"STATE_BUCKET", "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')", "payments-dr-tfstate-<suffix>"},
+	{"STATE_KEY", "an object key ending in .tfstate, no leading '/'", "payments-dr/<suffix>/terraform.tfstate"},
+	{"STATE_REGION", "an AWS commercial region code other than PRIMARY_REGION", "us-west-2"},
+	{"ALERT_EMAIL", "empty or one e-mail address", ""},
+	{"HEALTH_CHECK_INTERVAL", "10 or 30 (seconds)", "10"},
+	{"HEALTH_CHECK_FAILURE_THRESHOLD", "an integer from 1 to 10", "3"},
+	{"LOG_RETENTION_DAYS", "a CloudWatch Logs retention: " + joinInts(logRetentionDays), "30"},
+	{"FAILOVER_DRILL", "true or false", "false"},
+	{"DELETION_PROTECTION", "true or false", "true"},
+	{"DR_EXTERNAL_ID", "2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "payments-dr-<suffix>"},
+}
+
+// MetricsRegion is where Route 53 publishes health-check metrics, so where their alarms live.
+const MetricsRegion = "us-east-1"
+
+// Regions are the AWS commercial regions this project accepts.
+var Regions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
+	"ca-central-1", "ca-west-1", "sa-east-1", "mx-central-1",
+	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2",
+	"eu-north-1", "eu-south-1", "eu-south-2",
+	"ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+	"ap-east-1", "me-south-1", "me-central-1", "il-central-1", "af-south-1",
+}
+
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var (
+	suffixPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{1,18}[a-z0-9]$`)
+	dnsLabelPattern   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	zoneIDPattern     = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	bucketPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	stateKeyPattern   = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+\.tfstate$`)
+	externalIDPattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@:/-]+$`)
+)
+
+// FromEnv reads the configuration through getenv (os.Getenv in production), applies the
+// defaults and validates the result. On error nothing should be built: the error lists
+// every bad setting by its variable name and accepted form.
+func FromEnv(getenv func(string) string) (Config, error) {
+	var errs []error
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(name string, def int) int {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, invalid(name, v))
+			return def
+		}
+		return n
+	}
+	boolean := func(name string, def bool) bool {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil || (v != "true" && v != "false") {
+			errs = append(errs, invalid(name, v))
+			return def
+		}
+		return b
+	}
+
+	suffix := str("ENVIRONMENT_SUFFIX", "dev")
+	c := Config{
+		EnvironmentSuffix:           suffix,
+		PrimaryRegion:               str("PRIMARY_REGION", "us-east-1"),
+		SecondaryRegion:             str("SECONDARY_REGION", "us-east-2"),
+		DomainName:                  strings.TrimSuffix(str("API_DOMAIN_NAME", "api.payment-"+suffix+".example.com"), "."),
+		HostedZoneID:                str("HOSTED_ZONE_ID", ""),
+		StateBucket:                 str("STATE_BUCKET", "payments-dr-tfstate-"+suffix),
+		StateKey:                    str("STATE_KEY", "payments-dr/"+suffix+"/terraform.tfstate"),
+		StateRegion:                 str("STATE_REGION", "us-west-2"),
+		AlertEmail:                  str("ALERT_EMAIL", ""),
+		HealthCheckInterval:         integer("HEALTH_CHECK_INTERVAL", 10),
+		HealthCheckFailureThreshold: integer("HEALTH_CHECK_FAILURE_THRESHOLD", 3),
+		LogRetentionDays:            integer("LOG_RETENTION_DAYS", 30),
+		FailoverDrill:               boolean("FAILOVER_DRILL", false),
+		DeletionProtection:          boolean("DELETION_PROTECTION", true),
+		DRExternalID:                str("DR_EXTERNAL_ID", "payments-dr-"+suffix),
+	}
+	if len(errs) > 0 {
+		// A value that did not parse would be reported twice by Validate; stop here.
+		return c, joinErrors(errs)
+	}
+	return c, c.Validate()
+}
+
+// Default is the configuration used when no variable is set.
+func Default() Config {
+	c, err := FromEnv(func(string) string { return "" })
+	if err != nil {
+		panic("config: the defaults do not validate: " + err.Error())
+	}
+	return c
+}
+
+// Validate checks every setting and returns all problems at once.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, name, value string) {
+		if !ok {
+			errs = append(errs, invalid(name, value))
+		}
+	}
+	check(suffixPattern.MatchString(c.EnvironmentSuffix) && !strings.Contains(c.EnvironmentSuffix, "--"),
+		"ENVIRONMENT_SUFFIX", c.EnvironmentSuffix)
+	check(slices.Contains(Regions, c.PrimaryRegion), "PRIMARY_REGION", c.PrimaryRegion)
+	check(slices.Contains(Regions, c.SecondaryRegion), "SECONDARY_REGION", c.SecondaryRegion)
+	if c.PrimaryRegion == c.SecondaryRegion {
+		errs = append(errs, fmt.Errorf("SECONDARY_REGION=%q: must differ from PRIMARY_REGION; a DR pair needs two regions", c.SecondaryRegion))
+	} else if c.PrimaryRegion != MetricsRegion && c.SecondaryRegion != MetricsRegion {
+		errs = append(errs, fmt.Errorf("PRIMARY_REGION=%q, SECONDARY_REGION=%q: one of them must be %s, the only region where Route 53 publishes the health-check metrics the failover alarms watch", c.PrimaryRegion, c.SecondaryRegion, MetricsRegion))
+	}
+	check(validDomain(c.DomainName), "API_DOMAIN_NAME", c.DomainName)
+	check(c.HostedZoneID == "" || zoneIDPattern.MatchString(c.HostedZoneID), "HOSTED_ZONE_ID", c.HostedZoneID)
+	check(validBucketName(c.StateBucket), "STATE_BUCKET", c.StateBucket)
+	check(len(c.StateKey) <= 1024 && stateKeyPattern.MatchString(c.StateKey) && !strings.HasPrefix(c.StateKey, "/") && !strings.Contains(c.StateKey, "//"), "STATE_KEY", c.StateKey)
+	check(slices.Contains(Regions, c.StateRegion), "STATE_REGION", c.StateRegion)
+	if c.StateRegion == c.PrimaryRegion {
+		errs = append(errs, fmt.Errorf("STATE_REGION=%q: must not be PRIMARY_REGION; the state has to survive the outage it is used to repair", c.StateRegion))
+	}
+	check(c.AlertEmail == "" || validEmail(c.AlertEmail), "ALERT_EMAIL", c.AlertEmail)
+	check(c.HealthCheckInterval == 10 || c.HealthCheckInterval == 30, "HEALTH_CHECK_INTERVAL", strconv.Itoa(c.HealthCheckInterval))
+	check(c.HealthCheckFailureThreshold >= 1 && c.HealthCheckFailureThreshold <= 10, "HEALTH_CHECK_FAILURE_THRESHOLD", strconv.Itoa(c.HealthCheckFailureThreshold))
+	check(slices.Contains(logRetentionDays, c.LogRetentionDays), "LOG_RETENTION_DAYS", strconv.Itoa(c.LogRetentionDays))
+	check(len(c.DRExternalID) >= 2 && len(c.DRExternalID) <= 1224 && externalIDPattern.MatchString(c.DRExternalID), "DR_EXTERNAL_ID", c.DRExternalID)
+	if len(errs) == 0 {
+		// Names derived from a valid suffix can still be too long for S3 in long regions.
+		for _, region := range []string{c.PrimaryRegion, c.SecondaryRegion} {
+			if name := c.Name("payment-docs", region); !validBucketName(name) {
+				errs = append(errs, fmt.Errorf("ENVIRONMENT_SUFFIX=%q: makes the receipts bucket name %q, which is not a valid S3 bucket name (at most 63 characters); use a shorter suffix", c.EnvironmentSuffix, name))
+			}
+		}
+	}
+	return joinErrors(errs)
+}
+
+// Name builds the {service}-{region}-{environment} names of the original design.
+func (c Config) Name(service, region string) string {
+	return service + "-" + region + "-" + c.EnvironmentSuffix
+}
+
+// ZoneName is the hosted zone created when HOSTED_ZONE_ID is empty: the domain's parent.
+func (c Config) ZoneName() string {
+	_, parent, _ := strings.Cut(c.DomainName, ".")
+	return parent
+}
+
+func invalid(name, value string) error {
+	for _, s := range Settings {
+		if s.Env == name {
+			return fmt.Errorf("%s=%q: invalid; accepted: %s", name, value, s.Accepted)
+		}
+	}
+	return fmt.Errorf("%s=%q: invalid", name, value)
+}
+
+func joinErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration:\n  %w", errors.Join(errs...))
+}
+
+func validDomain(name string) bool {
+	if len(name) > 253 {
+		return false
+	}
+	labels := strings.Split(name, ".")
+	if len(labels) < 3 {
+		return false
+	}
+	for _, l := range labels {
+		if !dnsLabelPattern.MatchString(l) {
+			return false
+		}
+	}
+	// The top-level label is never all digits; this also rejects bare IP addresses.
+	_, err := strconv.Atoi(labels[len(labels)-1])
+	return err != nil
+}
+
+func validBucketName(name string) bool {
+	return bucketPattern.MatchString(name) && !strings.Contains(name, "..") &&
+		!strings.Contains(name, ".-") && !strings.Contains(name, "-.") &&
+		!strings.HasPrefix(name, "xn--") && !strings.HasSuffix(name, "-s3alias")
+}
+
+func validEmail(addr string) bool {
+	a, err := mail.ParseAddress(addr)
+	return err == nil && a.Address == addr && a.Name == ""
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,139 @@
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/failover"
+	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/operations"
+	"github.com/payments-dr/payments-dr/stacks/region"
+	"github.com/payments-dr/payments-dr/stacks/replication"
+	"github.com/payments-dr/payments-dr/stacks/site"
+	"github.com/payments-dr/payments-dr/stacks/table"
+)
+
+// DRStackName is the stack with everything that serves payments.
+const DRStackName = "payments-dr"
+
+// NewDRStack declares both regions, the global table between them, receipts replication
+// both ways, DNS failover and the DR operations role.
+func NewDRStack(scope constructs.Construct, cfg config.Config, bundle function.Bundle) cdktf.TerraformStack {
+	stack := cdktf.NewTerraformStack(scope, jsii.String(DRStackName))
+	backend := cdktf.NewS3Backend(stack, &cdktf.S3BackendConfig{
+		Bucket:  jsii.String(cfg.StateBucket),
+		Key:     jsii.String(cfg.StateKey),
+		Region:  jsii.String(cfg.StateRegion),
+		Encrypt: jsii.Bool(true),
+	})
+	// S3-native locking (Terraform >= 1.11); cdktf 0.20's config has no field for it.
+	backend.AddOverride(jsii.String("use_lockfile"), true)
+
+	primarySite, secondarySite := site.Pair(stack, cfg)
+	account := dataawscalleridentity.NewDataAwsCallerIdentity(stack, jsii.String("account"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
+		Provider: primarySite.Provider,
+	}).AccountId()
+
+	primary := region.NewBase(stack, primarySite, cfg, account)
+	secondary := region.NewBase(stack, secondarySite, cfg, account)
+	bases := []*region.Base{primary, secondary}
+
+	payments := table.New(stack, "payments-table", table.Config{
+		Name:               cfg.Name("payments", "global"),
+		Primary:            primarySite,
+		PrimaryKeyArn:      primary.KeyArn,
+		Secondary:          secondarySite,
+		SecondaryKeyArn:    secondary.KeyArn,
+		DeletionProtection: cfg.DeletionProtection,
+	})
+	// Both ways: receipts written in the secondary during a failover must reach the
+	// primary before it takes traffic back.
+	for _, pair := range [][2]*region.Base{{primary, secondary}, {secondary, primary}} {
+		from, to := pair[0], pair[1]
+		replication.New(stack, "receipts-replication-"+from.Site.Role, replication.Config{
+			RoleName:  cfg.Name("receipts-replication", from.Site.Region),
+			From:      from.Bucket,
+			To:        to.Bucket,
+			AccountID: account,
+			Topic:     from.Topic,
+			AlarmName: from.AlarmName,
+		})
+	}
+
+	metrics := primary
+	if site.Metrics(primarySite, secondarySite) == secondarySite {
+		metrics = secondary
+	}
+	dns := failover.Config{
+		Site:             metrics.Site,
+		DomainName:       cfg.DomainName,
+		ZoneID:           cfg.HostedZoneID,
+		ZoneName:         cfg.ZoneName(),
+		IntervalSeconds:  cfg.HealthCheckInterval,
+		FailureThreshold: cfg.HealthCheckFailureThreshold,
+		Drill:            cfg.FailoverDrill,
+		Topic:            metrics.Topic,
+		Name:             cfg.Name,
+	}
+	zoneID, nameServers := failover.Zone(stack, "zone", dns)
+
+	code := function.NewCode(stack, bundle)
+	primaryServing := primary.Serve(region.ServingConfig{
+		Table: payments, Code: code, OtherRegion: secondarySite.Region, ZoneID: zoneID,
+	})
+	secondaryServing := secondary.Serve(region.ServingConfig{
+		Table: payments, Code: code, OtherRegion: primarySite.Region, ZoneID: zoneID,
+		// The key generated in the primary, so clients keep working after failover.
+		APIKeyValue: primaryServing.API.APIKey,
+	})
+	dns.Targets = []failover.Target{
+		{Site: primarySite, API: primaryServing.API, Primary: true},
+		{Site: secondarySite, API: secondaryServing.API},
+	}
+	healthChecks := failover.New(stack, "failover", zoneID, dns)
+
+	var alarms, tableArns, bucketArns []*string
+	for _, b := range bases {
+		alarms = append(alarms, b.Topic.AlarmArns...)
+		tableArns = append(tableArns, payments.Arns[b.Site.Region])
+		bucketArns = append(bucketArns, b.Bucket.Arn)
+	}
+	drRole := operations.New(stack, "dr-operations", operations.Config{
+		Site:           primarySite,
+		Name:           "dr-operations-role-" + cfg.EnvironmentSuffix,
+		AccountID:      account,
+		ExternalID:     cfg.DRExternalID,
+		HealthCheckIDs: healthChecks,
+		ZoneID:         zoneID,
+		AlarmArns:      alarms,
+		TableArns:      tableArns,
+		BucketArns:     bucketArns,
+	})
+
+	output := func(name, description string, value any) {
+		cdktf.NewTerraformOutput(stack, jsii.String(name), &cdktf.TerraformOutputConfig{
+			Value: value, Description: jsii.String(description),
+		})
+	}
+	output("primaryApiEndpoint", "Primary region's stage URL (execute-api host)", primaryServing.API.Endpoint)
+	output("secondaryApiEndpoint", "Secondary region's stage URL (execute-api host)", secondaryServing.API.Endpoint)
+	output("failoverDnsName", "The name clients call; Route 53 fails it over between the regions", "https://"+cfg.DomainName)
+	output("healthCheckIds", "Route 53 health checks, primary then secondary", healthChecks)
+	output("alarmArns", "Every CloudWatch alarm, primary region's first", alarms)
+	output("tableName", "DynamoDB global table of payments", payments.Name)
+	output("primaryBucketName", "Receipts bucket in the primary region", primary.Bucket.Name)
+	output("secondaryBucketName", "Receipts bucket in the secondary region", secondary.Bucket.Name)
+	output("apiKeyId", "API key accepted by both regions' payment routes", primaryServing.API.APIKeyID)
+	output("drOperationsRoleArn", "Role the failover runbook assumes (with the external id)", drRole)
+	if nameServers != nil {
+		output("zoneNameServers", "Delegate the zone to these before certificates can validate", nameServers)
+	}
+	cdktf.NewTerraformOutput(stack, jsii.String("apiKeyValue"), &cdktf.TerraformOutputConfig{
+		Value:       primaryServing.API.APIKey,
+		Description: jsii.String("API key value for clients: terraform output -raw apiKeyValue"),
+		Sensitive:   jsii.Bool(true),
+	})
+	return stack
+}

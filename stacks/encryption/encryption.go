@@ -1,0 +1,105 @@
+// Package encryption holds the customer-managed KMS key of one region: the table replica,
+// the receipts bucket, the alert topic and the log groups there are encrypted with it.
+package encryption
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
+	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/site"
+)
+
+// Config of one region's key.
+type Config struct {
+	Site      site.Site
+	Name      string // alias name without the "alias/" prefix
+	AccountID *string
+	// DeletionWindowDays is how long a scheduled deletion can still be cancelled.
+	DeletionWindowDays int
+}
+
+// Key is what other constructs need of the key.
+type Key struct {
+	Arn *string
+}
+
+// adminActions let the account manage the key through IAM without being able to use it
+// for data: using it is granted per service below.
+var adminActions = []string{
+	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias",
+	"kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
+	"kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases",
+	"kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy",
+	"kms:RetireGrant", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+	"kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+}
+
+var dataActions = []string{
+	"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+	"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+}
+
+// New declares the key with rotation on and a policy that lets only these use it:
+// principals of this account through DynamoDB or S3 in this region (the function roles,
+// the replication roles, DynamoDB's replication role), CloudWatch Logs for this region's
+// log groups, and CloudWatch alarms publishing to the encrypted topic.
+func New(scope constructs.Construct, id string, cfg Config) Key {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	root := jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))
+	policy := iam.Document(c, "policy", cfg.Site,
+		iam.Statement{
+			Sid:        "AccountAdministersKey",
+			Actions:    adminActions,
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"AWS": {root}},
+		},
+		iam.Statement{
+			Sid:        "AccountUsesKeyThroughDataServices",
+			Actions:    slices.Concat(dataActions, []string{"kms:CreateGrant"}),
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+			Conditions: []iam.Condition{
+				{Test: "StringEquals", Variable: "kms:CallerAccount", Values: []*string{cfg.AccountID}},
+				{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{
+					jsii.String("dynamodb." + cfg.Site.Region + ".amazonaws.com"),
+					jsii.String("s3." + cfg.Site.Region + ".amazonaws.com"),
+				}},
+			},
+		},
+		iam.Statement{
+			Sid:        "LogsEncryptThisRegionsLogGroups",
+			Actions:    dataActions,
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"Service": {jsii.String("logs." + cfg.Site.Region + ".amazonaws.com")}},
+			Conditions: []iam.Condition{{
+				Test: "ArnLike", Variable: "kms:EncryptionContext:aws:logs:arn",
+				Values: []*string{jsii.String(fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", cfg.Site.Region, *cfg.AccountID))},
+			}},
+		},
+		iam.Statement{
+			Sid:        "AlarmsPublishToEncryptedTopic",
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"Service": {jsii.String("cloudwatch.amazonaws.com")}},
+			Conditions: []iam.Condition{{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []*string{cfg.AccountID}}},
+		},
+	)
+	key := kmskey.NewKmsKey(c, jsii.String("key"), &kmskey.KmsKeyConfig{
+		Provider:             cfg.Site.Provider,
+		Description:          jsii.String("payments-dr data in " + cfg.Site.Region + ": table, receipts, alerts, logs"),
+		EnableKeyRotation:    jsii.Bool(true),
+		DeletionWindowInDays: jsii.Number(float64(cfg.DeletionWindowDays)),
+		Policy:               policy,
+	})
+	kmsalias.NewKmsAlias(c, jsii.String("alias"), &kmsalias.KmsAliasConfig{
+		Provider:    cfg.Site.Provider,
+		Name:        jsii.String("alias/" + cfg.Name),
+		TargetKeyId: key.KeyId(),
+	})
+	return Key{Arn: key.Arn()}
+}

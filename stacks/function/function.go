@@ -1,0 +1,118 @@
+// Package function holds the payment function of one region: its deployment package,
+// log group, least-privilege role and the Lambda function itself.
+package function
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdafunction"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/site"
+)
+
+// Runtime settings shared by both regions.
+const (
+	Runtime      = "provided.al2023"
+	Architecture = "arm64"
+	Handler      = "bootstrap"
+	MemoryMB     = 256
+	// TimeoutSeconds stays well under API Gateway's 29 s integration timeout so a slow
+	// dependency surfaces as the function's own 503, not a gateway 504.
+	TimeoutSeconds = 10
+)
+
+// Code is the deployment package as the stack holds it.
+type Code struct {
+	// Path is the asset's path relative to the stack's directory.
+	Path *string
+}
+
+// NewCode registers the bundle as a file asset of stack, named by its source hash so the
+// synthesized path is the same on every machine.
+func NewCode(stack constructs.Construct, b Bundle) Code {
+	asset := cdktf.NewTerraformAsset(stack, jsii.String("payment-function-code"), &cdktf.TerraformAssetConfig{
+		Path:      jsii.String(b.ZipPath),
+		Type:      cdktf.AssetType_FILE,
+		AssetHash: jsii.String(b.SourceHash),
+	})
+	return Code{Path: asset.Path()}
+}
+
+// Config of one region's function.
+type Config struct {
+	Site             site.Site
+	Name             string
+	Code             Code
+	AccountID        *string
+	TableName        *string
+	TableArn         *string // this region's table (or replica)
+	BucketName       *string
+	BucketArn        *string
+	KMSKeyArn        *string
+	LogRetentionDays int
+}
+
+// Function is what the API and the alarms need.
+type Function struct {
+	Name      *string
+	Arn       *string
+	InvokeArn *string
+}
+
+// New declares the log group first (Lambda would otherwise create it on first invoke and
+// the next apply would fail on "already exists"), then the role and the function.
+func New(scope constructs.Construct, id string, cfg Config) Function {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	p := cfg.Site.Provider
+	logGroup := cloudwatchloggroup.NewCloudwatchLogGroup(c, jsii.String("log-group"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Provider:        p,
+		Name:            jsii.String("/aws/lambda/" + cfg.Name),
+		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
+		KmsKeyId:        cfg.KMSKeyArn,
+	})
+	role := iam.NewRole(c, "role", iam.RoleConfig{
+		Site:  cfg.Site,
+		Name:  cfg.Name,
+		Trust: iam.ServiceTrust("lambda.amazonaws.com"),
+		Policy: []iam.Statement{
+			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{cfg.TableArn}},
+			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*cfg.BucketArn + "/receipts/*")}},
+			// HeadBucket (the health check) needs ListBucket; it also turns a missing
+			// receipt into 404 rather than 403, which the replay path relies on.
+			{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{cfg.BucketArn}},
+			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{cfg.KMSKeyArn}},
+			{Sid: "OwnLogGroup", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []*string{jsii.String(*logGroup.Arn() + ":*")}},
+		},
+		// X-Ray's write API has no resource-level permissions; AWS's managed policy is
+		// the narrowest grant that exists.
+		ManagedPolicyArns: []string{"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"},
+	})
+	deps := append([]cdktf.ITerraformDependable{logGroup}, role.Grants...)
+	fn := lambdafunction.NewLambdaFunction(c, jsii.String("function"), &lambdafunction.LambdaFunctionConfig{
+		Provider:       p,
+		FunctionName:   jsii.String(cfg.Name),
+		Description:    jsii.String(fmt.Sprintf("payments API in %s (%s)", cfg.Site.Region, cfg.Site.Role)),
+		Role:           role.Arn,
+		Runtime:        jsii.String(Runtime),
+		Architectures:  jsii.Strings(Architecture),
+		Handler:        jsii.String(Handler),
+		Filename:       cfg.Code.Path,
+		SourceCodeHash: cdktf.Fn_Filebase64sha256(cfg.Code.Path),
+		MemorySize:     jsii.Number(MemoryMB),
+		Timeout:        jsii.Number(TimeoutSeconds),
+		// Only our keys: AWS_REGION and the other runtime keys are reserved, and setting
+		// one fails the deploy.
+		Environment: &lambdafunction.LambdaFunctionEnvironment{Variables: &map[string]*string{
+			"TABLE_NAME":      cfg.TableName,
+			"RECEIPTS_BUCKET": cfg.BucketName,
+		}},
+		TracingConfig: &lambdafunction.LambdaFunctionTracingConfig{Mode: jsii.String("Active")},
+		LoggingConfig: &lambdafunction.LambdaFunctionLoggingConfig{LogFormat: jsii.String("JSON"), LogGroup: logGroup.Name()},
+		DependsOn:     &deps,
+	})
+	return Function{Name: fn.FunctionName(), Arn: fn.Arn(), InvokeArn: fn.InvokeArn()}
+}

@@ -1,0 +1,131 @@
+// Package region holds the half of payments-dr that exists once per region, written once
+// and declared for each site: the key, receipts bucket and alert topic (Base), and the
+// serving path of function, API, custom domain and alarms (Serving).
+package region
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/payments-dr/payments-dr/stacks/bucket"
+	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/encryption"
+	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/monitoring"
+	"github.com/payments-dr/payments-dr/stacks/restapi"
+	"github.com/payments-dr/payments-dr/stacks/site"
+	"github.com/payments-dr/payments-dr/stacks/table"
+)
+
+// Base is what a region holds before anything serves from it.
+type Base struct {
+	Site    site.Site
+	Config  config.Config
+	KeyArn  *string
+	Bucket  bucket.Bucket
+	Topic   *monitoring.Topic
+	Account *string
+	scope   constructs.Construct
+}
+
+// NewBase declares the region's key, receipts bucket and alert topic.
+func NewBase(scope constructs.Construct, s site.Site, cfg config.Config, accountID *string) *Base {
+	c := constructs.NewConstruct(scope, jsii.String(s.Role))
+	key := encryption.New(c, "key", encryption.Config{
+		Site: s, Name: cfg.Name("payments", s.Region), AccountID: accountID, DeletionWindowDays: 30,
+	})
+	b := bucket.New(c, "receipts", bucket.Config{
+		Site: s, Name: cfg.Name("payment-docs", s.Region), KMSKeyArn: key.Arn, PreventDestroy: cfg.DeletionProtection,
+	})
+	topic := monitoring.NewTopic(c, "alerts", monitoring.TopicConfig{
+		Site: s, Name: cfg.Name("failover-alerts", s.Region), KMSKeyArn: key.Arn, AccountID: accountID, Email: cfg.AlertEmail,
+	})
+	return &Base{Site: s, Config: cfg, KeyArn: key.Arn, Bucket: b, Topic: topic, Account: accountID, scope: c}
+}
+
+// AlarmName names an alarm of this region: {service}-{region}-{environment}.
+func (b *Base) AlarmName(service string) string {
+	return b.Config.Name(service, b.Site.Region)
+}
+
+// ServingConfig is what the serving path needs beyond the region's base.
+type ServingConfig struct {
+	Table table.Table
+	Code  function.Code
+	// OtherRegion receives this region's table writes; its lag is alarmed here.
+	OtherRegion string
+	// APIKeyValue: nil to generate the key here, else the value generated elsewhere.
+	APIKeyValue *string
+	ZoneID      *string
+}
+
+// Serving is what the failover construct and the stack outputs need.
+type Serving struct {
+	Site         site.Site
+	API          restapi.API
+	FunctionName *string
+}
+
+// Serve declares the function, the API with its domain, and the region's alarms.
+func (b *Base) Serve(cfg ServingConfig) Serving {
+	s, c := b.Site, b.scope
+	fn := function.New(c, "function", function.Config{
+		Site:             s,
+		Name:             b.Config.Name("payment-processor", s.Region),
+		Code:             cfg.Code,
+		AccountID:        b.Account,
+		TableName:        cfg.Table.Name,
+		TableArn:         cfg.Table.Arns[s.Region],
+		BucketName:       b.Bucket.Name,
+		BucketArn:        b.Bucket.Arn,
+		KMSKeyArn:        b.KeyArn,
+		LogRetentionDays: b.Config.LogRetentionDays,
+	})
+	api := restapi.New(c, "api", restapi.Config{
+		Site:              s,
+		Name:              b.Config.Name("payment-api", s.Region),
+		FunctionName:      fn.Name,
+		FunctionInvokeArn: fn.InvokeArn,
+		KMSKeyArn:         b.KeyArn,
+		LogRetentionDays:  b.Config.LogRetentionDays,
+		APIKeyValue:       cfg.APIKeyValue,
+		DomainName:        b.Config.DomainName,
+		ZoneID:            cfg.ZoneID,
+	})
+	b.alarms(fn, api, cfg)
+	return Serving{Site: s, API: api, FunctionName: fn.Name}
+}
+
+func (b *Base) alarms(fn function.Function, api restapi.API, cfg ServingConfig) {
+	t := b.Topic
+	t.Alarm("function-errors", monitoring.Alarm{
+		Name:        b.AlarmName("payment-processor-errors"),
+		Description: "The payment function failed invocations in " + b.Site.Region + ".",
+		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Statistic: "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 5, Comparison: "GreaterThanOrEqualToThreshold",
+	})
+	t.Alarm("function-throttles", monitoring.Alarm{
+		Name:        b.AlarmName("payment-processor-throttles"),
+		Description: "The payment function is being throttled in " + b.Site.Region + "; payments are being refused.",
+		Namespace:   "AWS/Lambda", Metric: "Throttles", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Statistic: "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
+	})
+	t.Alarm("api-5xx", monitoring.Alarm{
+		Name:        b.AlarmName("payment-api-5xx"),
+		Description: "The payments API answers 5XX in " + b.Site.Region + ".",
+		Namespace:   "AWS/ApiGateway", Metric: "5XXError",
+		Dimensions: map[string]*string{"ApiName": api.Name, "Stage": jsii.String(restapi.Stage)},
+		Statistic:  "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 5, Comparison: "GreaterThanOrEqualToThreshold",
+	})
+	t.Alarm("table-replication-latency", monitoring.Alarm{
+		Name:        b.AlarmName("payments-table-replication-latency"),
+		Description: "Payments written in " + b.Site.Region + " take over a minute to reach " + cfg.OtherRegion + ".",
+		Namespace:   "AWS/DynamoDB", Metric: "ReplicationLatency",
+		Dimensions: map[string]*string{"TableName": cfg.Table.Name, "ReceivingRegion": jsii.String(cfg.OtherRegion)},
+		Statistic:  "Average", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: TableReplicationLatencyThresholdMs,
+		Comparison: "GreaterThanThreshold",
+	})
+}
+
+// TableReplicationLatencyThresholdMs bounds the payments RPO we watch: DynamoDB reports
+// ReplicationLatency in milliseconds.
+const TableReplicationLatencyThresholdMs = 60000

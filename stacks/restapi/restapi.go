@@ -1,0 +1,341 @@
+// Package restapi holds one region's REST API in front of the payment function: routes,
+// stage, API key and usage plan, access logs, and the regional custom domain that the
+// failover records point at.
+package restapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayaccount"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayapikey"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaybasepathmapping"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaydeployment"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaydomainname"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayintegration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaymethod"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaymethodsettings"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayresource"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayrestapi"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaystage"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayusageplan"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayusageplankey"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/site"
+)
+
+// Stage is the one stage; the health checks request /<Stage>/health.
+const Stage = "prod"
+
+// HealthPath is the open route Route 53 probes.
+const HealthPath = "/health"
+
+// Throttling of the stage and the usage plan, per region.
+const (
+	RateLimit  = 100 // requests per second, steady
+	BurstLimit = 200
+)
+
+// Route is one method on one path of the API.
+type Route struct {
+	Method string
+	Path   string // e.g. "/payments/{paymentId}"
+	// KeyRequired: payment routes need the API key; /health stays open for Route 53.
+	KeyRequired bool
+}
+
+// Routes the function serves; the stage is redeployed whenever this table changes.
+var Routes = []Route{
+	{Method: "POST", Path: "/payments", KeyRequired: true},
+	{Method: "GET", Path: "/payments/{paymentId}", KeyRequired: true},
+	{Method: "GET", Path: HealthPath, KeyRequired: false},
+}
+
+// accessLogFormat is one JSON object per request, with the fields an on-call engineer
+// filters by during a failover.
+var accessLogFormat = mustJSON(map[string]string{
+	"requestId":          "$context.requestId",
+	"ip":                 "$context.identity.sourceIp",
+	"requestTime":        "$context.requestTime",
+	"httpMethod":         "$context.httpMethod",
+	"resourcePath":       "$context.resourcePath",
+	"status":             "$context.status",
+	"responseLength":     "$context.responseLength",
+	"integrationLatency": "$context.integrationLatency",
+	"integrationStatus":  "$context.integration.status",
+	"apiKeyId":           "$context.identity.apiKeyId",
+	"domainName":         "$context.domainName",
+})
+
+// Config of one region's API.
+type Config struct {
+	Site              site.Site
+	Name              string // API, log group and usage plan name
+	FunctionName      *string
+	FunctionInvokeArn *string
+	KMSKeyArn         *string
+	LogRetentionDays  int
+	// APIKeyValue is nil in the region that generates the key and the generated value
+	// elsewhere, so one key works in both regions after a failover.
+	APIKeyValue *string
+	DomainName  string
+	ZoneID      *string
+}
+
+// API is what the failover records, health checks and alarms need.
+type API struct {
+	ID        *string
+	Name      *string
+	Host      *string // <id>.execute-api.<region>.amazonaws.com, the health-check target
+	Endpoint  *string // https://<host>/prod
+	APIKeyID  *string
+	APIKey    *string // sensitive: the key's value
+	AliasName *string // the regional domain's target, for alias records
+	AliasZone *string
+}
+
+// New declares the API and everything that serves it.
+func New(scope constructs.Construct, id string, cfg Config) API {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	p := cfg.Site.Provider
+	api := apigatewayrestapi.NewApiGatewayRestApi(c, jsii.String("api"), &apigatewayrestapi.ApiGatewayRestApiConfig{
+		Provider:    p,
+		Name:        jsii.String(cfg.Name),
+		Description: jsii.String("payments API, " + cfg.Site.Role + " region " + cfg.Site.Region),
+		EndpointConfiguration: &apigatewayrestapi.ApiGatewayRestApiEndpointConfiguration{
+			Types: jsii.Strings("REGIONAL"),
+		},
+	})
+
+	// One API Gateway resource per path segment, shared by the routes below it.
+	resources := map[string]*string{"": api.RootResourceId()}
+	var resourceFor func(path string) *string
+	resourceFor = func(path string) *string {
+		if id, ok := resources[path]; ok {
+			return id
+		}
+		parent, part := path[:strings.LastIndex(path, "/")], path[strings.LastIndex(path, "/")+1:]
+		r := apigatewayresource.NewApiGatewayResource(c, jsii.String("resource"+logicalName(path)), &apigatewayresource.ApiGatewayResourceConfig{
+			Provider:  p,
+			RestApiId: api.Id(),
+			ParentId:  resourceFor(parent),
+			PathPart:  jsii.String(part),
+		})
+		resources[path] = r.Id()
+		return r.Id()
+	}
+	var deployed []interface{}
+	for _, route := range Routes {
+		name := strings.ToLower(route.Method) + logicalName(route.Path)
+		resourceID := resourceFor(route.Path)
+		method := apigatewaymethod.NewApiGatewayMethod(c, jsii.String("method-"+name), &apigatewaymethod.ApiGatewayMethodConfig{
+			Provider:          p,
+			RestApiId:         api.Id(),
+			ResourceId:        resourceID,
+			HttpMethod:        jsii.String(route.Method),
+			Authorization:     jsii.String("NONE"),
+			ApiKeyRequired:    jsii.Bool(route.KeyRequired),
+			RequestParameters: pathParameters(route.Path),
+		})
+		integration := apigatewayintegration.NewApiGatewayIntegration(c, jsii.String("integration-"+name), &apigatewayintegration.ApiGatewayIntegrationConfig{
+			Provider:              p,
+			RestApiId:             api.Id(),
+			ResourceId:            resourceID,
+			HttpMethod:            method.HttpMethod(),
+			Type:                  jsii.String("AWS_PROXY"),
+			IntegrationHttpMethod: jsii.String("POST"),
+			Uri:                   cfg.FunctionInvokeArn,
+		})
+		deployed = append(deployed, resourceID, method.Id(), integration.Id())
+	}
+	lambdapermission.NewLambdaPermission(c, jsii.String("invoke-permission"), &lambdapermission.LambdaPermissionConfig{
+		Provider:     p,
+		StatementId:  jsii.String("AllowInvokeFromApiStage"),
+		Action:       jsii.String("lambda:InvokeFunction"),
+		FunctionName: cfg.FunctionName,
+		Principal:    jsii.String("apigateway.amazonaws.com"),
+		SourceArn:    jsii.String(*api.ExecutionArn() + "/" + Stage + "/*/*"),
+	})
+
+	deployment := apigatewaydeployment.NewApiGatewayDeployment(c, jsii.String("deployment"), &apigatewaydeployment.ApiGatewayDeploymentConfig{
+		Provider:    p,
+		RestApiId:   api.Id(),
+		Description: jsii.String("payments API routes"),
+		// A deployment is a snapshot: without a new one, route changes never go live.
+		Triggers: &map[string]*string{
+			"redeployment": cdktf.Fn_Sha1(cdktf.Fn_Jsonencode(append([]interface{}{routesDigest()}, deployed...))),
+		},
+		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+	})
+
+	account := cloudWatchLogging(c, cfg.Site, cfg.Name)
+	accessLogs := cloudwatchloggroup.NewCloudwatchLogGroup(c, jsii.String("access-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Provider:        p,
+		Name:            jsii.String("/aws/apigateway/" + cfg.Name),
+		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
+		KmsKeyId:        cfg.KMSKeyArn,
+	})
+	stage := apigatewaystage.NewApiGatewayStage(c, jsii.String("stage"), &apigatewaystage.ApiGatewayStageConfig{
+		Provider:           p,
+		RestApiId:          api.Id(),
+		DeploymentId:       deployment.Id(),
+		StageName:          jsii.String(Stage),
+		XrayTracingEnabled: jsii.Bool(true),
+		AccessLogSettings: &apigatewaystage.ApiGatewayStageAccessLogSettings{
+			DestinationArn: accessLogs.Arn(),
+			Format:         jsii.String(accessLogFormat),
+		},
+		DependsOn: &[]cdktf.ITerraformDependable{account},
+	})
+	apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
+		Provider:   p,
+		RestApiId:  api.Id(),
+		StageName:  stage.StageName(),
+		MethodPath: jsii.String("*/*"),
+		Settings: &apigatewaymethodsettings.ApiGatewayMethodSettingsSettings{
+			MetricsEnabled:       jsii.Bool(true),
+			LoggingLevel:         jsii.String("ERROR"),
+			DataTraceEnabled:     jsii.Bool(false), // full request logging would write card data to logs
+			ThrottlingRateLimit:  jsii.Number(RateLimit),
+			ThrottlingBurstLimit: jsii.Number(BurstLimit),
+		},
+	})
+
+	key := apigatewayapikey.NewApiGatewayApiKey(c, jsii.String("api-key"), &apigatewayapikey.ApiGatewayApiKeyConfig{
+		Provider:    p,
+		Name:        jsii.String(cfg.Name),
+		Description: jsii.String("payments clients; the same value is accepted in both regions"),
+		Enabled:     jsii.Bool(true),
+		Value:       cfg.APIKeyValue,
+	})
+	plan := apigatewayusageplan.NewApiGatewayUsagePlan(c, jsii.String("usage-plan"), &apigatewayusageplan.ApiGatewayUsagePlanConfig{
+		Provider:         p,
+		Name:             jsii.String(cfg.Name),
+		ApiStages:        &[]*apigatewayusageplan.ApiGatewayUsagePlanApiStages{{ApiId: api.Id(), Stage: stage.StageName()}},
+		ThrottleSettings: &apigatewayusageplan.ApiGatewayUsagePlanThrottleSettings{RateLimit: jsii.Number(RateLimit), BurstLimit: jsii.Number(BurstLimit)},
+	})
+	apigatewayusageplankey.NewApiGatewayUsagePlanKey(c, jsii.String("usage-plan-key"), &apigatewayusageplankey.ApiGatewayUsagePlanKeyConfig{
+		Provider:    p,
+		KeyId:       key.Id(),
+		KeyType:     jsii.String("API_KEY"),
+		UsagePlanId: plan.Id(),
+	})
+
+	domain := customDomain(c, cfg, api.Id(), stage.StageName())
+	host := jsii.String(*api.Id() + ".execute-api." + cfg.Site.Region + ".amazonaws.com")
+	return API{
+		ID:        api.Id(),
+		Name:      api.Name(),
+		Host:      host,
+		Endpoint:  jsii.String("https://" + *host + "/" + Stage),
+		APIKeyID:  key.Id(),
+		APIKey:    key.Value(),
+		AliasName: domain.RegionalDomainName(),
+		AliasZone: domain.RegionalZoneId(),
+	}
+}
+
+// customDomain serves the API under the failover name in this region. API Gateway
+// answers 403 to a Host it does not know, so each region needs its own domain name
+// with a certificate in that region; a CNAME to the execute-api host cannot work.
+func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) apigatewaydomainname.ApiGatewayDomainName {
+	p := cfg.Site.Provider
+	cert := acmcertificate.NewAcmCertificate(c, jsii.String("certificate"), &acmcertificate.AcmCertificateConfig{
+		Provider:         p,
+		DomainName:       jsii.String(cfg.DomainName),
+		ValidationMethod: jsii.String("DNS"),
+		Lifecycle:        &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+	})
+	option := cert.DomainValidationOptions().Get(jsii.Number(0))
+	record := route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
+		Provider: p,
+		ZoneId:   cfg.ZoneID,
+		Name:     option.ResourceRecordName(),
+		Type:     option.ResourceRecordType(),
+		Records:  &[]*string{option.ResourceRecordValue()},
+		Ttl:      jsii.Number(300),
+		// ACM asks for the same record in every region for the same name and account,
+		// so the two regions' validation records are one DNS record.
+		AllowOverwrite: jsii.Bool(true),
+	})
+	validation := acmcertificatevalidation.NewAcmCertificateValidation(c, jsii.String("certificate-validation"), &acmcertificatevalidation.AcmCertificateValidationConfig{
+		Provider:              p,
+		CertificateArn:        cert.Arn(),
+		ValidationRecordFqdns: &[]*string{record.Fqdn()},
+	})
+	domain := apigatewaydomainname.NewApiGatewayDomainName(c, jsii.String("domain"), &apigatewaydomainname.ApiGatewayDomainNameConfig{
+		Provider:               p,
+		DomainName:             jsii.String(cfg.DomainName),
+		RegionalCertificateArn: validation.CertificateArn(),
+		SecurityPolicy:         jsii.String("TLS_1_2"),
+		EndpointConfiguration:  &apigatewaydomainname.ApiGatewayDomainNameEndpointConfiguration{Types: jsii.Strings("REGIONAL")},
+	})
+	apigatewaybasepathmapping.NewApiGatewayBasePathMapping(c, jsii.String("base-path-mapping"), &apigatewaybasepathmapping.ApiGatewayBasePathMappingConfig{
+		Provider:   p,
+		ApiId:      apiID,
+		StageName:  stage,
+		DomainName: domain.DomainName(),
+	})
+	return domain
+}
+
+// cloudWatchLogging sets the region's API Gateway account role, without which stages
+// cannot write access or execution logs. It is one setting per account and region.
+func cloudWatchLogging(c constructs.Construct, s site.Site, name string) apigatewayaccount.ApiGatewayAccount {
+	role := iam.NewRole(c, "cloudwatch-role", iam.RoleConfig{
+		Site:              s,
+		Name:              strings.Replace(name, "payment-api-", "apigateway-logs-", 1),
+		Trust:             iam.ServiceTrust("apigateway.amazonaws.com"),
+		ManagedPolicyArns: []string{"arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"},
+	})
+	deps := role.Grants
+	return apigatewayaccount.NewApiGatewayAccount(c, jsii.String("account"), &apigatewayaccount.ApiGatewayAccountConfig{
+		Provider:          s.Provider,
+		CloudwatchRoleArn: role.Arn,
+		DependsOn:         &deps,
+	})
+}
+
+// pathParameters declares the {name} segments of path as required request parameters.
+func pathParameters(path string) *map[string]interface{} {
+	params := map[string]interface{}{}
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			params["method.request.path."+strings.Trim(seg, "{}")] = true
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	return &params
+}
+
+// logicalName turns "/payments/{paymentId}" into "-payments-paymentid" for construct ids.
+func logicalName(path string) string {
+	return strings.ToLower(strings.NewReplacer("{", "", "}", "", "/", "-").Replace(path))
+}
+
+// routesDigest changes whenever Routes does, also for changes that update a method in
+// place (and so leave its id, and the ids above, unchanged).
+func routesDigest() string {
+	sum := sha256.Sum256([]byte(mustJSON(Routes)))
+	return hex.EncodeToString(sum[:8])
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
