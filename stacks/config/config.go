@@ -186,14 +186,6 @@ func (c Config) Validate() error {
 	check(c.HealthCheckFailureThreshold >= 1 && c.HealthCheckFailureThreshold <= 10, "HEALTH_CHECK_FAILURE_THRESHOLD", strconv.Itoa(c.HealthCheckFailureThreshold))
 	check(slices.Contains(logRetentionDays, c.LogRetentionDays), "LOG_RETENTION_DAYS", strconv.Itoa(c.LogRetentionDays))
 	check(len(c.DRExternalID) >= 2 && len(c.DRExternalID) <= 1224 && externalIDPattern.MatchString(c.DRExternalID), "DR_EXTERNAL_ID", c.DRExternalID)
-	if len(errs) == 0 {
-		// Names derived from a valid suffix can still be too long for S3 in long regions.
-		for _, region := range []string{c.PrimaryRegion, c.SecondaryRegion} {
-			if name := c.Name("payment-docs", region); !validBucketName(name) {
-				errs = append(errs, fmt.Errorf("ENVIRONMENT_SUFFIX=%q: makes the receipts bucket name %q, which is not a valid S3 bucket name (at most 63 characters); use a shorter suffix", c.EnvironmentSuffix, name))
-			}
-		}
-	}
 	return joinErrors(errs)
 }
 

@@ -1,0 +1,62 @@
+# Everyday targets. `make synth` and `make test` are the two commands in the README.
+SHELL := /bin/bash
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export GOFLAGS := -mod=readonly
+# node_modules holds a stray Go package (flatted); list ours explicitly.
+PACKAGES := . ./stacks/... ./lambda/...
+
+.PHONY: setup synth test test-infra test-function snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
+
+# node_modules is rebuilt only when the lock changes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+setup: node_modules/.package-lock.json
+	go mod download
+
+# Synthesize both stacks with the configuration from the environment (defaults need no
+# AWS credentials) into cdktf.out/.
+synth: setup
+	go run .
+
+# Every test: configuration, snapshots, properties, invariants, the function's unit,
+# fuzz-seed and integration tests (against dynalite and s3rver), the operator tools.
+test: setup
+	go test -count=1 $(PACKAGES)
+
+# Rewrite generated/ from a fresh synth; review and commit the diff.
+snapshots: setup
+	go test -count=1 ./stacks -run 'TestSnapshotsMatchSynth' -update
+
+# Rewrite the README's diagram and recovery report from generated/.
+docs:
+	go run . docs
+
+report: synth
+	go run . report
+
+diagram:
+	go run . diagram --from generated/payments-dr.json --format dot --svg topology.svg
+
+bench: setup
+	go test -run '^$$' -bench . -benchmem ./lambda/... ./stacks/function/...
+
+fuzz:
+	go test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./lambda/payment
+
+lint:
+	test -z "$$(gofmt -l main.go stacks lambda)"
+	go vet $(PACKAGES)
+
+# Need AWS credentials and the hashicorp/aws provider download; not run in CI.
+deploy-state: setup
+	npx cdktf deploy payments-dr-state
+
+deploy: setup
+	npx cdktf deploy payments-dr
+
+diff: setup
+	npx cdktf diff payments-dr
+
+clean:
+	rm -rf cdktf.out cdktf.out.tmp-*

@@ -1,0 +1,278 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/internal/memstore"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+const validBody = `{"paymentId":"p1","amount":1250,"currency":"USD","reference":"inv 1"}`
+
+func postReq(body string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		Resource: "/payments", Path: "/payments", HTTPMethod: http.MethodPost,
+		Headers: map[string]string{"content-type": "application/json"}, Body: body,
+	}
+}
+
+func getReq(id string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		Resource: "/payments/{paymentId}", Path: "/payments/" + id, HTTPMethod: http.MethodGet,
+		PathParameters: map[string]string{"paymentId": id},
+	}
+}
+
+func healthReq() events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{Resource: "/health", Path: "/health", HTTPMethod: http.MethodGet}
+}
+
+func newHandler(st payment.Store, checks ...api.Check) *api.Handler {
+	return api.New(api.Config{
+		Payments: &payment.Service{Store: st, Region: "us-east-1"},
+		Checks:   checks,
+		Region:   "us-east-1",
+	})
+}
+
+// errorCode checks that a body is exactly {"error","message"} and returns the code.
+func errorCode(t *testing.T, body string) string {
+	t.Helper()
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(body), &fields); err != nil {
+		t.Fatalf("error body %q is not JSON: %v", body, err)
+	}
+	code, _ := fields["error"].(string)
+	msg, _ := fields["message"].(string)
+	if len(fields) != 2 || code == "" || msg == "" {
+		t.Fatalf("error body %s, want exactly a non-empty error and message", body)
+	}
+	return code
+}
+
+func TestBadRequests(t *testing.T) {
+	with := func(mutate func(*events.APIGatewayProxyRequest)) events.APIGatewayProxyRequest {
+		r := postReq(validBody)
+		mutate(&r)
+		return r
+	}
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		code   string
+	}{
+		// routing
+		{"unknown path", events.APIGatewayProxyRequest{Path: "/refunds", HTTPMethod: "GET"}, 404, api.CodeNotFound},
+		{"root", events.APIGatewayProxyRequest{Path: "/", HTTPMethod: "GET"}, 404, api.CodeNotFound},
+		{"nested payment path", events.APIGatewayProxyRequest{Path: "/payments/p1/receipt", HTTPMethod: "GET"}, 404, api.CodeNotFound},
+		{"wrong stage prefix", events.APIGatewayProxyRequest{Path: "/dev/health", HTTPMethod: "GET",
+			RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod"}}, 404, api.CodeNotFound},
+		{"GET /payments", events.APIGatewayProxyRequest{Resource: "/payments", Path: "/payments", HTTPMethod: "GET"}, 405, api.CodeMethodNotAllowed},
+		{"PUT /payments", with(func(r *events.APIGatewayProxyRequest) { r.HTTPMethod = "PUT" }), 405, api.CodeMethodNotAllowed},
+		{"DELETE payment", func() events.APIGatewayProxyRequest { r := getReq("p1"); r.HTTPMethod = "DELETE"; return r }(), 405, api.CodeMethodNotAllowed},
+		{"POST /health", events.APIGatewayProxyRequest{Resource: "/health", Path: "/health", HTTPMethod: "POST"}, 405, api.CodeMethodNotAllowed},
+		// GET id
+		{"id with dot", getReq("p.1"), 400, payment.CodeInvalidPaymentID},
+		{"id too long", getReq(strings.Repeat("a", 65)), 400, payment.CodeInvalidPaymentID},
+		{"encoded slash in path", events.APIGatewayProxyRequest{Path: "/payments/a%2Fb", HTTPMethod: "GET"}, 400, payment.CodeInvalidPaymentID},
+		{"bad escape in path", events.APIGatewayProxyRequest{Path: "/payments/a%zz", HTTPMethod: "GET"}, 400, payment.CodeInvalidPaymentID},
+		{"unknown id", getReq("nope"), 404, api.CodeNotFound},
+		// content type and size
+		{"no content type", with(func(r *events.APIGatewayProxyRequest) { r.Headers = nil }), 415, api.CodeUnsupportedMediaType},
+		{"form content type", with(func(r *events.APIGatewayProxyRequest) {
+			r.Headers = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+		}), 415, api.CodeUnsupportedMediaType},
+		{"text/plain", with(func(r *events.APIGatewayProxyRequest) { r.Headers = map[string]string{"CONTENT-TYPE": "text/plain"} }), 415, api.CodeUnsupportedMediaType},
+		{"latin-1 charset", with(func(r *events.APIGatewayProxyRequest) {
+			r.Headers = map[string]string{"Content-Type": "application/json; charset=iso-8859-1"}
+		}), 415, api.CodeUnsupportedMediaType},
+		{"body over 16 KiB", postReq(`{"paymentId":"p1","amount":1,"currency":"USD","reference":"` + strings.Repeat("a", 16<<10) + `"}`), 413, api.CodePayloadTooLarge},
+		{"base64 body over 16 KiB", with(func(r *events.APIGatewayProxyRequest) {
+			r.IsBase64Encoded, r.Body = true, base64.StdEncoding.EncodeToString([]byte(strings.Repeat(" ", 16<<10+1)))
+		}), 413, api.CodePayloadTooLarge},
+		{"bad base64", with(func(r *events.APIGatewayProxyRequest) { r.IsBase64Encoded, r.Body = true, "{not base64" }), 400, api.CodeInvalidBody},
+		// body validation (the full matrix is in package payment)
+		{"empty body", postReq(``), 400, payment.CodeInvalidJSON},
+		{"malformed json", postReq(`{"paymentId":`), 400, payment.CodeInvalidJSON},
+		{"trailing data", postReq(validBody + `{}`), 400, payment.CodeInvalidJSON},
+		{"unknown field", postReq(`{"paymentId":"p1","amount":1,"currency":"USD","fee":1}`), 400, payment.CodeUnknownField},
+		{"duplicate field", postReq(`{"paymentId":"p1","paymentId":"p2","amount":1,"currency":"USD"}`), 400, payment.CodeDuplicateField},
+		{"missing amount", postReq(`{"paymentId":"p1","currency":"USD"}`), 400, payment.CodeMissingField},
+		{"float amount", postReq(`{"paymentId":"p1","amount":12.5,"currency":"USD"}`), 400, payment.CodeInvalidAmount},
+		{"string amount", postReq(`{"paymentId":"p1","amount":"1250","currency":"USD"}`), 400, payment.CodeInvalidAmount},
+		{"negative amount", postReq(`{"paymentId":"p1","amount":-1,"currency":"USD"}`), 400, payment.CodeInvalidAmount},
+		{"zero amount", postReq(`{"paymentId":"p1","amount":0,"currency":"USD"}`), 400, payment.CodeInvalidAmount},
+		{"amount over max", postReq(`{"paymentId":"p1","amount":1000000001,"currency":"USD"}`), 400, payment.CodeInvalidAmount},
+		{"bad id", postReq(`{"paymentId":"p 1","amount":1,"currency":"USD"}`), 400, payment.CodeInvalidPaymentID},
+		{"unknown currency", postReq(`{"paymentId":"p1","amount":1,"currency":"ABC"}`), 400, payment.CodeUnsupportedCurrency},
+		{"malformed currency", postReq(`{"paymentId":"p1","amount":1,"currency":"us"}`), 400, payment.CodeInvalidCurrency},
+		{"long reference", postReq(`{"paymentId":"p1","amount":1,"currency":"USD","reference":"` + strings.Repeat("r", 141) + `"}`), 400, payment.CodeInvalidReference},
+	}
+	h := newHandler(memstore.New())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := h.Handle(context.Background(), tc.req)
+			if err != nil {
+				t.Fatalf("Handle returned error %v; it must always answer", err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tc.status, resp.Body)
+			}
+			if code := errorCode(t, resp.Body); code != tc.code {
+				t.Errorf("code = %q, want %q", code, tc.code)
+			}
+			if resp.Headers["Content-Type"] != "application/json" {
+				t.Errorf("Content-Type = %q", resp.Headers["Content-Type"])
+			}
+			if tc.status == 405 && resp.Headers["Allow"] == "" {
+				t.Error("405 without an Allow header")
+			}
+		})
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	st := memstore.New()
+	h := newHandler(st)
+	if resp, _ := h.Handle(context.Background(), postReq(validBody)); resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, resp.Body)
+	}
+	stage := events.APIGatewayProxyRequestContext{Stage: "prod"}
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+	}{
+		{"template resource with path parameter", getReq("p1"), 200},
+		{"template resource, id only in path", events.APIGatewayProxyRequest{Resource: "/payments/{paymentId}", Path: "/payments/p1", HTTPMethod: "GET"}, 200},
+		{"path only", events.APIGatewayProxyRequest{Path: "/payments/p1", HTTPMethod: "GET"}, 200},
+		{"stage-prefixed path", events.APIGatewayProxyRequest{Path: "/prod/payments/p1", HTTPMethod: "GET", RequestContext: stage}, 200},
+		{"prefixed path, stage unknown", events.APIGatewayProxyRequest{Path: "/v1/payments/p1", HTTPMethod: "GET"}, 200},
+		{"greedy proxy resource", events.APIGatewayProxyRequest{Resource: "/{proxy+}", Path: "/payments/p1", HTTPMethod: "GET"}, 200},
+		{"trailing slash", events.APIGatewayProxyRequest{Path: "/health/", HTTPMethod: "GET"}, 200},
+		{"stage-prefixed health", events.APIGatewayProxyRequest{Path: "/prod/health", HTTPMethod: "GET", RequestContext: stage}, 200},
+		{"replay", postReq(validBody), 200},
+		{"conflict", postReq(`{"paymentId":"p1","amount":1,"currency":"USD"}`), 409},
+		{"mixed-case header, base64 body", events.APIGatewayProxyRequest{Resource: "/payments", Path: "/payments", HTTPMethod: "POST",
+			MultiValueHeaders: map[string][]string{"Content-TYPE": {"application/json; charset=UTF-8"}},
+			IsBase64Encoded:   true, Body: base64.StdEncoding.EncodeToString([]byte(validBody))}, 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, _ := h.Handle(context.Background(), tc.req)
+			if resp.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tc.status, resp.Body)
+			}
+		})
+	}
+}
+
+func TestPaymentAnswer(t *testing.T) {
+	h := newHandler(memstore.New())
+	resp, _ := h.Handle(context.Background(), postReq(validBody))
+	var got map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"paymentId", "amount", "currency", "reference", "status", "receiptKey", "createdAt", "region"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("answer lacks %q: %s", k, resp.Body)
+		}
+	}
+	if _, ok := got["requestHash"]; ok {
+		t.Errorf("answer exposes the request hash: %s", resp.Body)
+	}
+	if got["status"] != "processed" || got["amount"] != float64(1250) {
+		t.Errorf("answer %s", resp.Body)
+	}
+}
+
+func TestDependencyFailureIs503(t *testing.T) {
+	st := memstore.New()
+	st.Fail = func(op string) error {
+		if op == memstore.OpPutReceipt {
+			return &payment.DependencyError{Dependency: "s3", Op: "PutObject", Err: errors.New("dial tcp 10.0.0.1:443: secret internals")}
+		}
+		return nil
+	}
+	resp, _ := newHandler(st).Handle(context.Background(), postReq(validBody))
+	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Headers["Retry-After"])
+	}
+	if errorCode(t, resp.Body) != api.CodeDependencyUnavailable || strings.Contains(resp.Body, "internals") {
+		t.Errorf("body %s", resp.Body)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	down := func(context.Context) error { return errors.New("down") }
+	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	tests := []struct {
+		name   string
+		checks []api.Check
+		status int
+		body   string
+	}{
+		{"all ok", []api.Check{{Name: "dynamodb", Run: ok}, {Name: "s3", Run: ok}}, 200,
+			`{"status":"ok","region":"us-east-1"}`},
+		{"table down", []api.Check{{Name: "dynamodb", Run: down}, {Name: "s3", Run: ok}}, 503,
+			`{"status":"unavailable","region":"us-east-1","failing":["dynamodb"]}`},
+		{"both down, one hanging", []api.Check{{Name: "dynamodb", Run: down}, {Name: "s3", Run: hang}}, 503,
+			`{"status":"unavailable","region":"us-east-1","failing":["dynamodb","s3"]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := api.New(api.Config{Checks: tc.checks, Region: "us-east-1", HealthTimeout: 100 * time.Millisecond})
+			start := time.Now()
+			resp, _ := h.Handle(context.Background(), healthReq())
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("health took %v", elapsed)
+			}
+			if resp.StatusCode != tc.status || resp.Body != tc.body {
+				t.Errorf("health = %d %s, want %d %s", resp.StatusCode, resp.Body, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+func TestLogLine(t *testing.T) {
+	var buf strings.Builder
+	h := api.New(api.Config{
+		Payments: &payment.Service{Store: memstore.New(), Region: "us-east-1"},
+		Region:   "us-east-1",
+		Logger:   slog.New(slog.NewJSONHandler(&buf, nil)),
+	})
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"})
+	req := postReq(`{"paymentId":"p1","amount":1250,"currency":"USD","reference":"private note"}`)
+	req.RequestContext.RequestID = "api-req-1"
+	h.Handle(ctx, req)
+
+	var line map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+		t.Fatalf("want one JSON log line, got %q", buf.String())
+	}
+	want := map[string]any{"requestId": "lambda-req-1", "apiRequestId": "api-req-1", "paymentId": "p1",
+		"amount": float64(1250), "currency": "USD", "status": float64(201)}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log %s = %v, want %v", k, line[k], v)
+		}
+	}
+	if strings.Contains(buf.String(), "private note") {
+		t.Errorf("log carries the payment reference: %s", buf.String())
+	}
+}

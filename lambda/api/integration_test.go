@@ -1,0 +1,296 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
+
+// stack is the function wired to a fresh table and bucket on local servers,
+// through the real SDK clients and the real store.
+type stack struct {
+	servers *localaws.Servers
+	handler *api.Handler
+	db      *dynamodb.Client
+	s3      *s3.Client
+	table   string
+	bucket  string
+}
+
+var stackSeq atomic.Int64
+
+func newStack(t testing.TB, servers *localaws.Servers) *stack {
+	t.Helper()
+	n := stackSeq.Add(1)
+	s := &stack{
+		servers: servers,
+		db:      servers.DynamoDBClient(),
+		s3:      servers.S3Client(),
+		table:   fmt.Sprintf("payments-%d", n),
+		bucket:  fmt.Sprintf("receipts-%d", n),
+	}
+	if err := servers.Provision(context.Background(), s.table, s.bucket); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(s.db, s.s3, s.table, s.bucket)
+	s.handler = api.New(api.Config{
+		Payments: &payment.Service{Store: st, Region: localaws.Region},
+		Checks:   []api.Check{{Name: store.DynamoDBName, Run: st.CheckTable}, {Name: store.S3Name, Run: st.CheckBucket}},
+		Region:   localaws.Region,
+	})
+	return s
+}
+
+func (s *stack) do(t testing.TB, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	resp, err := s.handler.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	return resp
+}
+
+// records reads the whole table behind the function's back.
+func (s *stack) records(t *testing.T) []payment.Record {
+	t.Helper()
+	out, err := s.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: &s.table})
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	var recs []payment.Record
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &recs); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// receipts reads every object in the bucket.
+func (s *stack) receipts(t *testing.T) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := s.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &s.bucket})
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	objs := map[string]string{}
+	for _, o := range out.Contents {
+		obj, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: o.Key})
+		if err != nil {
+			t.Fatalf("get %s: %v", *o.Key, err)
+		}
+		b, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		objs[*o.Key] = string(b)
+	}
+	return objs
+}
+
+// requireCompleted checks the invariant behind every 2xx: exactly one
+// record, processed, with exactly one receipt rendered from that record.
+func (s *stack) requireCompleted(t *testing.T, id string) payment.Record {
+	t.Helper()
+	recs := s.records(t)
+	if len(recs) != 1 || recs[0].PaymentID != id || recs[0].Status != payment.StatusProcessed {
+		t.Fatalf("records = %+v, want one processed %s", recs, id)
+	}
+	objs := s.receipts(t)
+	want := string(payment.Receipt(recs[0]))
+	if len(objs) != 1 || objs[payment.ReceiptKey(id)] != want {
+		t.Fatalf("receipts = %v, want only %s = %s", objs, payment.ReceiptKey(id), want)
+	}
+	return recs[0]
+}
+
+func TestLocalAWSFlow(t *testing.T) {
+	s := newStack(t, localaws.Shared(t))
+
+	created := s.do(t, postReq(validBody))
+	if created.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
+	}
+	rec := s.requireCompleted(t, "p1")
+
+	replay := postReq(`{"currency":"USD", "reference":"inv 1", "amount":1250, "paymentId":"p1"}`)
+	replay.Headers = map[string]string{"Content-Type": "application/json; charset=utf-8"}
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		body   string // exact body, when it is known
+	}{
+		{"replay", replay, http.StatusOK, created.Body},
+		{"conflict", postReq(`{"paymentId":"p1","amount":1251,"currency":"USD","reference":"inv 1"}`), http.StatusConflict, ""},
+		{"read", getReq("p1"), http.StatusOK, created.Body},
+		{"read missing", getReq("p2"), http.StatusNotFound, ""},
+		{"health", healthReq(), http.StatusOK, `{"status":"ok","region":"us-east-1"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.do(t, tc.req)
+			if resp.StatusCode != tc.status || (tc.body != "" && resp.Body != tc.body) {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, resp.Body, tc.status, tc.body)
+			}
+		})
+	}
+	if after := s.requireCompleted(t, "p1"); after != rec {
+		t.Errorf("record changed by replays: %+v -> %+v", rec, after)
+	}
+}
+
+func TestLocalAWSS3Outage(t *testing.T) {
+	servers := localaws.Dedicated(t)
+	s := newStack(t, servers)
+
+	servers.S3.Stop()
+	resp := s.do(t, postReq(validBody))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("POST with S3 down: %d %v %s, want 503 with Retry-After", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	if recs := s.records(t); len(recs) != 1 || recs[0].Status != payment.StatusReceived {
+		t.Fatalf("records = %+v, want one still received (no receipt, so not processed)", recs)
+	}
+	if h := s.do(t, healthReq()); h.StatusCode != 503 || !strings.Contains(h.Body, `"failing":["s3"]`) {
+		t.Errorf("health with S3 down: %d %s", h.StatusCode, h.Body)
+	}
+
+	if err := servers.S3.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if resp := s.do(t, postReq(validBody)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("retry after S3 is back: %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+	s.requireCompleted(t, "p1")
+}
+
+func TestLocalAWSDynamoDBOutage(t *testing.T) {
+	servers := localaws.Dedicated(t)
+	s := newStack(t, servers)
+
+	servers.DynamoDB.Stop()
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		body   string
+	}{
+		{"create", postReq(validBody), http.StatusServiceUnavailable, ""},
+		{"read", getReq("p1"), http.StatusServiceUnavailable, ""},
+		{"health", healthReq(), http.StatusServiceUnavailable, `{"status":"unavailable","region":"us-east-1","failing":["dynamodb"]}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			resp := s.do(t, tc.req)
+			if resp.StatusCode != tc.status || (tc.body != "" && resp.Body != tc.body) {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, resp.Body, tc.status, tc.body)
+			}
+			if resp.Headers["Retry-After"] == "" {
+				t.Error("503 without Retry-After")
+			}
+			if d := time.Since(start); d > 1500*time.Millisecond {
+				t.Errorf("took %v with the table down", d)
+			}
+		})
+	}
+	if objs := s.receipts(t); len(objs) != 0 {
+		t.Errorf("receipts written without a record: %v", objs)
+	}
+}
+
+// post fires n POSTs at once and returns the answers.
+func (s *stack) postConcurrently(t *testing.T, n int, body func(i int) string) []events.APIGatewayProxyResponse {
+	t.Helper()
+	resps := make([]events.APIGatewayProxyResponse, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			resps[i] = s.do(t, postReq(body(i)))
+		})
+	}
+	close(start)
+	wg.Wait()
+	return resps
+}
+
+func statuses(resps []events.APIGatewayProxyResponse) map[int]int {
+	count := map[int]int{}
+	for _, r := range resps {
+		count[r.StatusCode]++
+	}
+	return count
+}
+
+func TestLocalAWSConcurrentIdentical(t *testing.T) {
+	s := newStack(t, localaws.Shared(t))
+	resps := s.postConcurrently(t, 50, func(int) string { return validBody })
+	if got := statuses(resps); got[201] != 1 || got[200] != 49 {
+		t.Errorf("statuses %v, want one 201 and 49 200", got)
+	}
+	for _, r := range resps {
+		if r.Body != resps[0].Body {
+			t.Fatalf("answers differ:\n%s\n%s", r.Body, resps[0].Body)
+		}
+	}
+	s.requireCompleted(t, "p1")
+}
+
+func TestLocalAWSConcurrentConflicting(t *testing.T) {
+	s := newStack(t, localaws.Shared(t))
+	resps := s.postConcurrently(t, 20, func(i int) string {
+		return fmt.Sprintf(`{"paymentId":"p1","amount":%d,"currency":"USD"}`, 100+i)
+	})
+	if got := statuses(resps); got[201] != 1 || got[409] != 19 {
+		t.Errorf("statuses %v, want one 201 and 19 409", got)
+	}
+	var winner payment.Record
+	for _, r := range resps {
+		if r.StatusCode == 201 {
+			json.Unmarshal([]byte(r.Body), &winner)
+		}
+	}
+	if rec := s.requireCompleted(t, "p1"); rec.Amount != winner.Amount {
+		t.Errorf("stored amount %d, winner answered %d", rec.Amount, winner.Amount)
+	}
+}
+
+// BenchmarkPostPayment measures a full create (conditional put, receipt
+// write, conditional update) against the local servers and reports the
+// median and p99 latency of one POST.
+func BenchmarkPostPayment(b *testing.B) {
+	s := newStack(b, localaws.Shared(b))
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		start := time.Now()
+		resp := s.do(b, postReq(fmt.Sprintf(`{"paymentId":"bench-%d","amount":1250,"currency":"USD"}`, i)))
+		lat = append(lat, time.Since(start))
+		if resp.StatusCode != http.StatusCreated {
+			b.Fatalf("POST: %d %s", resp.StatusCode, resp.Body)
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+// Error codes of non-validation failures (validation codes live in payment).
+const (
+	CodeNotFound              = "not_found"
+	CodeMethodNotAllowed      = "method_not_allowed"
+	CodeUnsupportedMediaType  = "unsupported_media_type"
+	CodePayloadTooLarge       = "payload_too_large"
+	CodeInvalidBody           = "invalid_body"
+	CodeIdempotencyConflict   = "idempotency_conflict"
+	CodeDependencyUnavailable = "dependency_unavailable"
+	CodeInternal              = "internal_error"
+)
+
+// retryAfterSeconds is what a 503 asks clients to wait: long enough for a
+// restarted dependency connection, short enough to stay inside client timeouts.
+const retryAfterSeconds = "1"
+
+// apiError is an answer we chose to give; anything else becomes a 500.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	header  map[string]string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+var errInternal = &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error"}
+
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
+	body, err := json.Marshal(v)
+	if err != nil { // only our own fixed types are marshalled
+		status, body = http.StatusInternalServerError, []byte(`{"error":"internal_error","message":"internal error"}`)
+	}
+	return events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":           "application/json",
+			"Cache-Control":          "no-store",
+			"X-Content-Type-Options": "nosniff",
+		},
+		Body: string(body),
+	}
+}
+
+// classify turns any error from a handler into the answer a client sees.
+// Only codes and fixed messages leave the function: SDK errors and
+// internal details stay in the logs.
+func classify(err error) *apiError {
+	var ae *apiError
+	var ve *payment.ValidationError
+	var de *payment.DependencyError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &ve):
+		return &apiError{status: http.StatusBadRequest, code: ve.Code, message: ve.Message}
+	case errors.Is(err, payment.ErrConflict):
+		return &apiError{status: http.StatusConflict, code: CodeIdempotencyConflict,
+			message: "paymentId was already used for a different request"}
+	case errors.Is(err, payment.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "payment not found"}
+	case errors.As(err, &de), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &apiError{status: http.StatusServiceUnavailable, code: CodeDependencyUnavailable,
+			message: "a backing service is unavailable; retry the same request",
+			header:  map[string]string{"Retry-After": retryAfterSeconds}}
+	default:
+		return errInternal
+	}
+}
+
+func errorResponse(e *apiError) events.APIGatewayProxyResponse {
+	resp := jsonResponse(e.status, errorBody{Error: e.code, Message: e.message})
+	for k, v := range e.header {
+		resp.Headers[k] = v
+	}
+	return resp
+}

@@ -1,0 +1,131 @@
+// Package memstore is an in-memory payment.Store for unit tests, with the
+// same conditional semantics as the DynamoDB/S3 store and a hook to make any
+// operation fail.
+package memstore
+
+import (
+	"context"
+	"sync"
+
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+// Operation names passed to Fail.
+const (
+	OpCreate        = "Create"
+	OpGet           = "Get"
+	OpMarkProcessed = "MarkProcessed"
+	OpReceiptExists = "ReceiptExists"
+	OpPutReceipt    = "PutReceipt"
+)
+
+// Store is safe for concurrent use.
+type Store struct {
+	// Fail, when set, is asked before each operation; a non-nil error is
+	// returned instead of performing it.
+	Fail func(op string) error
+
+	mu          sync.Mutex
+	records     map[string]payment.Record
+	receipts    map[string][]byte
+	receiptPuts int
+}
+
+var _ payment.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{records: map[string]payment.Record{}, receipts: map[string][]byte{}}
+}
+
+func (s *Store) fail(op string) error {
+	if s.Fail == nil {
+		return nil
+	}
+	return s.Fail(op)
+}
+
+func (s *Store) Create(_ context.Context, rec payment.Record) error {
+	if err := s.fail(OpCreate); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.records[rec.PaymentID]; ok {
+		return payment.ErrExists
+	}
+	s.records[rec.PaymentID] = rec
+	return nil
+}
+
+func (s *Store) Get(_ context.Context, id string) (payment.Record, error) {
+	if err := s.fail(OpGet); err != nil {
+		return payment.Record{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.records[id]
+	if !ok {
+		return payment.Record{}, payment.ErrNotFound
+	}
+	return rec, nil
+}
+
+func (s *Store) MarkProcessed(_ context.Context, id, hash, key, at string) (payment.Record, error) {
+	if err := s.fail(OpMarkProcessed); err != nil {
+		return payment.Record{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.records[id]
+	if !ok || rec.Status != payment.StatusReceived || rec.RequestHash != hash {
+		return payment.Record{}, payment.ErrStateChanged
+	}
+	rec.Status, rec.ReceiptKey, rec.ProcessedAt = payment.StatusProcessed, key, at
+	s.records[id] = rec
+	return rec, nil
+}
+
+func (s *Store) ReceiptExists(_ context.Context, key string) (bool, error) {
+	if err := s.fail(OpReceiptExists); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.receipts[key]
+	return ok, nil
+}
+
+func (s *Store) PutReceipt(_ context.Context, key string, body []byte) error {
+	if err := s.fail(OpPutReceipt); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receipts[key] = append([]byte(nil), body...)
+	s.receiptPuts++
+	return nil
+}
+
+// Receipt returns a stored receipt, if any.
+func (s *Store) Receipt(key string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.receipts[key]
+	return b, ok
+}
+
+// Record returns a stored record, if any.
+func (s *Store) Record(id string) (payment.Record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.records[id]
+	return rec, ok
+}
+
+// ReceiptPuts counts receipt writes, to show replays skip needless rewrites.
+func (s *Store) ReceiptPuts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.receiptPuts
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadSettings(t *testing.T) {
+	base := map[string]string{"TABLE_NAME": "payments", "RECEIPTS_BUCKET": "receipts"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for bk, bv := range base {
+			m[bk] = bv
+		}
+		m[k] = v
+		return m
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    settings
+		wantErr []string // substrings of the error
+	}{
+		{"defaults", base, settings{table: "payments", bucket: "receipts", maxAmount: payment.DefaultMaxAmount}, nil},
+		{"all set", with("MAX_AMOUNT_MINOR", "5000"), settings{table: "payments", bucket: "receipts", maxAmount: 5000}, nil},
+		{"path style", with("S3_FORCE_PATH_STYLE", "true"), settings{table: "payments", bucket: "receipts", maxAmount: payment.DefaultMaxAmount, forcePathStyle: true}, nil},
+		{"nothing set", nil, settings{}, []string{"TABLE_NAME", "RECEIPTS_BUCKET"}},
+		{"max not a number", with("MAX_AMOUNT_MINOR", "12.5"), settings{}, []string{"MAX_AMOUNT_MINOR"}},
+		{"max zero", with("MAX_AMOUNT_MINOR", "0"), settings{}, []string{"MAX_AMOUNT_MINOR"}},
+		{"path style not a bool", with("S3_FORCE_PATH_STYLE", "yes please"), settings{}, []string{"S3_FORCE_PATH_STYLE"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := loadSettings(envOf(tc.env))
+			if len(tc.wantErr) == 0 {
+				if err != nil || got != tc.want {
+					t.Fatalf("loadSettings = %+v, %v; want %+v", got, err, tc.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("loadSettings = %+v, want an error", got)
+			}
+			for _, s := range tc.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not name %s", err, s)
+				}
+			}
+		})
+	}
+}
+
+// TestSetupFromEnvironment wires the function exactly as Lambda would, from
+// environment variables only, and points it at the local servers through the
+// SDK's standard endpoint variables.
+func TestSetupFromEnvironment(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	if err := servers.Provision(ctx, "payments-env", "receipts-env"); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_REGION":                  localaws.Region,
+		"AWS_ACCESS_KEY_ID":           localaws.AccessKey,
+		"AWS_SECRET_ACCESS_KEY":       localaws.SecretKey,
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_ENDPOINT_URL_DYNAMODB":   servers.DynamoDB.URL,
+		"AWS_ENDPOINT_URL_S3":         servers.S3.URL,
+		"S3_FORCE_PATH_STYLE":         "true",
+		"TABLE_NAME":                  "payments-env",
+		"RECEIPTS_BUCKET":             "receipts-env",
+	} {
+		t.Setenv(k, v)
+	}
+	h, err := setup(ctx, os.Getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	health, _ := h.Handle(ctx, events.APIGatewayProxyRequest{Path: "/health", HTTPMethod: http.MethodGet})
+	if health.StatusCode != 200 || health.Body != `{"status":"ok","region":"us-east-1"}` {
+		t.Errorf("health = %d %s", health.StatusCode, health.Body)
+	}
+	created, _ := h.Handle(ctx, events.APIGatewayProxyRequest{
+		Path: "/payments", HTTPMethod: http.MethodPost,
+		Headers: map[string]string{"Content-Type": "application/json"},
+		Body:    `{"paymentId":"env-1","amount":1250,"currency":"USD"}`,
+	})
+	if created.StatusCode != 201 {
+		t.Errorf("create = %d %s", created.StatusCode, created.Body)
+	}
+}
+
+func TestSetupFailsWithoutRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_PROFILE", "")
+	_, err := setup(context.Background(), envOf(map[string]string{"TABLE_NAME": "t", "RECEIPTS_BUCKET": "b"}), slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Errorf("setup without a region: %v", err)
+	}
+}

@@ -1,0 +1,77 @@
+// Package payment holds the payment domain: the request a client sends, the
+// record the table keeps, how a request is validated and hashed, the receipt
+// derived from a record, and the idempotent flow that ties them together.
+package payment
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Status is where a record stands in the create flow. A record is written as
+// StatusReceived before its receipt exists and only becomes StatusProcessed
+// after the receipt is stored, so "processed" always implies a receipt.
+type Status string
+
+const (
+	StatusReceived  Status = "received"
+	StatusProcessed Status = "processed"
+)
+
+// Request is a validated client request. Amount is in minor units of Currency
+// (cents for USD, yen for JPY); money is never a float.
+type Request struct {
+	PaymentID string `json:"paymentId"`
+	Amount    int64  `json:"amount"`
+	Currency  string `json:"currency"`
+	Reference string `json:"reference,omitempty"`
+}
+
+// Record is a payment as stored in the table and returned to clients.
+// RequestHash is kept so that a replay can be told apart from a conflicting
+// reuse of the same paymentId; it is not part of the API answer.
+type Record struct {
+	PaymentID   string `dynamodbav:"paymentId" json:"paymentId"`
+	Amount      int64  `dynamodbav:"amount" json:"amount"`
+	Currency    string `dynamodbav:"currency" json:"currency"`
+	Reference   string `dynamodbav:"reference,omitempty" json:"reference,omitempty"`
+	Status      Status `dynamodbav:"status" json:"status"`
+	ReceiptKey  string `dynamodbav:"receiptKey,omitempty" json:"receiptKey,omitempty"`
+	CreatedAt   string `dynamodbav:"createdAt" json:"createdAt"`
+	Region      string `dynamodbav:"region" json:"region"`
+	ProcessedAt string `dynamodbav:"processedAt,omitempty" json:"processedAt,omitempty"`
+	RequestHash string `dynamodbav:"requestHash" json:"-"`
+}
+
+// ReceiptKey is the object key of a payment's receipt in a region's bucket.
+// It depends only on the id so that every region and every retry agrees on it.
+func ReceiptKey(paymentID string) string {
+	return "receipts/" + paymentID + ".json"
+}
+
+var (
+	// ErrNotFound: no record with that paymentId.
+	ErrNotFound = errors.New("payment not found")
+	// ErrExists: a conditional create lost to an existing record.
+	ErrExists = errors.New("payment already exists")
+	// ErrConflict: the paymentId was reused with a different request.
+	ErrConflict = errors.New("paymentId reused with a different request")
+	// ErrStateChanged: a conditional status change found the record no longer
+	// in the state it expected (usually another invocation got there first).
+	ErrStateChanged = errors.New("payment state changed concurrently")
+)
+
+// DependencyError reports that a backing service (the table or the bucket)
+// failed or could not be reached. Callers answer 503 so that clients retry;
+// the wrapped error is for logs only and never reaches a client.
+type DependencyError struct {
+	Dependency string // "dynamodb" or "s3": named in health answers and logs
+	Op         string
+	Err        error
+}
+
+func (e *DependencyError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Dependency, e.Op, e.Err)
+}
+
+func (e *DependencyError) Unwrap() error { return e.Err }

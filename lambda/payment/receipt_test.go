@@ -1,0 +1,41 @@
+package payment
+
+import "testing"
+
+func TestFormatAmount(t *testing.T) {
+	tests := []struct {
+		minor    int64
+		currency string
+		want     string
+	}{
+		{1250, "USD", "12.50 USD"},
+		{5, "USD", "0.05 USD"},
+		{100, "EUR", "1.00 EUR"},
+		{1250, "JPY", "1250 JPY"},
+		{1, "BHD", "0.001 BHD"},
+		{1234567, "KWD", "1234.567 KWD"},
+		{-5, "USD", "-0.05 USD"},
+	}
+	for _, tc := range tests {
+		if got := FormatAmount(tc.minor, tc.currency); got != tc.want {
+			t.Errorf("FormatAmount(%d, %s) = %q, want %q", tc.minor, tc.currency, got, tc.want)
+		}
+	}
+}
+
+func TestReceiptDependsOnlyOnStoredFields(t *testing.T) {
+	rec := Record{PaymentID: "p1", Amount: 1250, Currency: "USD", Reference: "inv", Status: StatusReceived,
+		CreatedAt: "2025-01-02T03:04:05.006Z", Region: "us-east-1", RequestHash: "h"}
+	want := `{"receiptVersion":1,"paymentId":"p1","amount":1250,"currency":"USD","amountDisplay":"12.50 USD",` +
+		`"reference":"inv","createdAt":"2025-01-02T03:04:05.006Z","region":"us-east-1","requestHash":"h"}` + "\n"
+	if got := string(Receipt(rec)); got != want {
+		t.Fatalf("Receipt =\n%s\nwant\n%s", got, want)
+	}
+	// Status changes and processing metadata must not change the receipt,
+	// or a replay would write a different object.
+	done := rec
+	done.Status, done.ReceiptKey, done.ProcessedAt = StatusProcessed, ReceiptKey("p1"), "2025-01-02T03:04:06.000Z"
+	if string(Receipt(done)) != want {
+		t.Error("receipt changed with processing state")
+	}
+}

@@ -1,0 +1,137 @@
+package payment_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/payments-dr/payments-dr/lambda/internal/memstore"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+var (
+	req1     = payment.Request{PaymentID: "p1", Amount: 1250, Currency: "USD", Reference: "inv 1"}
+	errOops  = &payment.DependencyError{Dependency: "s3", Op: "PutObject", Err: errors.New("connection refused")}
+	fixedNow = time.Date(2025, 1, 2, 3, 4, 5, 6e6, time.UTC)
+)
+
+func newService(st payment.Store) *payment.Service {
+	return &payment.Service{Store: st, Region: "us-east-1", Now: func() time.Time { return fixedNow }}
+}
+
+// failOnce makes op fail the first time only.
+func failOnce(op string) func(string) error {
+	var mu sync.Mutex
+	done := false
+	return func(got string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if got == op && !done {
+			done = true
+			return errOops
+		}
+		return nil
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	tests := []struct {
+		name     string
+		fail     func(string) error
+		requests []payment.Request
+		// outcome of the last request
+		wantCreated bool
+		wantErr     error
+		wantPuts    int
+	}{
+		{name: "create", requests: []payment.Request{req1}, wantCreated: true, wantPuts: 1},
+		{name: "replay", requests: []payment.Request{req1, req1}, wantPuts: 1},
+		{name: "conflict", requests: []payment.Request{req1, {PaymentID: "p1", Amount: 1, Currency: "USD"}}, wantErr: payment.ErrConflict, wantPuts: 1},
+		{name: "receipt write failed, retry finishes", fail: failOnce(memstore.OpPutReceipt), requests: []payment.Request{req1, req1}, wantPuts: 1},
+		{name: "mark failed, retry does not rewrite receipt", fail: failOnce(memstore.OpMarkProcessed), requests: []payment.Request{req1, req1}, wantPuts: 1},
+		{name: "create failed, retry creates", fail: failOnce(memstore.OpCreate), requests: []payment.Request{req1, req1}, wantCreated: true, wantPuts: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memstore.New()
+			st.Fail = tc.fail
+			svc := newService(st)
+			var (
+				rec     payment.Record
+				created bool
+				err     error
+			)
+			for _, r := range tc.requests {
+				rec, created, err = svc.Submit(context.Background(), r)
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if created != tc.wantCreated {
+				t.Errorf("created = %v, want %v", created, tc.wantCreated)
+			}
+			if got := st.ReceiptPuts(); got != tc.wantPuts {
+				t.Errorf("receipt writes = %d, want %d", got, tc.wantPuts)
+			}
+			stored, _ := st.Record("p1")
+			if stored.Status != payment.StatusProcessed || stored.ReceiptKey != payment.ReceiptKey("p1") {
+				t.Fatalf("stored record %+v, want processed with its receipt key", stored)
+			}
+			receipt, ok := st.Receipt(stored.ReceiptKey)
+			if !ok || string(receipt) != string(payment.Receipt(stored)) {
+				t.Errorf("receipt %q does not match the stored record", receipt)
+			}
+			if err == nil && rec != stored {
+				t.Errorf("answer %+v differs from stored %+v", rec, stored)
+			}
+		})
+	}
+}
+
+func TestSubmitDependencyFailure(t *testing.T) {
+	st := memstore.New()
+	st.Fail = func(op string) error {
+		if op == memstore.OpPutReceipt {
+			return errOops
+		}
+		return nil
+	}
+	_, _, err := newService(st).Submit(context.Background(), req1)
+	var de *payment.DependencyError
+	if !errors.As(err, &de) {
+		t.Fatalf("err = %v, want a DependencyError", err)
+	}
+	if rec, _ := st.Record("p1"); rec.Status != payment.StatusReceived {
+		t.Errorf("status = %q without a receipt, want received", rec.Status)
+	}
+}
+
+func TestSubmitConcurrentIdentical(t *testing.T) {
+	st := memstore.New()
+	svc := newService(st)
+	const n = 50
+	var wg sync.WaitGroup
+	created := make(chan bool, n)
+	for range n {
+		wg.Go(func() {
+			rec, c, err := svc.Submit(context.Background(), req1)
+			if err != nil || rec.Status != payment.StatusProcessed {
+				t.Errorf("Submit = %+v, %v", rec, err)
+			}
+			created <- c
+		})
+	}
+	wg.Wait()
+	close(created)
+	wins := 0
+	for c := range created {
+		if c {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d calls created the payment, want 1", wins)
+	}
+}

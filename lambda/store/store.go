@@ -1,0 +1,196 @@
+// Package store keeps payments in this region's DynamoDB table (a replica of
+// the global table) and their receipts in this region's S3 bucket.
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+// DynamoDB is the part of the DynamoDB client the store uses; tests and
+// callers can substitute anything with these methods.
+type DynamoDB interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// S3 is the part of the S3 client the store uses.
+type S3 interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
+}
+
+// Dependency names, as reported in health answers and logs.
+const (
+	DynamoDBName = "dynamodb"
+	S3Name       = "s3"
+)
+
+// Store implements payment.Store.
+type Store struct {
+	db     DynamoDB
+	s3     S3
+	table  string
+	bucket string
+}
+
+var _ payment.Store = (*Store)(nil)
+
+// New returns a Store over the given table and bucket.
+func New(db DynamoDB, s3c S3, table, bucket string) *Store {
+	return &Store{db: db, s3: s3c, table: table, bucket: bucket}
+}
+
+func dynamoErr(op string, err error) error {
+	return &payment.DependencyError{Dependency: DynamoDBName, Op: op, Err: err}
+}
+
+func s3Err(op string, err error) error {
+	return &payment.DependencyError{Dependency: S3Name, Op: op, Err: err}
+}
+
+func idKey(paymentID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"paymentId": &types.AttributeValueMemberS{Value: paymentID}}
+}
+
+func (s *Store) Create(ctx context.Context, rec payment.Record) error {
+	item, err := attributevalue.MarshalMap(rec)
+	if err != nil {
+		return fmt.Errorf("marshal payment %s: %w", rec.PaymentID, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           &s.table,
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(paymentId)"),
+	})
+	var cond *types.ConditionalCheckFailedException
+	if errors.As(err, &cond) {
+		return payment.ErrExists
+	}
+	if err != nil {
+		return dynamoErr("PutItem", err)
+	}
+	return nil
+}
+
+func (s *Store) Get(ctx context.Context, paymentID string) (payment.Record, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table,
+		Key:       idKey(paymentID),
+		// A replay right after a lost conditional put must see the winner.
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return payment.Record{}, dynamoErr("GetItem", err)
+	}
+	if len(out.Item) == 0 {
+		return payment.Record{}, payment.ErrNotFound
+	}
+	return unmarshal(out.Item)
+}
+
+func unmarshal(item map[string]types.AttributeValue) (payment.Record, error) {
+	var rec payment.Record
+	if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
+		return payment.Record{}, fmt.Errorf("unmarshal payment: %w", err)
+	}
+	return rec, nil
+}
+
+func (s *Store) MarkProcessed(ctx context.Context, paymentID, requestHash, receiptKey, processedAt string) (payment.Record, error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 idKey(paymentID),
+		UpdateExpression:    aws.String("SET #status = :processed, receiptKey = :key, processedAt = :at"),
+		ConditionExpression: aws.String("#status = :received AND requestHash = :hash"),
+		// status is a DynamoDB reserved word.
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":processed": &types.AttributeValueMemberS{Value: string(payment.StatusProcessed)},
+			":received":  &types.AttributeValueMemberS{Value: string(payment.StatusReceived)},
+			":key":       &types.AttributeValueMemberS{Value: receiptKey},
+			":at":        &types.AttributeValueMemberS{Value: processedAt},
+			":hash":      &types.AttributeValueMemberS{Value: requestHash},
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	var cond *types.ConditionalCheckFailedException
+	if errors.As(err, &cond) {
+		return payment.Record{}, payment.ErrStateChanged
+	}
+	if err != nil {
+		return payment.Record{}, dynamoErr("UpdateItem", err)
+	}
+	return unmarshal(out.Attributes)
+}
+
+func (s *Store) ReceiptExists(ctx context.Context, key string) (bool, error) {
+	_, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err == nil {
+		return true, nil
+	}
+	// HEAD answers carry no error code, only the status; 404 needs
+	// s3:ListBucket on the bucket (without it S3 answers 403 and we report
+	// the dependency as failing rather than guess).
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+		return false, nil
+	}
+	return false, s3Err("HeadObject", err)
+}
+
+func (s *Store) PutReceipt(ctx context.Context, key string, body []byte) error {
+	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        &s.bucket,
+		Key:           &key,
+		Body:          bytes.NewReader(body),
+		ContentLength: aws.Int64(int64(len(body))),
+		ContentType:   aws.String("application/json"),
+	})
+	if err != nil {
+		return s3Err("PutObject", err)
+	}
+	return nil
+}
+
+// healthKey cannot collide with a payment: '#' is not allowed in paymentIds.
+const healthKey = "health#probe"
+
+// CheckTable makes one cheap read against the table. It does not retry: a
+// health check must answer within Route 53's deadline, and the next check
+// is the retry.
+func (s *Store) CheckTable(ctx context.Context) error {
+	_, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            &s.table,
+		Key:                  idKey(healthKey),
+		ProjectionExpression: aws.String("paymentId"),
+	}, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		return dynamoErr("GetItem", err)
+	}
+	return nil
+}
+
+// CheckBucket confirms the bucket is reachable and ours to use, without retries.
+func (s *Store) CheckBucket(ctx context.Context) error {
+	_, err := s.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket},
+		func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		return s3Err("HeadBucket", err)
+	}
+	return nil
+}

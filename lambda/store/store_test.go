@@ -1,0 +1,65 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
+
+// TestConditionalWrites pins the DynamoDB and S3 semantics the payment flow
+// relies on, against the local servers and the real SDK clients.
+func TestConditionalWrites(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	if err := servers.Provision(ctx, "store-test", "store-test"); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(servers.DynamoDBClient(), servers.S3Client(), "store-test", "store-test")
+	rec := payment.Record{PaymentID: "s1", Amount: 5, Currency: "EUR", Status: payment.StatusReceived,
+		CreatedAt: "2025-01-01T00:00:00.000Z", Region: "us-east-1", RequestHash: "h1"}
+	key := payment.ReceiptKey(rec.PaymentID)
+
+	steps := []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"get before create", func() error { _, err := st.Get(ctx, "s1"); return err }, payment.ErrNotFound},
+		{"create", func() error { return st.Create(ctx, rec) }, nil},
+		{"create again", func() error { return st.Create(ctx, rec) }, payment.ErrExists},
+		{"mark with another hash", func() error { _, err := st.MarkProcessed(ctx, "s1", "h2", key, "t"); return err }, payment.ErrStateChanged},
+		{"receipt absent", func() error { return wantExists(st, key, false) }, nil},
+		{"put receipt", func() error { return st.PutReceipt(ctx, key, payment.Receipt(rec)) }, nil},
+		{"receipt present", func() error { return wantExists(st, key, true) }, nil},
+		{"mark", func() error { _, err := st.MarkProcessed(ctx, "s1", "h1", key, "t"); return err }, nil},
+		{"mark twice", func() error { _, err := st.MarkProcessed(ctx, "s1", "h1", key, "t"); return err }, payment.ErrStateChanged},
+		{"table check", func() error { return st.CheckTable(ctx) }, nil},
+		{"bucket check", func() error { return st.CheckBucket(ctx) }, nil},
+	}
+	for _, s := range steps {
+		if err := s.run(); !errors.Is(err, s.want) {
+			t.Fatalf("%s: %v, want %v", s.name, err, s.want)
+		}
+	}
+	got, err := st.Get(ctx, "s1")
+	want := rec
+	want.Status, want.ReceiptKey, want.ProcessedAt = payment.StatusProcessed, key, "t"
+	if err != nil || got != want {
+		t.Fatalf("Get = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func wantExists(st *store.Store, key string, want bool) error {
+	got, err := st.ReceiptExists(context.Background(), key)
+	if err == nil && got != want {
+		return errors.New("ReceiptExists disagrees with the bucket")
+	}
+	return err
+}

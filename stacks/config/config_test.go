@@ -1,0 +1,173 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	want := Config{
+		EnvironmentSuffix: "dev", PrimaryRegion: "us-east-1", SecondaryRegion: "us-east-2",
+		DomainName: "api.payment-dev.example.com", StateBucket: "payments-dr-tfstate-dev",
+		StateKey: "payments-dr/dev/terraform.tfstate", StateRegion: "us-west-2",
+		HealthCheckInterval: 10, HealthCheckFailureThreshold: 3, LogRetentionDays: 30,
+		DeletionProtection: true, DRExternalID: "payments-dr-dev",
+	}
+	if c != want {
+		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
+	}
+	if got := c.ZoneName(); got != "payment-dev.example.com" {
+		t.Errorf("ZoneName() = %q", got)
+	}
+	if got := c.Name("payment-docs", "us-east-2"); got != "payment-docs-us-east-2-dev" {
+		t.Errorf("Name() = %q", got)
+	}
+}
+
+func TestSuffixFlowsIntoDefaults(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"ENVIRONMENT_SUFFIX": "pr-42"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DomainName != "api.payment-pr-42.example.com" || c.StateBucket != "payments-dr-tfstate-pr-42" || c.DRExternalID != "payments-dr-pr-42" {
+		t.Errorf("suffix not applied to defaults: %+v", c)
+	}
+}
+
+func TestValidSettings(t *testing.T) {
+	cases := map[string]map[string]string{
+		"secondary in us-east-1":   {"PRIMARY_REGION": "us-west-2", "SECONDARY_REGION": "us-east-1", "STATE_REGION": "us-east-2"},
+		"30 s interval":            {"HEALTH_CHECK_INTERVAL": "30"},
+		"threshold bounds":         {"HEALTH_CHECK_FAILURE_THRESHOLD": "10"},
+		"existing zone and e-mail": {"HOSTED_ZONE_ID": "Z0123456789ABCDEFGHIJ", "ALERT_EMAIL": "oncall@example.com"},
+		"drill and no protection":  {"FAILOVER_DRILL": "true", "DELETION_PROTECTION": "false"},
+		"trailing dot on domain":   {"API_DOMAIN_NAME": "payments.api.example.org."},
+	}
+	for name, vars := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := FromEnv(env(vars)); err != nil {
+				t.Errorf("rejected: %v", err)
+			}
+		})
+	}
+}
+
+func TestInvalidSettings(t *testing.T) {
+	cases := []struct {
+		name string
+		vars map[string]string
+		// want are substrings of the error: the variable and the accepted form.
+		want []string
+	}{
+		{"suffix with upper case", map[string]string{"ENVIRONMENT_SUFFIX": "Prod"}, []string{`ENVIRONMENT_SUFFIX="Prod"`, "a-z, 0-9"}},
+		{"suffix with underscore", map[string]string{"ENVIRONMENT_SUFFIX": "my_env"}, []string{`ENVIRONMENT_SUFFIX="my_env"`, "3-20 characters"}},
+		{"suffix too long", map[string]string{"ENVIRONMENT_SUFFIX": strings.Repeat("a", 21)}, []string{"ENVIRONMENT_SUFFIX", "3-20 characters"}},
+		{"suffix ending in hyphen", map[string]string{"ENVIRONMENT_SUFFIX": "dev-"}, []string{`ENVIRONMENT_SUFFIX="dev-"`}},
+		{"suffix with a dot", map[string]string{"ENVIRONMENT_SUFFIX": "v1.2"}, []string{`ENVIRONMENT_SUFFIX="v1.2"`}},
+		{"equal regions", map[string]string{"SECONDARY_REGION": "us-east-1"}, []string{`SECONDARY_REGION="us-east-1"`, "must differ from PRIMARY_REGION"}},
+		{"unknown primary region", map[string]string{"PRIMARY_REGION": "us-east-9"}, []string{`PRIMARY_REGION="us-east-9"`, "AWS commercial region"}},
+		{"unknown secondary region", map[string]string{"SECONDARY_REGION": "mars-1"}, []string{`SECONDARY_REGION="mars-1"`, "AWS commercial region"}},
+		{"neither region is us-east-1", map[string]string{"PRIMARY_REGION": "eu-west-1", "SECONDARY_REGION": "eu-central-1"}, []string{"one of them must be us-east-1", "Route 53"}},
+		{"malformed domain", map[string]string{"API_DOMAIN_NAME": "not a domain"}, []string{`API_DOMAIN_NAME="not a domain"`, "DNS name"}},
+		{"domain with two labels", map[string]string{"API_DOMAIN_NAME": "example.com"}, []string{`API_DOMAIN_NAME="example.com"`, "at least three labels"}},
+		{"domain with upper case", map[string]string{"API_DOMAIN_NAME": "API.Example.com"}, []string{"API_DOMAIN_NAME", "lower-case"}},
+		{"domain label too long", map[string]string{"API_DOMAIN_NAME": strings.Repeat("a", 64) + ".example.com"}, []string{"API_DOMAIN_NAME"}},
+		{"IP address as domain", map[string]string{"API_DOMAIN_NAME": "10.0.0.1"}, []string{"API_DOMAIN_NAME"}},
+		{"malformed zone id", map[string]string{"HOSTED_ZONE_ID": "zone-1"}, []string{`HOSTED_ZONE_ID="zone-1"`, "Route 53 zone id"}},
+		{"malformed state bucket", map[string]string{"STATE_BUCKET": "State_Bucket"}, []string{`STATE_BUCKET="State_Bucket"`, "S3 bucket name"}},
+		{"state key without .tfstate", map[string]string{"STATE_KEY": "state.json"}, []string{`STATE_KEY="state.json"`, ".tfstate"}},
+		{"state key with leading slash", map[string]string{"STATE_KEY": "/dr.tfstate"}, []string{"STATE_KEY", "no leading '/'"}},
+		{"state in the primary region", map[string]string{"STATE_REGION": "us-east-1"}, []string{`STATE_REGION="us-east-1"`, "must not be PRIMARY_REGION"}},
+		{"unknown state region", map[string]string{"STATE_REGION": "moon-1"}, []string{`STATE_REGION="moon-1"`}},
+		{"malformed e-mail", map[string]string{"ALERT_EMAIL": "oncall"}, []string{`ALERT_EMAIL="oncall"`, "e-mail address"}},
+		{"e-mail with a display name", map[string]string{"ALERT_EMAIL": "On Call <oncall@example.com>"}, []string{"ALERT_EMAIL", "one e-mail address"}},
+		{"interval 20", map[string]string{"HEALTH_CHECK_INTERVAL": "20"}, []string{`HEALTH_CHECK_INTERVAL="20"`, "10 or 30"}},
+		{"interval not a number", map[string]string{"HEALTH_CHECK_INTERVAL": "ten"}, []string{`HEALTH_CHECK_INTERVAL="ten"`, "10 or 30"}},
+		{"threshold 0", map[string]string{"HEALTH_CHECK_FAILURE_THRESHOLD": "0"}, []string{`HEALTH_CHECK_FAILURE_THRESHOLD="0"`, "1 to 10"}},
+		{"threshold 11", map[string]string{"HEALTH_CHECK_FAILURE_THRESHOLD": "11"}, []string{`HEALTH_CHECK_FAILURE_THRESHOLD="11"`, "1 to 10"}},
+		{"retention not allowed by CloudWatch", map[string]string{"LOG_RETENTION_DAYS": "31"}, []string{`LOG_RETENTION_DAYS="31"`, "1, 3, 5, 7"}},
+		{"drill switch yes", map[string]string{"FAILOVER_DRILL": "yes"}, []string{`FAILOVER_DRILL="yes"`, "true or false"}},
+		{"deletion protection 1", map[string]string{"DELETION_PROTECTION": "1"}, []string{`DELETION_PROTECTION="1"`, "true or false"}},
+		{"external id with spaces", map[string]string{"DR_EXTERNAL_ID": "my id"}, []string{`DR_EXTERNAL_ID="my id"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := FromEnv(env(c.vars))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAllProblemsReportedAtOnce(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"HEALTH_CHECK_FAILURE_THRESHOLD": "0", "SECONDARY_REGION": "us-east-1", "ALERT_EMAIL": "x"}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, name := range []string{"HEALTH_CHECK_FAILURE_THRESHOLD", "SECONDARY_REGION", "ALERT_EMAIL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not report %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestSettingsDocumentEveryVariable(t *testing.T) {
+	seen := map[string]bool{}
+	FromEnv(func(k string) string { seen[k] = true; return "" })
+	for k := range seen {
+		found := false
+		for _, s := range Settings {
+			found = found || s.Env == k
+		}
+		if !found {
+			t.Errorf("FromEnv reads %s, which Settings does not document", k)
+		}
+	}
+	if len(seen) != len(Settings) {
+		t.Errorf("FromEnv reads %d variables, Settings documents %d", len(seen), len(Settings))
+	}
+}
+
+// The suffix limit of 20 keeps every derived name within AWS's limits in every accepted
+// region: S3 buckets 63, IAM roles and Lambda functions 64.
+func TestLongestSuffixMakesValidNames(t *testing.T) {
+	c := Config{EnvironmentSuffix: strings.Repeat("a", 20)}
+	for _, region := range Regions {
+		for _, service := range []string{"payment-docs", "payment-processor", "receipts-replication", "apigateway-logs", "payment-api"} {
+			name := c.Name(service, region)
+			if len(name) > 63 {
+				t.Errorf("%s is %d characters", name, len(name))
+			}
+			if service == "payment-docs" && !validBucketName(name) {
+				t.Errorf("%s is not a valid bucket name", name)
+			}
+		}
+	}
+}
+
+func TestReadmeDocumentsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings {
+		if !strings.Contains(string(b), "| `"+s.Env+"` |") {
+			t.Errorf("README.md's configuration table has no row for %s", s.Env)
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package stacks
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/payments-dr/payments-dr/stacks/config"
+)
+
+// Wiring checks follow references between resources, which property matching cannot.
+func TestFunctionWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	if n := len(j.Resource["aws_lambda_function"]); n != 2 {
+		t.Fatalf("%d functions, want 2", n)
+	}
+	for name, fn := range j.Resource["aws_lambda_function"] {
+		region := j.regionOf(fn)
+		vars := block(block(fn["environment"])["variables"])
+		keys := make([]string, 0, len(vars))
+		for k := range vars {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, []string{"RECEIPTS_BUCKET", "TABLE_NAME"}) {
+			t.Errorf("function %s environment %v, want exactly RECEIPTS_BUCKET and TABLE_NAME", name, keys)
+		}
+		if typ, _, attr, _ := ref(vars["TABLE_NAME"]); typ != "aws_dynamodb_table" || attr != "name" {
+			t.Errorf("function %s TABLE_NAME = %v, want the table's name", name, vars["TABLE_NAME"])
+		}
+		if typ, bucket, _, _ := ref(vars["RECEIPTS_BUCKET"]); typ != "aws_s3_bucket" || j.regionOf(j.Resource["aws_s3_bucket"][bucket]) != region {
+			t.Errorf("function %s in %s writes receipts to %v, not its own region's bucket", name, region, vars["RECEIPTS_BUCKET"])
+		}
+		logGroup := ""
+		for _, d := range strs(fn["depends_on"]) {
+			if strings.HasPrefix(d, "aws_cloudwatch_log_group.") {
+				logGroup = strings.TrimPrefix(d, "aws_cloudwatch_log_group.")
+			}
+		}
+		lg := j.Resource["aws_cloudwatch_log_group"][logGroup]
+		if lg == nil || lg["name"] != "/aws/lambda/"+fn["function_name"].(string) || lg["kms_key_id"] == nil {
+			t.Errorf("function %s does not depend on its own encrypted log group /aws/lambda/%v", name, fn["function_name"])
+		}
+		if !strings.HasPrefix(fn["source_code_hash"].(string), "${filebase64sha256(") {
+			t.Errorf("function %s source_code_hash %v is not computed from the zip", name, fn["source_code_hash"])
+		}
+	}
+}
+
+func TestAPIWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	for name, d := range j.Resource["aws_api_gateway_deployment"] {
+		if _, ok := d["stage_name"]; ok {
+			t.Errorf("deployment %s uses the deprecated stage_name", name)
+		}
+		if block(d["triggers"])["redeployment"] == nil {
+			t.Errorf("deployment %s has no redeployment trigger", name)
+		}
+	}
+	for name, s := range j.Resource["aws_api_gateway_stage"] {
+		logs := block(s["access_log_settings"])
+		if typ, _, _, _ := ref(logs["destination_arn"]); typ != "aws_cloudwatch_log_group" || logs["format"] == nil {
+			t.Errorf("stage %s has no access log destination and format", name)
+		}
+	}
+	// One key value for both regions: the secondary's key copies the primary's.
+	var primaryKey string
+	for name, k := range j.Resource["aws_api_gateway_api_key"] {
+		if j.regionOf(k) == "us-east-1" {
+			primaryKey = name
+			if _, set := k["value"]; set {
+				t.Errorf("primary API key %s sets a value; it should be generated", name)
+			}
+		}
+	}
+	for name, k := range j.Resource["aws_api_gateway_api_key"] {
+		if j.regionOf(k) == "us-east-2" && k["value"] != "${aws_api_gateway_api_key."+primaryKey+".value}" {
+			t.Errorf("secondary API key %s value %v, want the primary key's value", name, k["value"])
+		}
+	}
+	for name, p := range j.Resource["aws_lambda_permission"] {
+		typ, _, attr, _ := ref(p["source_arn"])
+		if typ != "aws_api_gateway_rest_api" || attr != "execution_arn" || !strings.HasSuffix(p["source_arn"].(string), "/prod/*/*") {
+			t.Errorf("invoke permission %s source_arn %v is not scoped to the API's prod stage", name, p["source_arn"])
+		}
+	}
+}
+
+func TestReplicationWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	configs := j.Resource["aws_s3_bucket_replication_configuration"]
+	if len(configs) != 2 {
+		t.Fatalf("%d replication configurations, want one each way", len(configs))
+	}
+	for name, c := range configs {
+		deps := strs(c["depends_on"])
+		versionings := 0
+		for _, d := range deps {
+			if strings.HasPrefix(d, "aws_s3_bucket_versioning.") {
+				versionings++
+			}
+		}
+		if versionings != 2 {
+			t.Errorf("replication %s depends on %d versionings, want both buckets'", name, versionings)
+		}
+		_, src, _, _ := ref(c["bucket"])
+		_, dst, _, _ := ref(block(block(c["rule"])["destination"])["bucket"])
+		if src == dst || j.regionOf(j.Resource["aws_s3_bucket"][src]) != j.regionOf(c) {
+			t.Errorf("replication %s: from %s to %s is not from its own region's bucket to the other", name, src, dst)
+		}
+		if typ, _, _, _ := ref(block(block(block(c["rule"])["destination"])["encryption_configuration"])["replica_kms_key_id"]); typ != "aws_kms_key" {
+			t.Errorf("replication %s does not re-encrypt replicas with the destination key", name)
+		}
+	}
+}
+
+func TestStateBackend(t *testing.T) {
+	j := parse(t, defaultDR)
+	s3 := block(block(j.Terraform["backend"])["s3"])
+	want := map[string]any{"bucket": "payments-dr-tfstate-dev", "key": "payments-dr/dev/terraform.tfstate", "region": "us-west-2", "encrypt": true, "use_lockfile": true}
+	for k, v := range want {
+		if s3[k] != v {
+			t.Errorf("backend s3 %s = %v, want %v", k, s3[k], v)
+		}
+	}
+	if _, ok := s3["dynamodb_table"]; ok {
+		t.Error("backend uses the deprecated dynamodb_table lock")
+	}
+	state := parse(t, readFile(t, StackFile(defaultOut, StateStackName)))
+	if block(state.Terraform["backend"])["local"] == nil {
+		t.Error("the bootstrap stack does not keep local state")
+	}
+	if !state.has("aws_s3_bucket", map[string]any{"bucket": "payments-dr-tfstate-dev", "provider": "aws.state"}) {
+		t.Error("the bootstrap stack does not create the state bucket")
+	}
+	for _, p := range state.Provider["aws"] {
+		if p["region"] != "us-west-2" {
+			t.Errorf("state bucket provider in %v, want STATE_REGION us-west-2", p["region"])
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	j := parse(t, defaultDR)
+	for _, name := range []string{"primaryApiEndpoint", "secondaryApiEndpoint", "failoverDnsName", "healthCheckIds", "alarmArns",
+		"tableName", "primaryBucketName", "secondaryBucketName", "apiKeyId", "apiKeyValue", "drOperationsRoleArn", "zoneNameServers"} {
+		if j.Output[name] == nil {
+			t.Errorf("output %s missing", name)
+		}
+	}
+	if j.Output["apiKeyValue"]["sensitive"] != true {
+		t.Error("apiKeyValue is not sensitive")
+	}
+	if got, want := len(list(j.Output["alarmArns"]["value"])), len(j.Resource["aws_cloudwatch_metric_alarm"]); got != want {
+		t.Errorf("alarmArns lists %d alarms, the stack has %d", got, want)
+	}
+	if j.Output["failoverDnsName"]["value"] != "https://api.payment-dev.example.com" {
+		t.Errorf("failoverDnsName = %v", j.Output["failoverDnsName"]["value"])
+	}
+}
+
+// Configuration switches change exactly what they say.
+func TestConfigurationVariants(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*config.Config)
+		check  func(t *testing.T, j tf)
+	}{
+		{"drill inverts only the primary check", func(c *config.Config) { c.FailoverDrill = true }, func(t *testing.T, j tf) {
+			for name, hc := range j.Resource["aws_route53_health_check"] {
+				primary := strings.Contains(name, "primary")
+				if hc["invert_healthcheck"] != primary {
+					t.Errorf("health check %s invert_healthcheck = %v, want %v", name, hc["invert_healthcheck"], primary)
+				}
+			}
+		}},
+		{"30 s interval and threshold 5", func(c *config.Config) { c.HealthCheckInterval, c.HealthCheckFailureThreshold = 30, 5 }, func(t *testing.T, j tf) {
+			for name, hc := range j.Resource["aws_route53_health_check"] {
+				if hc["request_interval"] != 30.0 || hc["failure_threshold"] != 5.0 {
+					t.Errorf("health check %s: interval %v threshold %v", name, hc["request_interval"], hc["failure_threshold"])
+				}
+			}
+		}},
+		{"alert e-mail subscribes both topics", func(c *config.Config) { c.AlertEmail = "oncall@example.com" }, func(t *testing.T, j tf) {
+			subs := j.Resource["aws_sns_topic_subscription"]
+			regions := map[string]bool{}
+			for _, s := range subs {
+				if s["protocol"] == "email" && s["endpoint"] == "oncall@example.com" {
+					regions[j.regionOf(s)] = true
+				}
+			}
+			if len(regions) != 2 {
+				t.Errorf("e-mail subscriptions in %v, want both regions", regions)
+			}
+		}},
+		{"no e-mail, no subscription", func(c *config.Config) {}, func(t *testing.T, j tf) {
+			if n := len(j.Resource["aws_sns_topic_subscription"]); n != 0 {
+				t.Errorf("%d subscriptions without ALERT_EMAIL", n)
+			}
+		}},
+		{"an existing zone is used, not created", func(c *config.Config) { c.HostedZoneID = "Z0123456789ABCDEFGHIJ" }, func(t *testing.T, j tf) {
+			if n := len(j.Resource["aws_route53_zone"]); n != 0 {
+				t.Errorf("%d zones created with HOSTED_ZONE_ID set", n)
+			}
+			for name, r := range j.Resource["aws_route53_record"] {
+				if r["zone_id"] != "Z0123456789ABCDEFGHIJ" {
+					t.Errorf("record %s in zone %v", name, r["zone_id"])
+				}
+			}
+			if j.Output["zoneNameServers"] != nil {
+				t.Error("zoneNameServers output for a zone we do not manage")
+			}
+		}},
+		{"deletion protection off", func(c *config.Config) { c.DeletionProtection = false }, func(t *testing.T, j tf) {
+			for name, tbl := range j.Resource["aws_dynamodb_table"] {
+				if tbl["deletion_protection_enabled"] != false || tbl["lifecycle"] != nil {
+					t.Errorf("table %s still protected", name)
+				}
+			}
+		}},
+		{"us-east-1 as secondary keeps Route 53 alarms there", func(c *config.Config) {
+			c.PrimaryRegion, c.SecondaryRegion, c.StateRegion = "us-west-2", "us-east-1", "us-east-2"
+		}, func(t *testing.T, j tf) {
+			for name, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+				if a["namespace"] == "AWS/Route53" && j.regionOf(a) != "us-east-1" {
+					t.Errorf("Route 53 alarm %s in %s; the metric exists only in us-east-1", name, j.regionOf(a))
+				}
+			}
+			if !j.has("aws_dynamodb_table", map[string]any{"provider": "aws.primary"}) {
+				t.Error("the table is not declared in the primary region")
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.check(t, parse(t, synthDR(t, c.change))) })
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
