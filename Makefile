@@ -39,7 +39,7 @@ diagram:
 	go run . diagram --from generated/payments-dr.json --format dot --svg topology.svg
 
 bench: setup
-	go test -run '^$$' -bench . -benchmem ./lambda/... ./stacks/function/...
+	go test -run '^$$' -bench . -benchmem ./lambda/... ./stacks/...
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./lambda/payment

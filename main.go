@@ -13,6 +13,11 @@ import (
 )
 
 func main() {
+	// Subcommands (commands.go) read synthesized JSON only: dispatched before anything
+	// starts jsii.
+	if len(os.Args) > 1 {
+		os.Exit(runCommand(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run())
 }
 
@@ -33,10 +38,13 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := stacks.Synth(cfg, stacks.Options{OutDir: outdir, ModuleRoot: root, Progress: os.Stderr}); err != nil {
+	if err := stacks.Synth(cfg, stacks.Options{OutDir: outdir, ModuleRoot: root, Progress: os.Stdout}); err != nil {
 		fmt.Fprintln(os.Stderr, "synth failed:", err)
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s and %s to %s\n", stacks.StateStackName, stacks.DRStackName, outdir)
+	if err := printSynthSummary(os.Stdout, outdir); err != nil {
+		fmt.Fprintln(os.Stderr, "summary:", err)
+		return 1
+	}
 	return 0
 }
