@@ -1,0 +1,319 @@
+package main
+
+// Operator subcommands: report, diagram and docs. They read synthesized JSON only and
+// never touch cdktf or jsii, so they start no Node process.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/payments-dr/payments-dr/stacks"
+	"github.com/payments-dr/payments-dr/stacks/recovery"
+	"github.com/payments-dr/payments-dr/stacks/topology"
+)
+
+const (
+	readmePath  = "README.md"
+	fixturePath = "generated/payments-dr.json" // the reviewed default configuration
+)
+
+var defaultStackPath = stacks.StackFile("cdktf.out", stacks.DRStackName)
+
+// Exit codes of the subcommands.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the check failed: RTO over target, a gap, a stale README
+	exitProblem = 2 // bad usage or unreadable input
+)
+
+const usage = `usage:
+  go run .                          synthesize both stacks to cdktf.out (configuration from the environment)
+  go run . report  [--from PATH] [--json] [--rto-target 120s]
+  go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
+  go run . docs    [--check]
+`
+
+// runCommand runs the subcommand args[0]; it is called only when there are arguments.
+func runCommand(args []string, stdout, stderr io.Writer) int {
+	cmds := map[string]func([]string, io.Writer, io.Writer) int{"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs}
+	if cmd, ok := cmds[args[0]]; ok {
+		return cmd(args[1:], stdout, stderr)
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
+	return exitProblem
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// readStack reads a synthesized stack, saying how to make it when it is missing.
+func readStack(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: run the synth first (JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 go run .), or pass --from %s", path, fixturePath)
+	}
+	return b, err
+}
+
+func cmdReport(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("report", stderr)
+	from := fs.String("from", defaultStackPath, "synthesized DR stack JSON")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	target := fs.Duration("rto-target", recovery.DefaultRTOTarget, "fail when the RTO bound exceeds this")
+	if err := parse(fs, args); err != nil {
+		return exitProblem
+	}
+	b, err := readStack(*from)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitProblem
+	}
+	r, err := recovery.Analyze(b)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", *from, err)
+		return exitProblem
+	}
+	checkErr := r.Check(*target)
+	if *asJSON {
+		out := struct {
+			recovery.Report
+			Check checkResult `json:"check"`
+		}{r, newCheckResult(*target, checkErr)}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitProblem
+		}
+	} else {
+		fmt.Fprintf(stdout, "Recovery budget of %s\n\n%s\n", *from, r.Table())
+	}
+	if checkErr != nil {
+		fmt.Fprintf(stderr, "check failed (RTO target %s):\n%s\n", *target, indent(checkErr.Error()))
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "check passed: RTO bound %s within the target %s, no gaps\n", r.RTO.Bound(), *target)
+	return exitOK
+}
+
+type checkResult struct {
+	RTOTargetSeconds int      `json:"rtoTargetSeconds"`
+	Passed           bool     `json:"passed"`
+	Problems         []string `json:"problems,omitempty"`
+}
+
+func newCheckResult(target time.Duration, err error) checkResult {
+	c := checkResult{RTOTargetSeconds: int(target / time.Second), Passed: err == nil}
+	if err != nil {
+		c.Problems = strings.Split(err.Error(), "\n")
+	}
+	return c
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+func cmdDiagram(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("diagram", stderr)
+	from := fs.String("from", defaultStackPath, "synthesized DR stack JSON")
+	format := fs.String("format", "mermaid", "mermaid or dot")
+	svg := fs.String("svg", "", "render with Graphviz (dot -Tsvg) into this file")
+	if err := parse(fs, args); err != nil {
+		return exitProblem
+	}
+	render := map[string]func([]byte) (string, error){"mermaid": topology.Mermaid, "dot": topology.DOT}[*format]
+	if *svg != "" {
+		render = topology.DOT
+	}
+	if render == nil {
+		fmt.Fprintf(stderr, "diagram: --format %q: accepted: mermaid, dot\n", *format)
+		return exitProblem
+	}
+	b, err := readStack(*from)
+	if err == nil {
+		var out string
+		if out, err = render(b); err == nil {
+			if *svg == "" {
+				_, err = io.WriteString(stdout, out)
+			} else if err = renderSVG(out, *svg); err == nil {
+				fmt.Fprintf(stderr, "wrote %s\n", *svg)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "diagram:", err)
+		return exitProblem
+	}
+	return exitOK
+}
+
+func renderSVG(dot, path string) error {
+	bin, err := exec.LookPath("dot")
+	if err != nil {
+		return errors.New("--svg needs Graphviz's `dot` on PATH (e.g. apt-get install graphviz); `go run . diagram --format dot` prints the source without it")
+	}
+	cmd := exec.Command(bin, "-Tsvg", "-o", path)
+	cmd.Stdin = strings.NewReader(dot)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("dot -Tsvg: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+func cmdDocs(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("docs", stderr)
+	check := fs.Bool("check", false, "only check that README.md is current; exit 1 when stale")
+	if err := parse(fs, args); err != nil {
+		return exitProblem
+	}
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		fmt.Fprintln(stderr, "docs:", err)
+		return exitProblem
+	}
+	stack, err := os.ReadFile(fixturePath)
+	if err != nil {
+		fmt.Fprintln(stderr, "docs:", err)
+		return exitProblem
+	}
+	updated, err := renderReadme(string(readme), stack)
+	if err != nil {
+		fmt.Fprintf(stderr, "docs: %s: %v\n", readmePath, err)
+		return exitProblem
+	}
+	if updated == string(readme) {
+		fmt.Fprintf(stdout, "%s is current with %s\n", readmePath, fixturePath)
+		return exitOK
+	}
+	if *check {
+		fmt.Fprintf(stderr, "%s is stale: its topology/recovery sections do not match %s; run `go run . docs` and commit the result\n", readmePath, fixturePath)
+		return exitFailed
+	}
+	if err := os.WriteFile(readmePath, []byte(updated), 0o644); err != nil {
+		fmt.Fprintln(stderr, "docs:", err)
+		return exitProblem
+	}
+	fmt.Fprintf(stdout, "updated %s from %s\n", readmePath, fixturePath)
+	return exitOK
+}
+
+// readmeSections are the generated parts of the README, by marker name.
+var readmeSections = []string{"topology", "recovery"}
+
+// renderReadme returns readme with its generated sections rendered from stackJSON: the
+// Mermaid diagram between the topology markers, the recovery table between the recovery
+// markers. It is pure: same input, same output.
+func renderReadme(readme string, stackJSON []byte) (string, error) {
+	diagram, err := topology.Mermaid(stackJSON)
+	if err != nil {
+		return "", err
+	}
+	r, err := recovery.Analyze(stackJSON)
+	if err != nil {
+		return "", err
+	}
+	bodies := map[string]string{
+		"topology": "```mermaid\n" + diagram + "```\n",
+		"recovery": "```text\n" + r.Table() + "```\n",
+	}
+	for _, name := range readmeSections {
+		if readme, err = replaceSection(readme, name, bodies[name]); err != nil {
+			return "", err
+		}
+	}
+	return readme, nil
+}
+
+func markers(name string) (start, end string) {
+	return "<!-- " + name + ":start -->", "<!-- " + name + ":end -->"
+}
+
+// replaceSection puts body between the start and end markers of name.
+func replaceSection(text, name, body string) (string, error) {
+	start, end := markers(name)
+	i := strings.Index(text, start)
+	j := strings.Index(text, end)
+	if i < 0 || j < 0 || j < i {
+		return "", fmt.Errorf("no %s … %s section", start, end)
+	}
+	return text[:i] + start + "\n" + body + text[j:], nil
+}
+
+// hasMarkers reports whether text has every generated section's markers.
+func hasMarkers(text string) bool {
+	for _, name := range readmeSections {
+		start, end := markers(name)
+		if !strings.Contains(text, start) || !strings.Contains(text, end) {
+			return false
+		}
+	}
+	return true
+}
+
+// printSynthSummary ends a successful synth: the stacks written and where, resources per
+// region, and the recovery budget's RTO and RPO lines for the DR stack.
+func printSynthSummary(w io.Writer, outdir string) error {
+	fmt.Fprintf(w, "stacks written to %s:\n", outdir)
+	var drJSON []byte
+	for _, name := range []string{stacks.StateStackName, stacks.DRStackName} {
+		path := stacks.StackFile(outdir, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s, err := recovery.ParseStack(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		counts := s.ResourcesByRegion()
+		regions := make([]string, 0, len(counts))
+		for region := range counts {
+			regions = append(regions, region)
+		}
+		sort.Slice(regions, func(i, j int) bool { return s.RegionIndex(regions[i]) < s.RegionIndex(regions[j]) })
+		var per []string
+		for _, region := range regions {
+			per = append(per, fmt.Sprintf("%s %d", region, counts[region]))
+		}
+		fmt.Fprintf(w, "  %-18s %s (resources: %s)\n", name, path, strings.Join(per, ", "))
+		if name == stacks.DRStackName {
+			drJSON = b
+		}
+	}
+	r, err := recovery.Analyze(drJSON)
+	if err != nil {
+		return err
+	}
+	for _, line := range r.Summary() {
+		fmt.Fprintln(w, line)
+	}
+	return nil
+}

@@ -1,0 +1,647 @@
+// Package recovery computes the recovery budget that a synthesized payments-dr stack buys:
+// how long a regional failure takes to route around (the RTO bound, term by term), how much
+// data each store can lose (RPO), who gets told, and the gaps that void those numbers.
+//
+// It reads only the Terraform JSON (cdk.tf.json), so it describes what will be deployed,
+// and it imports nothing from cdktf: it runs without jsii or Node.
+//
+// The RTO model, every term named in the report:
+//
+//	detection       request_interval × failure_threshold of the health check on the PRIMARY
+//	                failover record: each Route 53 checker needs that many failed checks in a row.
+//	check timeout   the last failed check may take until Route 53 gives up on it: 4 s to connect
+//	                plus 2 s to answer for HTTP(S) checks, 10 s to connect for TCP checks.
+//	DNS TTL         how long resolvers and clients may keep the PRIMARY answer: the record's ttl,
+//	                or 60 s for an alias to API Gateway (the TTL Route 53 answers alias records with).
+//
+// Not counted, and said so in the report: how long Route 53 takes to push a status change
+// to its name servers (not published; seconds in practice), clients that ignore TTLs or
+// keep connections open, and notification: alarms tell people, they do not move traffic.
+package recovery
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultRTOTarget is the bound the report is checked against unless told otherwise.
+const DefaultRTOTarget = 120 * time.Second
+
+// aliasTTLSeconds is what Route 53 answers an alias record to API Gateway with.
+const aliasTTLSeconds = 60
+
+// Report is the recovery budget of one stack.
+type Report struct {
+	// DNSName is the failover name clients call.
+	DNSName string `json:"dnsName"`
+	// Regions in provider order, each with its role and resource count.
+	Regions      []Region      `json:"regions"`
+	HealthChecks []HealthCheck `json:"healthChecks"`
+	Detection    Detection     `json:"detection"`
+	DNS          DNS           `json:"dns"`
+	Notification Notification  `json:"notification"`
+	RTO          RTO           `json:"rto"`
+	RPO          []Store       `json:"rpo"`
+	Gaps         []Gap         `json:"gaps"`
+	// Notes are facts worth knowing that are not gaps (the drill switch being on, a topic
+	// living in the region it reports on).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Region is one provider region.
+type Region struct {
+	Name      string `json:"name"`
+	Role      string `json:"role"` // PRIMARY, SECONDARY or "" when no failover record targets it
+	Resources int    `json:"resources"`
+}
+
+// HealthCheck is one Route 53 health check.
+type HealthCheck struct {
+	Region           string `json:"region"` // whose API it probes
+	Type             string `json:"type"`
+	Path             string `json:"path"`
+	IntervalSeconds  int    `json:"intervalSeconds"`
+	FailureThreshold int    `json:"failureThreshold"`
+	Inverted         bool   `json:"inverted"`
+	Record           string `json:"record,omitempty"` // PRIMARY/SECONDARY when a failover record uses it
+}
+
+// Detection is how long Route 53 takes to call the primary unhealthy.
+type Detection struct {
+	Region string `json:"region"`
+	// Found is false when the PRIMARY record has no health check: then it never fails over.
+	Found            bool   `json:"found"`
+	Path             string `json:"path,omitempty"`
+	IntervalSeconds  int    `json:"intervalSeconds,omitempty"`
+	FailureThreshold int    `json:"failureThreshold,omitempty"`
+	Seconds          int    `json:"seconds"`
+	TimeoutSeconds   int    `json:"timeoutSeconds"`
+	// DrillInverted is the drill switch (FAILOVER_DRILL): the primary check is inverted.
+	DrillInverted bool `json:"drillInverted"`
+}
+
+// DNS is the time clients may keep the primary's answer.
+type DNS struct {
+	TTLSeconds int    `json:"ttlSeconds"`
+	Basis      string `json:"basis"`
+}
+
+// Notification lists the alarms that fire when the primary region fails. Informational:
+// they page people; DNS failover does not wait for them.
+type Notification struct {
+	FailedRegion string        `json:"failedRegion"`
+	Alarms       []AlarmNotice `json:"alarms"`
+	// FirstSeconds is when the first health-check alarm publishes, counted from the failure.
+	FirstSeconds int `json:"firstSeconds,omitempty"`
+}
+
+// AlarmNotice is one alarm that fires on the failure.
+type AlarmNotice struct {
+	Name   string `json:"name"`
+	Metric string `json:"metric"` // namespace/metric
+	Region string `json:"region"` // where the alarm lives
+	// AfterSeconds is period × evaluation periods once the metric breaches.
+	AfterSeconds int      `json:"afterSeconds"`
+	TopicRegions []string `json:"topicRegions"`
+	Why          string   `json:"why"`
+}
+
+// RTO is the upper bound on the time to route clients around a failed primary.
+type RTO struct {
+	Terms []Term `json:"terms"`
+	// Bounded is false when a term is missing (no health check on the PRIMARY record).
+	Bounded    bool     `json:"bounded"`
+	Seconds    int      `json:"seconds"`
+	NotCounted []string `json:"notCounted"`
+}
+
+// Term is one named part of the RTO bound.
+type Term struct {
+	Name    string `json:"name"`
+	Seconds int    `json:"seconds"`
+	Basis   string `json:"basis"`
+}
+
+// Bound is the RTO bound as a duration.
+func (r RTO) Bound() time.Duration { return time.Duration(r.Seconds) * time.Second }
+
+// Store is one replicated data store and its replication links.
+type Store struct {
+	Name     string `json:"name"`     // payments, receipts
+	Kind     string `json:"kind"`     // DynamoDB global table, S3 replication (RTC)
+	Resource string `json:"resource"` // table or bucket names
+	Links    []Link `json:"links"`
+}
+
+// Link is replication from one region to another.
+type Link struct {
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Typical string `json:"typical"` // what AWS says replication usually takes
+	// GuaranteeSeconds is a contractual bound (S3 RTC), 0 when there is none.
+	GuaranteeSeconds int `json:"guaranteeSeconds,omitempty"`
+	// AlarmSeconds is the ReplicationLatency alarm threshold: the bound we watch; 0 when
+	// nothing watches this link.
+	AlarmSeconds float64 `json:"alarmSeconds,omitempty"`
+	Alarm        string  `json:"alarm,omitempty"`
+}
+
+// GapKind names a kind of gap.
+type GapKind string
+
+// The gaps the report looks for.
+const (
+	RegionWithoutHealthCheck GapKind = "region-without-health-check"
+	RecordWithoutHealthCheck GapKind = "record-without-health-check"
+	OneWayReplication        GapKind = "one-way-replication"
+	MissingReplica           GapKind = "missing-replica"
+	AlarmWithoutAction       GapKind = "alarm-without-action"
+)
+
+// Gap is something that voids a number of the report.
+type Gap struct {
+	Kind    GapKind `json:"kind"`
+	Subject string  `json:"subject"`
+	Detail  string  `json:"detail"`
+}
+
+func (g Gap) String() string { return fmt.Sprintf("%s: %s: %s", g.Kind, g.Subject, g.Detail) }
+
+// Analyze computes the report of one synthesized DR stack.
+func Analyze(stackJSON []byte) (Report, error) {
+	s, err := ParseStack(stackJSON)
+	if err != nil {
+		return Report{}, err
+	}
+	records := s.FailoverRecords()
+	if len(records) == 0 || FailoverType(records[0]) != "PRIMARY" {
+		return Report{}, errors.New("no aws_route53_record with a PRIMARY failover routing policy: is this the DR stack?")
+	}
+	a := analysis{s: s}
+	a.DNSName = records[0].Str("name")
+	a.regions(records)
+	a.healthChecks(records)
+	a.detection(records[0])
+	a.dns(records)
+	a.rto()
+	a.notification()
+	a.tables()
+	a.buckets()
+	a.alarmActions()
+	return a.Report, nil
+}
+
+type analysis struct {
+	Report
+	s       *Stack
+	primary string
+}
+
+func (a *analysis) gap(kind GapKind, subject, format string, args ...any) {
+	a.Gaps = append(a.Gaps, Gap{Kind: kind, Subject: subject, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (a *analysis) regions(records []*Resource) {
+	roles := map[string]string{}
+	for _, rec := range records {
+		if t := a.s.TargetRegion(rec); t != "" && roles[t] == "" {
+			roles[t] = FailoverType(rec)
+		}
+	}
+	a.primary = a.s.TargetRegion(records[0])
+	counts := a.s.ResourcesByRegion()
+	for _, r := range a.s.Regions {
+		a.Regions = append(a.Regions, Region{Name: r, Role: roles[r], Resources: counts[r]})
+	}
+}
+
+func (a *analysis) healthChecks(records []*Resource) {
+	used := map[*Resource]string{}
+	for _, rec := range records {
+		hc := a.s.RefTo(rec.Get("health_check_id"), "aws_route53_health_check")
+		if hc == nil {
+			a.gap(RecordWithoutHealthCheck, FailoverType(rec)+" "+rec.Str("name"),
+				"the %s failover record (to %s) has no health check: Route 53 treats it as always healthy", FailoverType(rec), a.s.TargetRegion(rec))
+			continue
+		}
+		used[hc] = FailoverType(rec)
+	}
+	checked := map[string]bool{}
+	for _, hc := range a.s.Resources("aws_route53_health_check") {
+		h := HealthCheck{
+			Region:           a.s.HealthCheckRegion(hc),
+			Type:             hc.Str("type"),
+			Path:             hc.Str("resource_path"),
+			IntervalSeconds:  int(hc.Num(30, "request_interval")),
+			FailureThreshold: int(hc.Num(3, "failure_threshold")),
+			Inverted:         hc.Bool("invert_healthcheck"),
+			Record:           used[hc],
+		}
+		checked[h.Region] = true
+		a.HealthChecks = append(a.HealthChecks, h)
+		if h.Inverted && h.Record == "SECONDARY" {
+			a.Notes = append(a.Notes, fmt.Sprintf("the SECONDARY health check (%s) is inverted: the secondary counts as healthy only while it fails", h.Region))
+		}
+	}
+	sort.SliceStable(a.HealthChecks, func(i, j int) bool {
+		return a.s.RegionIndex(a.HealthChecks[i].Region) < a.s.RegionIndex(a.HealthChecks[j].Region)
+	})
+	for _, r := range a.s.ServingRegions() {
+		if !checked[r] {
+			a.gap(RegionWithoutHealthCheck, r, "no Route 53 health check probes the API in %s", r)
+		}
+	}
+}
+
+func (a *analysis) detection(primary *Resource) {
+	d := Detection{Region: a.primary}
+	if hc := a.s.RefTo(primary.Get("health_check_id"), "aws_route53_health_check"); hc != nil {
+		d.Found = true
+		d.Path = hc.Str("resource_path")
+		d.IntervalSeconds = int(hc.Num(30, "request_interval"))
+		d.FailureThreshold = int(hc.Num(3, "failure_threshold"))
+		d.Seconds = d.IntervalSeconds * d.FailureThreshold
+		d.TimeoutSeconds = 6 // 4 s to connect + 2 s to answer
+		if strings.HasPrefix(hc.Str("type"), "TCP") {
+			d.TimeoutSeconds = 10
+		}
+		d.DrillInverted = hc.Bool("invert_healthcheck")
+		if d.DrillInverted {
+			a.Notes = append(a.Notes, fmt.Sprintf("drill switch ON: the PRIMARY health check (%s) is inverted, so once deployed clients are sent to the secondary while the primary is healthy", a.primary))
+		}
+	}
+	a.Detection = d
+}
+
+func (a *analysis) dns(records []*Resource) {
+	// Clients that resolved just before the failover keep the answer for its TTL: the
+	// largest TTL among the failover records bounds that (the same holds for failing back).
+	for _, rec := range records {
+		ttl, basis := aliasTTLSeconds, fmt.Sprintf("alias A record to the API Gateway regional domain in %s: Route 53 answers with %d s", a.s.TargetRegion(rec), aliasTTLSeconds)
+		if rec.Get("alias") == nil {
+			ttl = int(rec.Num(0, "ttl"))
+			basis = fmt.Sprintf("%s record's ttl", FailoverType(rec))
+		}
+		if ttl > a.DNS.TTLSeconds || a.DNS.Basis == "" {
+			a.DNS = DNS{TTLSeconds: ttl, Basis: basis}
+		}
+	}
+}
+
+func (a *analysis) rto() {
+	d := a.Detection
+	r := RTO{
+		Bounded: d.Found,
+		NotCounted: []string{
+			"Route 53 pushing the status change to its name servers (not published; seconds in practice)",
+			"resolvers or clients that ignore the TTL, and connections kept open to the failed region",
+			"notification: alarms page people, they do not gate the DNS failover",
+		},
+	}
+	if d.Found {
+		r.Terms = append(r.Terms,
+			Term{"detection", d.Seconds, fmt.Sprintf("PRIMARY health check on %s %s: %d s interval × %d failures", d.Region, d.Path, d.IntervalSeconds, d.FailureThreshold)},
+			Term{"check timeout", d.TimeoutSeconds, "the last failed check may run until Route 53 gives up on it"},
+		)
+	} else {
+		r.Terms = append(r.Terms, Term{"detection", 0, "none: the PRIMARY record has no health check, so Route 53 never fails over"})
+	}
+	r.Terms = append(r.Terms, Term{"DNS TTL", a.DNS.TTLSeconds, a.DNS.Basis})
+	for _, t := range r.Terms {
+		r.Seconds += t.Seconds
+	}
+	a.RTO = r
+}
+
+// notification collects the alarms that fire when the primary region fails: the health
+// check on it, its serving path (function, API), and replication into it from elsewhere.
+func (a *analysis) notification() {
+	n := Notification{FailedRegion: a.primary}
+	var inFailed []string
+	for _, al := range a.s.Resources("aws_cloudwatch_metric_alarm") {
+		ns, metric := al.Str("namespace"), al.Str("metric_name")
+		why := ""
+		switch {
+		case ns == "AWS/Route53" && metric == "HealthCheckStatus":
+			if hc := a.s.RefTo(al.Get("dimensions", "HealthCheckId"), "aws_route53_health_check"); hc != nil && a.s.HealthCheckRegion(hc) == a.primary {
+				why = "Route 53 marks " + a.primary + " unhealthy"
+			}
+		case (ns == "AWS/Lambda" || ns == "AWS/ApiGateway") && al.Region == a.primary:
+			why = "the serving path in " + a.primary + " fails"
+		case ns == "AWS/DynamoDB" && metric == "ReplicationLatency" && al.Str("dimensions", "ReceivingRegion") == a.primary:
+			why = "writes in " + al.Region + " cannot reach " + a.primary
+		case ns == "AWS/S3" && al.Region != a.primary:
+			if b := a.s.RefTo(al.Get("dimensions", "DestinationBucket"), "aws_s3_bucket"); b != nil && b.Region == a.primary {
+				why = "receipts written in " + al.Region + " cannot reach " + a.primary
+			}
+		}
+		if why == "" {
+			continue
+		}
+		notice := AlarmNotice{
+			Name:         al.Str("alarm_name"),
+			Metric:       ns + "/" + metric,
+			Region:       al.Region,
+			AfterSeconds: int(al.Num(60, "period") * al.Num(1, "evaluation_periods")),
+			TopicRegions: a.s.AlarmTopicRegions(al),
+			Why:          why,
+		}
+		n.Alarms = append(n.Alarms, notice)
+		if metric == "HealthCheckStatus" && a.Detection.Found {
+			if t := a.Detection.Seconds + notice.AfterSeconds; n.FirstSeconds == 0 || t < n.FirstSeconds {
+				n.FirstSeconds = t
+			}
+		}
+		if slices.Contains(notice.TopicRegions, a.primary) {
+			inFailed = append(inFailed, notice.Name)
+		}
+	}
+	if len(inFailed) > 0 {
+		sort.Strings(inFailed)
+		a.Notes = append(a.Notes, fmt.Sprintf("%d of these alarms notify a topic in %s, the failed region itself (%s): in a whole-region outage their delivery depends on SNS there; the alarms whose topic is elsewhere page from outside it", len(inFailed), a.primary, strings.Join(inFailed, ", ")))
+	}
+	sort.SliceStable(n.Alarms, func(i, j int) bool {
+		x, y := n.Alarms[i], n.Alarms[j]
+		if x.Region != y.Region {
+			return a.s.RegionIndex(x.Region) < a.s.RegionIndex(y.Region)
+		}
+		return x.Name < y.Name
+	})
+	a.Notification = n
+}
+
+// tables: a global table replicates every replica to every other one.
+func (a *analysis) tables() {
+	serving := a.s.ServingRegions()
+	for _, t := range a.s.Resources("aws_dynamodb_table") {
+		regions := []string{t.Region}
+		for _, rep := range t.List("replica") {
+			if m, ok := rep.(map[string]any); ok {
+				if r, _ := m["region_name"].(string); r != "" && !slices.Contains(regions, r) {
+					regions = append(regions, r)
+				}
+			}
+		}
+		name := t.Str("name")
+		st := Store{Name: storeName(name, ""), Kind: "DynamoDB global table", Resource: name}
+		for _, from := range regions {
+			for _, to := range regions {
+				if from == to {
+					continue
+				}
+				l := Link{From: from, To: to, Typical: "sub-second typical"}
+				if al := a.latencyAlarm("AWS/DynamoDB", from, func(al *Resource) bool {
+					return al.Str("dimensions", "ReceivingRegion") == to && a.s.RefTo(al.Get("dimensions", "TableName"), "aws_dynamodb_table") == t
+				}); al != nil {
+					l.AlarmSeconds = al.Num(0, "threshold") / 1000 // milliseconds
+					l.Alarm = al.Str("alarm_name")
+				}
+				st.Links = append(st.Links, l)
+			}
+		}
+		for _, r := range serving {
+			if !slices.Contains(regions, r) {
+				a.gap(MissingReplica, st.Name+" "+r, "table %s has no replica in %s, which serves the API", name, r)
+			}
+		}
+		a.RPO = append(a.RPO, st)
+	}
+}
+
+// buckets: the buckets the functions write or replicate, linked by replication rules.
+func (a *analysis) buckets() {
+	var buckets []*Resource
+	name := ""
+	add := func(b *Resource) {
+		if b != nil && !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	for _, fn := range a.s.Resources("aws_lambda_function") {
+		vars, _ := fn.Get("environment", "variables").(map[string]any)
+		for _, k := range sortedKeys(vars) {
+			if b := a.s.RefTo(vars[k], "aws_s3_bucket"); b != nil {
+				add(b)
+				if name == "" {
+					name = strings.ToLower(strings.TrimSuffix(k, "_BUCKET"))
+				}
+			}
+		}
+	}
+	type edge struct{ from, to *Resource }
+	rules := map[edge]map[string]any{}
+	for _, rc := range a.s.Resources("aws_s3_bucket_replication_configuration") {
+		src := a.s.RefTo(rc.Get("bucket"), "aws_s3_bucket")
+		add(src)
+		for _, r := range rc.List("rule") {
+			rule, _ := r.(map[string]any)
+			dst := a.s.RefTo(get(rule, "destination", "bucket"), "aws_s3_bucket")
+			add(dst)
+			if src != nil && dst != nil && get(rule, "status") == "Enabled" {
+				rules[edge{src, dst}] = rule
+			}
+		}
+	}
+	if len(buckets) == 0 {
+		return
+	}
+	sort.SliceStable(buckets, func(i, j int) bool { return a.s.RegionIndex(buckets[i].Region) < a.s.RegionIndex(buckets[j].Region) })
+	var names []string
+	for _, b := range buckets {
+		names = append(names, b.Str("bucket"))
+	}
+	st := Store{Name: storeName(names[0], name), Kind: "S3 replication", Resource: strings.Join(names, ", ")}
+	for _, from := range buckets {
+		for _, to := range buckets {
+			if from == to || from.Region == to.Region {
+				continue
+			}
+			rule, ok := rules[edge{from, to}]
+			if !ok {
+				if _, back := rules[edge{to, from}]; back {
+					a.gap(OneWayReplication, st.Name+" "+from.Region+" → "+to.Region,
+						"%s replicates to %s but not back: objects written in %s during a failover never reach %s", to.Str("bucket"), from.Str("bucket"), from.Region, to.Region)
+				} else if from.Region < to.Region {
+					a.gap(MissingReplica, st.Name+" "+from.Region+" ⇄ "+to.Region,
+						"%s and %s do not replicate either way", from.Str("bucket"), to.Str("bucket"))
+				}
+				continue
+			}
+			l := Link{From: from.Region, To: to.Region, Typical: "minutes, not guaranteed (no RTC)"}
+			if get(rule, "destination", "replication_time", "status") == "Enabled" {
+				minutes := num(get(rule, "destination", "replication_time", "time", "minutes"))
+				l.GuaranteeSeconds = int(minutes * 60)
+				l.Typical = fmt.Sprintf("99.99%% within %g min (RTC)", minutes)
+			}
+			if al := a.latencyAlarm("AWS/S3", from.Region, func(al *Resource) bool {
+				return a.s.RefTo(al.Get("dimensions", "SourceBucket"), "aws_s3_bucket") == from &&
+					a.s.RefTo(al.Get("dimensions", "DestinationBucket"), "aws_s3_bucket") == to
+			}); al != nil {
+				l.AlarmSeconds = al.Num(0, "threshold") // seconds
+				l.Alarm = al.Str("alarm_name")
+			}
+			st.Links = append(st.Links, l)
+		}
+	}
+	a.RPO = append(a.RPO, st)
+}
+
+func (a *analysis) latencyAlarm(namespace, region string, match func(*Resource) bool) *Resource {
+	for _, al := range a.s.Resources("aws_cloudwatch_metric_alarm") {
+		if al.Str("namespace") == namespace && al.Str("metric_name") == "ReplicationLatency" && al.Region == region && match(al) {
+			return al
+		}
+	}
+	return nil
+}
+
+func (a *analysis) alarmActions() {
+	for _, al := range a.s.Resources("aws_cloudwatch_metric_alarm") {
+		if len(al.List("alarm_actions")) == 0 {
+			a.gap(AlarmWithoutAction, al.Str("alarm_name"), "alarm in %s on %s/%s has no alarm_actions: it changes state and tells no one", al.Region, al.Str("namespace"), al.Str("metric_name"))
+		}
+	}
+}
+
+// storeName is the env-var name of a store (RECEIPTS_BUCKET -> receipts), else the first
+// word of its resource name (payments-global-dev -> payments).
+func storeName(resource, fromEnv string) string {
+	if fromEnv != "" {
+		return fromEnv
+	}
+	first, _, _ := strings.Cut(resource, "-")
+	return first
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func get(v any, path ...string) any {
+	r := Resource{Attrs: map[string]any{"v": v}}
+	return r.Get(append([]string{"v"}, path...)...)
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+// Check fails when the RTO bound is missing or above target, or a gap exists; the error
+// names every problem.
+func (r Report) Check(target time.Duration) error {
+	var problems []string
+	switch {
+	case !r.RTO.Bounded:
+		problems = append(problems, "RTO: no bound: the PRIMARY failover record has no health check")
+	case r.RTO.Bound() > target:
+		problems = append(problems, fmt.Sprintf("RTO: bound %s exceeds the target %s (%s)", r.RTO.Bound(), target, r.RTO.sum()))
+	}
+	for _, g := range r.Gaps {
+		problems = append(problems, "gap "+g.String())
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "\n"))
+}
+
+func (r RTO) sum() string {
+	parts := make([]string, len(r.Terms))
+	for i, t := range r.Terms {
+		parts[i] = fmt.Sprintf("%s %ds", t.Name, t.Seconds)
+	}
+	return strings.Join(parts, " + ")
+}
+
+// RTOLine is the bound with its terms: "RTO ≤ 96s = detection 30s + check timeout 6s + DNS TTL 60s".
+func (r Report) RTOLine() string {
+	if !r.RTO.Bounded {
+		return "RTO: unbounded (the PRIMARY failover record has no health check)"
+	}
+	return fmt.Sprintf("RTO ≤ %ds = %s", r.RTO.Seconds, r.RTO.sum())
+}
+
+// RPOLine is one line per store: "RPO payments: sub-second typical, alarm at 60s; ...".
+func (r Report) RPOLine() string {
+	parts := make([]string, 0, len(r.RPO))
+	for _, st := range r.RPO {
+		parts = append(parts, st.Name+": "+st.summary())
+	}
+	if len(parts) == 0 {
+		return "RPO: no replicated store"
+	}
+	return "RPO: " + strings.Join(parts, "; ")
+}
+
+// summary of a store's links: one phrase when every link says the same.
+func (st Store) summary() string {
+	var phrases []string
+	for _, l := range st.Links {
+		if p := l.phrase(); !slices.Contains(phrases, p) {
+			phrases = append(phrases, p)
+		}
+	}
+	if len(phrases) == 0 {
+		return "not replicated"
+	}
+	if len(phrases) == 1 {
+		return phrases[0] + " (" + st.direction() + ")"
+	}
+	var each []string
+	for _, l := range st.Links {
+		each = append(each, l.From+"→"+l.To+" "+l.phrase())
+	}
+	return strings.Join(each, ", ")
+}
+
+func (st Store) direction() string {
+	if len(st.Links) == 2 && st.Links[0].From == st.Links[1].To && st.Links[0].To == st.Links[1].From {
+		return st.Links[0].From + " ⇄ " + st.Links[0].To
+	}
+	var each []string
+	for _, l := range st.Links {
+		each = append(each, l.From+" → "+l.To)
+	}
+	return strings.Join(each, ", ")
+}
+
+func (l Link) phrase() string {
+	if l.AlarmSeconds > 0 {
+		return l.Typical + ", alarm at " + seconds(l.AlarmSeconds)
+	}
+	return l.Typical + ", unwatched"
+}
+
+func seconds(s float64) string {
+	if s == math.Trunc(s) {
+		return fmt.Sprintf("%gs", s)
+	}
+	return fmt.Sprintf("%.3gs", s)
+}
+
+// Summary is the few lines the synth prints: RTO bound and RPO, and gaps if any.
+func (r Report) Summary() []string {
+	lines := []string{r.RTOLine(), r.RPOLine()}
+	if r.Detection.DrillInverted {
+		lines = append(lines, "drill switch ON: the primary health check is inverted")
+	}
+	if n := len(r.Gaps); n > 0 {
+		lines = append(lines, fmt.Sprintf("%d gap(s): run `go run . report` for details", n))
+	}
+	return lines
+}
+
+// JSON is the report as indented JSON.
+func (r Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
