@@ -24,9 +24,11 @@ synth: setup
 test: setup
 	go test -count=1 $(PACKAGES)
 
-# Rewrite generated/ from a fresh synth; review and commit the diff.
+# Rewrite generated/ from a fresh synth, and the README's diagram and recovery report
+# from it; review and commit the diff.
 snapshots: setup
 	go test -count=1 ./stacks -run 'TestSnapshotsMatchSynth' -update
+	go run . docs
 
 # Rewrite the README's diagram and recovery report from generated/.
 docs:
