@@ -86,7 +86,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundle function.B
 	secondaryServing := secondary.Serve(region.ServingConfig{
 		Table: payments, Code: code, OtherRegion: primarySite.Region, ZoneID: zoneID,
 		// The key generated in the primary, so clients keep working after failover.
-		APIKeyValue: primaryServing.API.APIKey,
+		APIKeyValue:          primaryServing.API.APIKey,
+		ValidationRecordFqdn: primaryServing.API.ValidationRecordFqdn,
 	})
 	dns.Targets = []failover.Target{
 		{Site: primarySite, API: primaryServing.API, Primary: true},

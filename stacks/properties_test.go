@@ -67,7 +67,12 @@ func TestDRStackProperties(t *testing.T) {
 		"point_in_time_recovery":      m{"enabled": true},
 		"server_side_encryption":      m{"enabled": true},
 		"deletion_protection_enabled": true,
-		"replica":                     []any{m{"region_name": "us-east-2", "point_in_time_recovery": true}},
+		"lifecycle":                   m{"prevent_destroy": true, "ignore_changes": []any{"replica"}},
+	}, false})
+	add(property{"table replica", "aws_dynamodb_table_replica", m{
+		"provider":                    "aws.secondary",
+		"point_in_time_recovery":      true,
+		"deletion_protection_enabled": true,
 		"lifecycle":                   m{"prevent_destroy": true},
 	}, false})
 
@@ -129,6 +134,8 @@ func TestDRStackProperties(t *testing.T) {
 	// Custom domain.
 	add(perRegion("certificate", "aws_acm_certificate", m{"domain_name": "api.payment-dev.example.com", "validation_method": "DNS"})...)
 	add(perRegion("certificate validation", "aws_acm_certificate_validation", m{})...)
+	add(perRegion("execution log group", "aws_cloudwatch_log_group", m{"retention_in_days": 30})...)
+	add(perRegion("API Gateway logging role", "aws_api_gateway_account", m{"reset_on_delete": true})...)
 	add(perRegion("regional domain", "aws_api_gateway_domain_name", m{
 		"domain_name": "api.payment-dev.example.com", "security_policy": "TLS_1_2",
 		"endpoint_configuration": m{"types": []any{"REGIONAL"}},

@@ -87,6 +87,33 @@ func TestAPIWiring(t *testing.T) {
 	}
 }
 
+// ACM asks for one validation record per name and account in every region: one
+// resource owns it, and both regions' validations wait for it.
+func TestCertificateValidationWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	var records []string
+	for name, r := range j.Resource["aws_route53_record"] {
+		if r["failover_routing_policy"] == nil {
+			records = append(records, name)
+			if _, set := r["allow_overwrite"]; set {
+				t.Errorf("validation record %s overwrites a record another resource owns", name)
+			}
+		}
+	}
+	if len(records) != 1 {
+		t.Fatalf("validation records %v, want exactly one", records)
+	}
+	validations := j.Resource["aws_acm_certificate_validation"]
+	if len(validations) != 2 {
+		t.Fatalf("%d certificate validations, want one per region", len(validations))
+	}
+	for name, v := range validations {
+		if fqdns := strs(v["validation_record_fqdns"]); len(fqdns) != 1 || fqdns[0] != "${aws_route53_record."+records[0]+".fqdn}" {
+			t.Errorf("validation %s waits for %v, want the one validation record", name, fqdns)
+		}
+	}
+}
+
 func TestReplicationWiring(t *testing.T) {
 	j := parse(t, defaultDR)
 	configs := j.Resource["aws_s3_bucket_replication_configuration"]
@@ -213,9 +240,11 @@ func TestConfigurationVariants(t *testing.T) {
 			}
 		}},
 		{"deletion protection off", func(c *config.Config) { c.DeletionProtection = false }, func(t *testing.T, j tf) {
-			for name, tbl := range j.Resource["aws_dynamodb_table"] {
-				if tbl["deletion_protection_enabled"] != false || tbl["lifecycle"] != nil {
-					t.Errorf("table %s still protected", name)
+			for _, typ := range []string{"aws_dynamodb_table", "aws_dynamodb_table_replica"} {
+				for name, tbl := range j.Resource[typ] {
+					if tbl["deletion_protection_enabled"] != false || block(tbl["lifecycle"])["prevent_destroy"] == true {
+						t.Errorf("%s %s still protected", typ, name)
+					}
 				}
 			}
 		}},

@@ -4,7 +4,6 @@ package encryption
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -45,12 +44,14 @@ var dataActions = []string{
 }
 
 // New declares the key with rotation on and a policy that lets only these use it:
-// principals of this account through DynamoDB or S3 in this region (the function roles,
-// the replication roles, DynamoDB's replication role), CloudWatch Logs for this region's
-// log groups, and CloudWatch alarms publishing to the encrypted topic.
+// principals of this account through DynamoDB (any region: global-table replication) or
+// S3 in this region (the function roles, the replication roles, DynamoDB's replication
+// role), CloudWatch Logs for this region's log groups, and CloudWatch alarms publishing
+// to the encrypted topic.
 func New(scope constructs.Construct, id string, cfg Config) Key {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	root := jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))
+	callerAccount := iam.Condition{Test: "StringEquals", Variable: "kms:CallerAccount", Values: []*string{cfg.AccountID}}
 	policy := iam.Document(c, "policy", cfg.Site,
 		iam.Statement{
 			Sid:        "AccountAdministersKey",
@@ -58,18 +59,46 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 			Resources:  []*string{jsii.String("*")},
 			Principals: map[string][]*string{"AWS": {root}},
 		},
+		// DynamoDB calls KMS from other regions to keep global-table replicas in step, so
+		// its ViaService must not name a region.
 		iam.Statement{
-			Sid:        "AccountUsesKeyThroughDataServices",
-			Actions:    slices.Concat(dataActions, []string{"kms:CreateGrant"}),
+			Sid:        "AccountUsesKeyThroughDynamoDB",
+			Actions:    dataActions,
 			Resources:  []*string{jsii.String("*")},
 			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
 			Conditions: []iam.Condition{
-				{Test: "StringEquals", Variable: "kms:CallerAccount", Values: []*string{cfg.AccountID}},
-				{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{
-					jsii.String("dynamodb." + cfg.Site.Region + ".amazonaws.com"),
-					jsii.String("s3." + cfg.Site.Region + ".amazonaws.com"),
-				}},
+				callerAccount,
+				{Test: "StringLike", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb.*.amazonaws.com")}},
 			},
+		},
+		iam.Statement{
+			Sid:        "AccountUsesKeyThroughS3",
+			Actions:    dataActions,
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+			Conditions: []iam.Condition{
+				callerAccount,
+				{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("s3." + cfg.Site.Region + ".amazonaws.com")}},
+			},
+		},
+		// Grants only for AWS resources: DynamoDB holds the key through grants.
+		iam.Statement{
+			Sid:        "AccountGrantsKeyToDataServices",
+			Actions:    []string{"kms:CreateGrant"},
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+			Conditions: []iam.Condition{
+				callerAccount,
+				{Test: "StringLike", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb.*.amazonaws.com")}},
+				{Test: "Bool", Variable: "kms:GrantIsForAWSResource", Values: []*string{jsii.String("true")}},
+			},
+		},
+		// DynamoDB checks that the key exists and is usable before it creates a replica.
+		iam.Statement{
+			Sid:        "DynamoDBDescribesKey",
+			Actions:    []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags"},
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"Service": {jsii.String("dynamodb.amazonaws.com")}},
 		},
 		iam.Statement{
 			Sid:        "LogsEncryptThisRegionsLogGroups",

@@ -47,10 +47,14 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 			// Inverting a check is how an operator forces or cancels a failover by hand.
 			{Sid: "ReadAndFlipHealthChecks", Actions: []string{"route53:GetHealthCheck", "route53:GetHealthCheckLastFailureReason", "route53:GetHealthCheckStatus", "route53:UpdateHealthCheck"}, Resources: checks},
 			{Sid: "ReadFailoverRecords", Actions: []string{"route53:GetHostedZone", "route53:ListResourceRecordSets"}, Resources: []*string{jsii.String("arn:aws:route53:::hostedzone/" + *cfg.ZoneID)}},
-			{Sid: "ReadAlarms", Actions: []string{"cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms"}, Resources: cfg.AlarmArns},
+			{Sid: "ReadAlarmHistory", Actions: []string{"cloudwatch:DescribeAlarmHistory"}, Resources: cfg.AlarmArns},
+			// Listing alarms by prefix or state is checked against every alarm.
+			{Sid: "ListAlarms", Actions: []string{"cloudwatch:DescribeAlarms"}, Resources: []*string{jsii.String("*")}},
 			// Metric reads have no resource-level permissions in CloudWatch.
 			{Sid: "ReadReplicationMetrics", Actions: []string{"cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics"}, Resources: []*string{jsii.String("*")}},
 			{Sid: "ReadTableReplicaStatus", Actions: []string{"dynamodb:DescribeTable"}, Resources: cfg.TableArns},
+			// Confirming that drill payments reached the other region reads them.
+			{Sid: "CheckPaymentsReplicated", Actions: []string{"dynamodb:GetItem"}, Resources: cfg.TableArns},
 			{Sid: "ReadReceiptReplication", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: cfg.BucketArns},
 			{Sid: "CheckReceiptsReplicated", Actions: []string{"s3:GetObject"}, Resources: objects},
 		},

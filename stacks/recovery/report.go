@@ -380,14 +380,7 @@ func (a *analysis) notification() {
 func (a *analysis) tables() {
 	serving := a.s.ServingRegions()
 	for _, t := range a.s.Resources("aws_dynamodb_table") {
-		regions := []string{t.Region}
-		for _, rep := range t.List("replica") {
-			if m, ok := rep.(map[string]any); ok {
-				if r, _ := m["region_name"].(string); r != "" && !slices.Contains(regions, r) {
-					regions = append(regions, r)
-				}
-			}
-		}
+		regions := a.s.TableRegions(t)
 		name := t.Str("name")
 		st := Store{Name: storeName(name, ""), Kind: "DynamoDB global table", Resource: name}
 		for _, from := range regions {

@@ -121,7 +121,7 @@ func TestAnalyze(t *testing.T) {
 		{
 			name: "table without a replica in the secondary",
 			mutate: func(doc map[string]any) {
-				each(doc, "aws_dynamodb_table", func(_ string, a map[string]any) { delete(a, "replica") })
+				delete(doc["resource"].(map[string]any), "aws_dynamodb_table_replica")
 			},
 			rto: 96, detect: 30, gaps: []GapKind{MissingReplica},
 			checkErr: "gap missing-replica: payments us-east-2",

@@ -269,3 +269,26 @@ func (s *Stack) AlarmTopicRegions(alarm *Resource) []string {
 	}
 	return out
 }
+
+// TableRegions lists the regions a DynamoDB global table lives in: its own, those of
+// inline replica blocks, and those of aws_dynamodb_table_replica resources pointing at it.
+func (s *Stack) TableRegions(t *Resource) []string {
+	regions := []string{t.Region}
+	add := func(r string) {
+		if r != "" && !slices.Contains(regions, r) {
+			regions = append(regions, r)
+		}
+	}
+	for _, rep := range t.List("replica") {
+		if m, ok := rep.(map[string]any); ok {
+			r, _ := m["region_name"].(string)
+			add(r)
+		}
+	}
+	for _, rep := range s.Resources("aws_dynamodb_table_replica") {
+		if s.RefTo(rep.Get("global_table_arn"), "aws_dynamodb_table") == t {
+			add(rep.Region)
+		}
+	}
+	return regions
+}

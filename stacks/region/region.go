@@ -56,6 +56,9 @@ type ServingConfig struct {
 	// APIKeyValue: nil to generate the key here, else the value generated elsewhere.
 	APIKeyValue *string
 	ZoneID      *string
+	// ValidationRecordFqdn: nil to create the certificate validation record here, else
+	// the record created elsewhere (see restapi.Config).
+	ValidationRecordFqdn *string
 }
 
 // Serving is what the failover construct and the stack outputs need.
@@ -90,6 +93,8 @@ func (b *Base) Serve(cfg ServingConfig) Serving {
 		APIKeyValue:       cfg.APIKeyValue,
 		DomainName:        b.Config.DomainName,
 		ZoneID:            cfg.ZoneID,
+
+		ValidationRecordFqdn: cfg.ValidationRecordFqdn,
 	})
 	b.alarms(fn, api, cfg)
 	return Serving{Site: s, API: api, FunctionName: fn.Name}

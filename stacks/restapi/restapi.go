@@ -90,6 +90,11 @@ type Config struct {
 	APIKeyValue *string
 	DomainName  string
 	ZoneID      *string
+	// ValidationRecordFqdn is nil in the region that creates the certificate validation
+	// record and that record elsewhere: ACM asks for the same record for the same name in
+	// every region of an account, and one record must have one owner, or destroying one
+	// region's copy breaks the other region's certificate renewal.
+	ValidationRecordFqdn *string
 }
 
 // API is what the failover records, health checks and alarms need.
@@ -102,6 +107,8 @@ type API struct {
 	APIKey    *string // sensitive: the key's value
 	AliasName *string // the regional domain's target, for alias records
 	AliasZone *string
+	// ValidationRecordFqdn is the certificate validation record both regions use.
+	ValidationRecordFqdn *string
 }
 
 // New declares the API and everything that serves it.
@@ -185,6 +192,14 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
 		KmsKeyId:        cfg.KMSKeyArn,
 	})
+	// API Gateway writes execution logs to this group; declared here so it is encrypted
+	// and expires like the others instead of being created on first use.
+	executionLogs := cloudwatchloggroup.NewCloudwatchLogGroup(c, jsii.String("execution-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Provider:        p,
+		Name:            jsii.String("API-Gateway-Execution-Logs_" + *api.Id() + "/" + Stage),
+		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
+		KmsKeyId:        cfg.KMSKeyArn,
+	})
 	stage := apigatewaystage.NewApiGatewayStage(c, jsii.String("stage"), &apigatewaystage.ApiGatewayStageConfig{
 		Provider:           p,
 		RestApiId:          api.Id(),
@@ -195,7 +210,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 			DestinationArn: accessLogs.Arn(),
 			Format:         jsii.String(accessLogFormat),
 		},
-		DependsOn: &[]cdktf.ITerraformDependable{account},
+		DependsOn: &[]cdktf.ITerraformDependable{account, executionLogs},
 	})
 	apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
 		Provider:   p,
@@ -231,7 +246,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		UsagePlanId: plan.Id(),
 	})
 
-	domain := customDomain(c, cfg, api.Id(), stage.StageName())
+	domain, validationRecord := customDomain(c, cfg, api.Id(), stage.StageName())
 	host := jsii.String(*api.Id() + ".execute-api." + cfg.Site.Region + ".amazonaws.com")
 	return API{
 		ID:        api.Id(),
@@ -242,13 +257,15 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		APIKey:    key.Value(),
 		AliasName: domain.RegionalDomainName(),
 		AliasZone: domain.RegionalZoneId(),
+
+		ValidationRecordFqdn: validationRecord,
 	}
 }
 
 // customDomain serves the API under the failover name in this region. API Gateway
 // answers 403 to a Host it does not know, so each region needs its own domain name
 // with a certificate in that region; a CNAME to the execute-api host cannot work.
-func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) apigatewaydomainname.ApiGatewayDomainName {
+func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (apigatewaydomainname.ApiGatewayDomainName, *string) {
 	p := cfg.Site.Provider
 	cert := acmcertificate.NewAcmCertificate(c, jsii.String("certificate"), &acmcertificate.AcmCertificateConfig{
 		Provider:         p,
@@ -256,22 +273,22 @@ func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) apig
 		ValidationMethod: jsii.String("DNS"),
 		Lifecycle:        &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
 	})
-	option := cert.DomainValidationOptions().Get(jsii.Number(0))
-	record := route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
-		Provider: p,
-		ZoneId:   cfg.ZoneID,
-		Name:     option.ResourceRecordName(),
-		Type:     option.ResourceRecordType(),
-		Records:  &[]*string{option.ResourceRecordValue()},
-		Ttl:      jsii.Number(300),
-		// ACM asks for the same record in every region for the same name and account,
-		// so the two regions' validation records are one DNS record.
-		AllowOverwrite: jsii.Bool(true),
-	})
+	fqdn := cfg.ValidationRecordFqdn
+	if fqdn == nil {
+		option := cert.DomainValidationOptions().Get(jsii.Number(0))
+		fqdn = route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
+			Provider: p,
+			ZoneId:   cfg.ZoneID,
+			Name:     option.ResourceRecordName(),
+			Type:     option.ResourceRecordType(),
+			Records:  &[]*string{option.ResourceRecordValue()},
+			Ttl:      jsii.Number(300),
+		}).Fqdn()
+	}
 	validation := acmcertificatevalidation.NewAcmCertificateValidation(c, jsii.String("certificate-validation"), &acmcertificatevalidation.AcmCertificateValidationConfig{
 		Provider:              p,
 		CertificateArn:        cert.Arn(),
-		ValidationRecordFqdns: &[]*string{record.Fqdn()},
+		ValidationRecordFqdns: &[]*string{fqdn},
 	})
 	domain := apigatewaydomainname.NewApiGatewayDomainName(c, jsii.String("domain"), &apigatewaydomainname.ApiGatewayDomainNameConfig{
 		Provider:               p,
@@ -286,7 +303,7 @@ func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) apig
 		StageName:  stage,
 		DomainName: domain.DomainName(),
 	})
-	return domain
+	return domain, fqdn
 }
 
 // cloudWatchLogging sets the region's API Gateway account role, without which stages
@@ -302,7 +319,9 @@ func cloudWatchLogging(c constructs.Construct, s site.Site, name string) apigate
 	return apigatewayaccount.NewApiGatewayAccount(c, jsii.String("account"), &apigatewayaccount.ApiGatewayAccountConfig{
 		Provider:          s.Provider,
 		CloudwatchRoleArn: role.Arn,
-		DependsOn:         &deps,
+		// Clear the setting on destroy rather than leave it naming a deleted role.
+		ResetOnDelete: jsii.Bool(true),
+		DependsOn:     &deps,
 	})
 }
 

@@ -1,11 +1,12 @@
-// Package table holds the payments DynamoDB global table: one table in the primary
-// region with a replica in the secondary, each encrypted with its own region's key.
+// Package table holds the payments DynamoDB global table: the table in the primary
+// region and its replica in the secondary, each encrypted with its own region's key.
 package table
 
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtablereplica"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
@@ -30,9 +31,17 @@ type Table struct {
 	Arns map[string]*string // region → table ARN there
 }
 
-// New declares the table and its replica.
+// New declares the table and its replica. The replica is its own resource, declared
+// with the secondary's provider, rather than a block of the table: a change to an inline
+// replica's key or PITR setting makes the provider delete and recreate the replica, and
+// the table's prevent_destroy would not stop that.
 func New(scope constructs.Construct, id string, cfg Config) Table {
-	t := dynamodbtable.NewDynamodbTable(scope, jsii.String(id), &dynamodbtable.DynamodbTableConfig{
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	var protect *cdktf.TerraformResourceLifecycle
+	if cfg.DeletionProtection {
+		protect = &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(true)}
+	}
+	t := dynamodbtable.NewDynamodbTable(c, jsii.String("table"), &dynamodbtable.DynamodbTableConfig{
 		Provider:    cfg.Primary.Provider,
 		Name:        jsii.String(cfg.Name),
 		BillingMode: jsii.String("PAY_PER_REQUEST"),
@@ -47,18 +56,22 @@ func New(scope constructs.Construct, id string, cfg Config) Table {
 		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: cfg.PrimaryKeyArn},
 		DeletionProtectionEnabled: jsii.Bool(cfg.DeletionProtection),
-		Replica: &[]*dynamodbtable.DynamodbTableReplica{{
-			RegionName:          jsii.String(cfg.Secondary.Region),
-			KmsKeyArn:           cfg.SecondaryKeyArn,
-			PointInTimeRecovery: jsii.Bool(true),
-			PropagateTags:       jsii.Bool(true),
-		}},
+		Lifecycle: &cdktf.TerraformResourceLifecycle{
+			PreventDestroy: jsii.Bool(cfg.DeletionProtection),
+			// The replica resource below owns the table's replica set.
+			IgnoreChanges: &[]*string{jsii.String("replica")},
+		},
 	})
-	if cfg.DeletionProtection {
-		t.SetLifecycle(&cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(true)})
-	}
+	replica := dynamodbtablereplica.NewDynamodbTableReplicaA(c, jsii.String("replica"), &dynamodbtablereplica.DynamodbTableReplicaAConfig{
+		Provider:                  cfg.Secondary.Provider,
+		GlobalTableArn:            t.Arn(),
+		KmsKeyArn:                 cfg.SecondaryKeyArn,
+		PointInTimeRecovery:       jsii.Bool(true),
+		DeletionProtectionEnabled: jsii.Bool(cfg.DeletionProtection),
+		Lifecycle:                 protect,
+	})
 	return Table{Name: t.Name(), Arns: map[string]*string{
 		cfg.Primary.Region:   t.Arn(),
-		cfg.Secondary.Region: t.Replica().Get(jsii.Number(0)).Arn(),
+		cfg.Secondary.Region: replica.Arn(),
 	}}
 }

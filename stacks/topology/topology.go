@@ -140,15 +140,7 @@ func (b *builder) build() {
 	for _, t := range s.Resources("aws_dynamodb_table") {
 		name := t.Str("name")
 		g := b.node(global, id("table", name), "DynamoDB global table "+name)
-		regions := []string{t.Region}
-		for _, rep := range t.List("replica") {
-			if m, ok := rep.(map[string]any); ok {
-				if r, _ := m["region_name"].(string); r != "" {
-					regions = append(regions, r)
-				}
-			}
-		}
-		for _, r := range regions {
+		for _, r := range s.TableRegions(t) {
 			b.edge(g, b.node(r, id("table", name, r), "table "+name+" ("+r+")"), "replication", Both)
 		}
 	}
