@@ -7,10 +7,10 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdafunction"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
 
@@ -68,11 +68,8 @@ type Function struct {
 func New(scope constructs.Construct, id string, cfg Config) Function {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	p := cfg.Site.Provider
-	logGroup := cloudwatchloggroup.NewCloudwatchLogGroup(c, jsii.String("log-group"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Provider:        p,
-		Name:            jsii.String("/aws/lambda/" + cfg.Name),
-		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
-		KmsKeyId:        cfg.KMSKeyArn,
+	logGroup := monitoring.NewLogGroup(c, "log-group", monitoring.LogGroupConfig{
+		Site: cfg.Site, Name: "/aws/lambda/" + cfg.Name, RetentionDays: cfg.LogRetentionDays, KMSKeyArn: cfg.KMSKeyArn,
 	})
 	role := iam.NewRole(c, "role", iam.RoleConfig{
 		Site:  cfg.Site,

@@ -26,11 +26,11 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaystage"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayusageplan"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayusageplankey"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
 
@@ -186,19 +186,13 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 	})
 
 	account := cloudWatchLogging(c, cfg.Site, cfg.Name)
-	accessLogs := cloudwatchloggroup.NewCloudwatchLogGroup(c, jsii.String("access-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Provider:        p,
-		Name:            jsii.String("/aws/apigateway/" + cfg.Name),
-		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
-		KmsKeyId:        cfg.KMSKeyArn,
+	accessLogs := monitoring.NewLogGroup(c, "access-logs", monitoring.LogGroupConfig{
+		Site: cfg.Site, Name: "/aws/apigateway/" + cfg.Name, RetentionDays: cfg.LogRetentionDays, KMSKeyArn: cfg.KMSKeyArn,
 	})
 	// API Gateway writes execution logs to this group; declared here so it is encrypted
 	// and expires like the others instead of being created on first use.
-	executionLogs := cloudwatchloggroup.NewCloudwatchLogGroup(c, jsii.String("execution-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Provider:        p,
-		Name:            jsii.String("API-Gateway-Execution-Logs_" + *api.Id() + "/" + Stage),
-		RetentionInDays: jsii.Number(float64(cfg.LogRetentionDays)),
-		KmsKeyId:        cfg.KMSKeyArn,
+	executionLogs := monitoring.NewLogGroup(c, "execution-logs", monitoring.LogGroupConfig{
+		Site: cfg.Site, Name: "API-Gateway-Execution-Logs_" + *api.Id() + "/" + Stage, RetentionDays: cfg.LogRetentionDays, KMSKeyArn: cfg.KMSKeyArn,
 	})
 	stage := apigatewaystage.NewApiGatewayStage(c, jsii.String("stage"), &apigatewaystage.ApiGatewayStageConfig{
 		Provider:           p,
