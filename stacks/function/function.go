@@ -25,6 +25,9 @@ const (
 	TimeoutSeconds = 10
 )
 
+// ReceiptsPrefix is where the function writes receipts; its grants name nothing else.
+const ReceiptsPrefix = "receipts/"
+
 // Code is the deployment package as the stack holds it.
 type Code struct {
 	// Path is the asset's path relative to the stack's directory.
@@ -77,7 +80,7 @@ func New(scope constructs.Construct, id string, cfg Config) Function {
 		Trust: iam.ServiceTrust("lambda.amazonaws.com"),
 		Policy: []iam.Statement{
 			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{cfg.TableArn}},
-			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*cfg.BucketArn + "/receipts/*")}},
+			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*cfg.BucketArn + "/" + ReceiptsPrefix + "*")}},
 			// HeadBucket (the health check) needs ListBucket; it also turns a missing
 			// receipt into 404 rather than 403, which the replay path relies on.
 			{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{cfg.BucketArn}},

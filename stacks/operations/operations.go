@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/payments-dr/payments-dr/stacks/function"
 	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
@@ -34,7 +35,7 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 		checks = append(checks, jsii.String("arn:aws:route53:::healthcheck/"+*hc))
 	}
 	for _, b := range cfg.BucketArns {
-		objects = append(objects, jsii.String(*b+"/receipts/*"))
+		objects = append(objects, jsii.String(*b+"/"+function.ReceiptsPrefix+"*"))
 	}
 	role := iam.NewRole(c, "role", iam.RoleConfig{
 		Site: cfg.Site,

@@ -1,0 +1,91 @@
+package restapi_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/stacks/failover"
+	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/restapi"
+)
+
+// The infrastructure and the function are built from separate tables of routes and
+// strings; these tests fail when the two drift apart.
+
+type storedPayments struct{}
+
+func (storedPayments) Submit(_ context.Context, r payment.Request) (payment.Record, bool, error) {
+	return payment.Record{PaymentID: r.PaymentID, Amount: r.Amount, Currency: r.Currency, Status: payment.StatusProcessed}, true, nil
+}
+
+func (storedPayments) Get(_ context.Context, id string) (payment.Record, error) {
+	return payment.Record{PaymentID: id, Amount: 1, Currency: "USD", Status: payment.StatusProcessed}, nil
+}
+
+func handler(checkErr error) *api.Handler {
+	return api.New(api.Config{
+		Payments: storedPayments{},
+		Region:   "us-east-1",
+		Checks:   []api.Check{{Name: "dynamodb", Run: func(context.Context) error { return checkErr }}},
+	})
+}
+
+// request builds the proxy event API Gateway sends for route on the prod stage.
+func request(route restapi.Route) events.APIGatewayProxyRequest {
+	req := events.APIGatewayProxyRequest{
+		HTTPMethod:     route.Method,
+		Resource:       route.Path,
+		Path:           route.Path,
+		Headers:        map[string]string{"Content-Type": "application/json"},
+		RequestContext: events.APIGatewayProxyRequestContext{Stage: restapi.Stage, RequestID: "contract"},
+	}
+	if strings.Contains(route.Path, "{paymentId}") {
+		req.Path = strings.Replace(route.Path, "{paymentId}", "pay_1", 1)
+		req.PathParameters = map[string]string{"paymentId": "pay_1"}
+	}
+	if route.Method == http.MethodPost {
+		req.Body = `{"paymentId":"pay_1","amount":1250,"currency":"USD"}`
+	}
+	return req
+}
+
+func TestEveryDeployedRouteIsServed(t *testing.T) {
+	for _, route := range restapi.Routes {
+		t.Run(route.Method+" "+route.Path, func(t *testing.T) {
+			resp, err := handler(nil).Handle(context.Background(), request(route))
+			if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+				t.Errorf("answer %d %s, %v: the function does not serve a route the API deploys", resp.StatusCode, resp.Body, err)
+			}
+		})
+	}
+}
+
+func TestHealthCheckMatchesOnlyAHealthyAnswer(t *testing.T) {
+	health := restapi.Route{Method: http.MethodGet, Path: restapi.HealthPath}
+	ok, _ := handler(nil).Handle(context.Background(), request(health))
+	if ok.StatusCode != http.StatusOK || !strings.Contains(ok.Body, failover.HealthySearchString) {
+		t.Errorf("healthy answer %d %s does not contain the health check's search string %s", ok.StatusCode, ok.Body, failover.HealthySearchString)
+	}
+	down, _ := handler(errors.New("table unreachable")).Handle(context.Background(), request(health))
+	if down.StatusCode == http.StatusOK || strings.Contains(down.Body, failover.HealthySearchString) {
+		t.Errorf("unhealthy answer %d %s would pass the health check", down.StatusCode, down.Body)
+	}
+	// Route 53 reads only the first 5,120 bytes of the body.
+	if i := strings.Index(ok.Body, failover.HealthySearchString); i < 0 || i+len(failover.HealthySearchString) > 5120 {
+		t.Errorf("search string not within the first 5,120 bytes")
+	}
+}
+
+func TestReceiptsStayInsideTheGrantedPrefix(t *testing.T) {
+	for _, id := range []string{"a", "pay_1", strings.Repeat("Z", 64)} {
+		if key := payment.ReceiptKey(id); !strings.HasPrefix(key, function.ReceiptsPrefix) || strings.Contains(strings.TrimPrefix(key, function.ReceiptsPrefix), "/") {
+			t.Errorf("receipt key %q is outside %s*", key, function.ReceiptsPrefix)
+		}
+	}
+}
