@@ -47,7 +47,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./lambda/payment
 
 lint:
-	test -z "$$(gofmt -l main.go stacks lambda)"
+	test -z "$$(gofmt -l *.go stacks lambda)"
 	go vet $(PACKAGES)
 
 # Need AWS credentials and the hashicorp/aws provider download; not run in CI.
