@@ -36,8 +36,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundle function.B
 		Provider: primarySite.Provider,
 	}).AccountId()
 
-	primary := region.NewBase(stack, primarySite, cfg, account)
-	secondary := region.NewBase(stack, secondarySite, cfg, account)
+	primary := region.NewBase(stack, region.BaseConfig{Site: primarySite, Config: cfg, AccountID: account})
+	secondary := region.NewBase(stack, region.BaseConfig{Site: secondarySite, Config: cfg, AccountID: account})
 	bases := []*region.Base{primary, secondary}
 
 	payments := table.New(stack, "payments-table", table.Config{

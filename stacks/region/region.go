@@ -27,8 +27,17 @@ type Base struct {
 	scope   constructs.Construct
 }
 
-// NewBase declares the region's key, receipts bucket and alert topic.
-func NewBase(scope constructs.Construct, s site.Site, cfg config.Config, accountID *string) *Base {
+// BaseConfig is what a region's base needs.
+type BaseConfig struct {
+	Site      site.Site
+	Config    config.Config
+	AccountID *string
+}
+
+// NewBase declares the region's key, receipts bucket and alert topic, in a construct
+// named after the site's role.
+func NewBase(scope constructs.Construct, bc BaseConfig) *Base {
+	s, cfg, accountID := bc.Site, bc.Config, bc.AccountID
 	c := constructs.NewConstruct(scope, jsii.String(s.Role))
 	key := encryption.New(c, "key", encryption.Config{
 		Site: s, Name: cfg.Name("payments", s.Region), AccountID: accountID, DeletionWindowDays: 30,
