@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -274,5 +275,75 @@ func TestLogLine(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "private note") {
 		t.Errorf("log carries the payment reference: %s", buf.String())
+	}
+}
+
+// fakePayments fails every call with err.
+type fakePayments struct{ err error }
+
+func (f fakePayments) Submit(context.Context, payment.Request) (payment.Record, bool, error) {
+	return payment.Record{}, false, f.err
+}
+func (f fakePayments) Get(context.Context, string) (payment.Record, error) {
+	return payment.Record{}, f.err
+}
+
+func TestErrorMapping(t *testing.T) {
+	throttled := &payment.DependencyError{Dependency: "dynamodb", Op: "PutItem",
+		Err: errors.New("ProvisionedThroughputExceededException: arn:aws:dynamodb:us-east-1:123456789012:table/secret")}
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		code   string
+	}{
+		{"throttled", throttled, 503, api.CodeDependencyUnavailable},
+		{"dependency wrapping not-found", &payment.DependencyError{Dependency: "dynamodb", Op: "GetItem", Err: payment.ErrNotFound}, 503, api.CodeDependencyUnavailable},
+		{"dependency wrapping conflict", &payment.DependencyError{Dependency: "dynamodb", Op: "GetItem", Err: payment.ErrConflict}, 503, api.CodeDependencyUnavailable},
+		{"deadline", fmt.Errorf("operation error: %w", context.DeadlineExceeded), 503, api.CodeDependencyUnavailable},
+		{"canceled", context.Canceled, 503, api.CodeDependencyUnavailable},
+		{"conflict", payment.ErrConflict, 409, api.CodeIdempotencyConflict},
+		{"not found", payment.ErrNotFound, 404, api.CodeNotFound},
+		{"anything else", errors.New("unmarshal payment: secret internals"), 500, api.CodeInternal},
+	}
+	for _, tc := range tests {
+		for _, req := range []events.APIGatewayProxyRequest{postReq(validBody), getReq("p1")} {
+			t.Run(tc.name+" "+req.HTTPMethod, func(t *testing.T) {
+				if req.HTTPMethod == http.MethodPost && errors.Is(tc.err, payment.ErrNotFound) && tc.status == 404 {
+					t.Skip("Submit never returns a bare ErrNotFound")
+				}
+				h := api.New(api.Config{Payments: fakePayments{tc.err}, Region: "us-east-1"})
+				resp, _ := h.Handle(context.Background(), req)
+				if resp.StatusCode != tc.status || errorCode(t, resp.Body) != tc.code {
+					t.Errorf("got %d %s, want %d %s", resp.StatusCode, resp.Body, tc.status, tc.code)
+				}
+				if (tc.status == 503) != (resp.Headers["Retry-After"] != "") {
+					t.Errorf("Retry-After = %q with status %d", resp.Headers["Retry-After"], resp.StatusCode)
+				}
+				if strings.Contains(resp.Body, "secret") || strings.Contains(resp.Body, "Exception") {
+					t.Errorf("body leaks internals: %s", resp.Body)
+				}
+			})
+		}
+	}
+}
+
+// TestHealthIgnoringContext: a check stuck past its context must not hold
+// the answer beyond the health deadline (Route 53 gives up at ~2 s).
+func TestHealthIgnoringContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stuck := func(context.Context) error { <-release; return nil }
+	ok := func(context.Context) error { return nil }
+	h := api.New(api.Config{Checks: []api.Check{{Name: "dynamodb", Run: ok}, {Name: "s3", Run: stuck}},
+		Region: "us-east-1", HealthTimeout: 50 * time.Millisecond})
+	start := time.Now()
+	resp, _ := h.Handle(context.Background(), healthReq())
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("health took %v", d)
+	}
+	want := `{"status":"unavailable","region":"us-east-1","failing":["s3"]}`
+	if resp.StatusCode != 503 || resp.Body != want || strings.Contains(resp.Body, `"status":"ok"`) {
+		t.Errorf("health = %d %s, want 503 %s", resp.StatusCode, resp.Body, want)
 	}
 }

@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,6 +13,8 @@ import (
 // DefaultHealthTimeout keeps the whole check well inside the 2 s a Route 53
 // HTTPS health check waits, leaving room for API Gateway and TLS.
 const DefaultHealthTimeout = 1200 * time.Millisecond
+
+var errHealthTimeout = errors.New("no answer within the health check deadline")
 
 // Check probes one dependency; Name is what a failing answer reports.
 type Check struct {
@@ -33,12 +35,31 @@ func (h *Handler) health(ctx context.Context, log *slog.Logger) events.APIGatewa
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.HealthTimeout)
 	defer cancel()
 
-	errs := make([]error, len(h.cfg.Checks))
-	var wg sync.WaitGroup
-	for i, c := range h.cfg.Checks {
-		wg.Go(func() { errs[i] = c.Run(ctx) })
+	// Collect answers until the deadline, not until every check returns:
+	// a check that ignores its context (a stuck dial, a DNS lookup) must
+	// not hold the answer past Route 53's timeout. A check that has not
+	// answered by then counts as failing.
+	type result struct {
+		i   int
+		err error
 	}
-	wg.Wait()
+	results := make(chan result, len(h.cfg.Checks)) // buffered: late checks never block
+	for i, c := range h.cfg.Checks {
+		go func() { results <- result{i, c.Run(ctx)} }()
+	}
+	errs := make([]error, len(h.cfg.Checks))
+	for i := range errs {
+		errs[i] = errHealthTimeout
+	}
+	for range h.cfg.Checks {
+		select {
+		case r := <-results:
+			errs[r.i] = r.err
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
 
 	body := healthBody{Status: "ok", Region: h.cfg.Region}
 	for i, err := range errs {

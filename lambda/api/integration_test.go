@@ -294,3 +294,64 @@ func BenchmarkPostPayment(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// TestLocalAWSFailoverReplay: the payment was processed in the other region
+// and the table replicated, but its receipt has not reached this region's
+// bucket yet (S3 replication takes up to ~15 min). A replay here must not
+// answer 200 while this region has no receipt: it writes the identical one.
+func TestLocalAWSFailoverReplay(t *testing.T) {
+	servers := localaws.Shared(t)
+	primary := newStack(t, servers)
+	// The secondary sees the same (replicated) table through its own bucket.
+	secondaryBucket := primary.bucket + "-secondary"
+	if err := servers.CreateBucket(context.Background(), secondaryBucket); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(primary.db, primary.s3, primary.table, secondaryBucket)
+	secondary := &stack{servers: servers, db: primary.db, s3: primary.s3, table: primary.table, bucket: secondaryBucket,
+		handler: api.New(api.Config{Payments: &payment.Service{Store: st, Region: "us-east-2"}, Region: "us-east-2"})}
+
+	created := primary.do(t, postReq(validBody))
+	if created.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.StatusCode, created.Body)
+	}
+	if objs := secondary.receipts(t); len(objs) != 0 {
+		t.Fatalf("secondary bucket already has %v", objs)
+	}
+	if replay := secondary.do(t, postReq(validBody)); replay.StatusCode != http.StatusOK || replay.Body != created.Body {
+		t.Fatalf("replay in the secondary: %d %s, want 200 %s", replay.StatusCode, replay.Body, created.Body)
+	}
+	rec := primary.requireCompleted(t, "p1")
+	secondary.requireCompleted(t, "p1")
+	if a, b := primary.receipts(t), secondary.receipts(t); a[rec.ReceiptKey] != b[rec.ReceiptKey] {
+		t.Errorf("receipts differ between regions:\n%s\n%s", a, b)
+	}
+}
+
+// TestLocalAWSCrashAfterReceipt: an invocation wrote the record and the
+// receipt and died before marking it processed. The replay finishes it
+// without rewriting the receipt.
+func TestLocalAWSCrashAfterReceipt(t *testing.T) {
+	s := newStack(t, localaws.Shared(t))
+	ctx := context.Background()
+	req, err := payment.Parse([]byte(validBody), payment.DefaultMaxAmount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := payment.Record{PaymentID: req.PaymentID, Amount: req.Amount, Currency: req.Currency, Reference: req.Reference,
+		Status: payment.StatusReceived, CreatedAt: "2025-01-02T03:04:05.006Z", Region: localaws.Region, RequestHash: req.Hash()}
+	st := store.New(s.db, s.s3, s.table, s.bucket)
+	if err := st.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutReceipt(ctx, payment.ReceiptKey(rec.PaymentID), payment.Receipt(rec)); err != nil {
+		t.Fatal(err)
+	}
+	resp := s.do(t, postReq(validBody))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"status":"processed"`) {
+		t.Fatalf("replay: %d %s, want 200 processed", resp.StatusCode, resp.Body)
+	}
+	if got := s.requireCompleted(t, "p1"); got.CreatedAt != rec.CreatedAt {
+		t.Errorf("replay replaced the record: %+v", got)
+	}
+}

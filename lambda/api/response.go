@@ -72,15 +72,18 @@ func classify(err error) *apiError {
 		return ae
 	case errors.As(err, &ve):
 		return &apiError{status: http.StatusBadRequest, code: ve.Code, message: ve.Message}
+	// Dependency failures first: a DependencyError may wrap a sentinel
+	// (ErrNotFound from a read that should have found the record) and
+	// must still be a retryable 503, never a 404 or 409.
+	case errors.As(err, &de), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &apiError{status: http.StatusServiceUnavailable, code: CodeDependencyUnavailable,
+			message: "a backing service is unavailable; retry the same request",
+			header:  map[string]string{"Retry-After": retryAfterSeconds}}
 	case errors.Is(err, payment.ErrConflict):
 		return &apiError{status: http.StatusConflict, code: CodeIdempotencyConflict,
 			message: "paymentId was already used for a different request"}
 	case errors.Is(err, payment.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "payment not found"}
-	case errors.As(err, &de), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return &apiError{status: http.StatusServiceUnavailable, code: CodeDependencyUnavailable,
-			message: "a backing service is unavailable; retry the same request",
-			header:  map[string]string{"Retry-After": retryAfterSeconds}}
 	default:
 		return errInternal
 	}

@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,10 +16,13 @@ type Store interface {
 	Create(ctx context.Context, rec Record) error
 	// Get reads a record with a strongly consistent read, or ErrNotFound.
 	Get(ctx context.Context, paymentID string) (Record, error)
-	// MarkProcessed moves a record from received to processed if it still
-	// carries requestHash, else ErrStateChanged. It returns the new record.
-	MarkProcessed(ctx context.Context, paymentID, requestHash, receiptKey, processedAt string) (Record, error)
-	ReceiptExists(ctx context.Context, key string) (bool, error)
+	// MarkProcessed moves rec from received to processed if the stored item
+	// is still received and still the very record rec describes (same
+	// requestHash, createdAt and region: the fields its receipt is rendered
+	// from), else ErrStateChanged. It returns the new record.
+	MarkProcessed(ctx context.Context, rec Record, receiptKey, processedAt string) (Record, error)
+	// ReceiptMatches reports whether this region's bucket holds exactly body at key.
+	ReceiptMatches(ctx context.Context, key string, body []byte) (bool, error)
 	PutReceipt(ctx context.Context, key string, body []byte) error
 }
 
@@ -68,7 +72,8 @@ func (s *Service) Submit(ctx context.Context, req Request) (rec Record, created 
 	if errors.Is(err, ErrNotFound) {
 		// The conditional put just saw the record, so the table is not
 		// answering consistently; a retry will sort it out.
-		return Record{}, false, &DependencyError{Dependency: "dynamodb", Op: "GetItem", Err: err}
+		// (Not wrapping ErrNotFound: a POST must never answer 404.)
+		return Record{}, false, retryable("GetItem", fmt.Errorf("payment %s: conditional put saw a record the read did not", req.PaymentID))
 	}
 	if err != nil {
 		return Record{}, false, err
@@ -88,39 +93,72 @@ func (s *Service) Get(ctx context.Context, paymentID string) (Record, error) {
 	return s.Store.Get(ctx, paymentID)
 }
 
-// finish writes the receipt (if needed) and only then marks the record
-// processed, so a processed record always has its receipt.
-func (s *Service) finish(ctx context.Context, rec Record, replay bool) (Record, error) {
-	if rec.Status == StatusProcessed {
-		return rec, nil
-	}
-	key := ReceiptKey(rec.PaymentID)
-	write := true
-	if replay {
-		// Skip the rewrite when the receipt is there: the bucket is
-		// versioned and replicated, and an identical new version is waste.
-		exists, err := s.Store.ReceiptExists(ctx, key)
+// finish makes this region's bucket hold the record's receipt and only then
+// marks the record processed, so a processed record always has its receipt.
+//
+// verify (replays) first checks the bucket and writes only what is missing or
+// different. It applies to processed records too: on the global table a
+// record processed in the other region replicates here within about a
+// second, its receipt only within S3 replication's ~15 minutes, and a
+// failover in between would otherwise answer 2xx for a payment whose receipt
+// is stuck in the failed region. The receipt is rendered from stored fields
+// only, so rewriting it here is byte-for-byte what the other region wrote.
+func (s *Service) finish(ctx context.Context, rec Record, verify bool) (Record, error) {
+	for attempt := 0; ; attempt++ {
+		key := ReceiptKey(rec.PaymentID)
+		body := Receipt(rec)
+		write := true
+		if verify {
+			ok, err := s.Store.ReceiptMatches(ctx, key, body)
+			if err != nil {
+				return Record{}, err
+			}
+			write = !ok
+		}
+		if write {
+			if err := s.Store.PutReceipt(ctx, key, body); err != nil {
+				return Record{}, err
+			}
+		}
+		if rec.Status == StatusProcessed {
+			return rec, nil
+		}
+		done, err := s.Store.MarkProcessed(ctx, rec, key, s.now())
+		if !errors.Is(err, ErrStateChanged) {
+			return done, err
+		}
+		// Someone else got there first (a concurrent replay here, or a
+		// write replicated from the other region): look again.
+		cur, err := s.Store.Get(ctx, rec.PaymentID)
+		if errors.Is(err, ErrNotFound) {
+			return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while being processed", rec.PaymentID))
+		}
 		if err != nil {
 			return Record{}, err
 		}
-		write = !exists
-	}
-	if write {
-		if err := s.Store.PutReceipt(ctx, key, Receipt(rec)); err != nil {
-			return Record{}, err
+		if cur.RequestHash != rec.RequestHash {
+			// Only possible across regions: a conflicting create in the
+			// other region won last-writer-wins over this one. The
+			// receipt just written here is stale until that record is
+			// replayed or its receipt replicates; see the package note
+			// in store.Create.
+			return Record{}, ErrConflict
 		}
+		if cur.Status == StatusProcessed && bytes.Equal(Receipt(cur), body) {
+			return cur, nil // the receipt we just wrote or checked is its receipt
+		}
+		if attempt == 2 {
+			return Record{}, retryable("UpdateItem", fmt.Errorf("payment %s: state kept changing (status %q)", rec.PaymentID, cur.Status))
+		}
+		// Same request, but another region's copy of it (different
+		// createdAt/region) replaced ours: finish that record instead.
+		rec, verify = cur, true
 	}
-	done, err := s.Store.MarkProcessed(ctx, rec.PaymentID, rec.RequestHash, key, s.now())
-	if !errors.Is(err, ErrStateChanged) {
-		return done, err
-	}
-	// Someone else marked it first; their result stands if it is ours.
-	done, err = s.Store.Get(ctx, rec.PaymentID)
-	if err != nil {
-		return Record{}, err
-	}
-	if done.Status != StatusProcessed || done.RequestHash != rec.RequestHash {
-		return Record{}, fmt.Errorf("payment %s: unexpected state %q after concurrent update", rec.PaymentID, done.Status)
-	}
-	return done, nil
+}
+
+// retryable reports a table state that should settle (replication, a
+// concurrent writer) as a dependency failure, so the client gets 503 and
+// retries instead of a 500 or, worse, a 404 on a POST.
+func retryable(op string, err error) error {
+	return &DependencyError{Dependency: "dynamodb", Op: op, Err: err}
 }

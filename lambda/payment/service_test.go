@@ -135,3 +135,84 @@ func TestSubmitConcurrentIdentical(t *testing.T) {
 		t.Errorf("%d calls created the payment, want 1", wins)
 	}
 }
+
+// TestSubmitAcrossRegions covers the global table: records replicate within
+// about a second, receipts (S3 replication) within ~15 minutes, and the
+// last writer wins per item.
+func TestSubmitAcrossRegions(t *testing.T) {
+	ctx := context.Background()
+	east := &payment.Service{Region: "us-east-1", Now: func() time.Time { return fixedNow }}
+	west := &payment.Service{Region: "us-east-2", Now: func() time.Time { return fixedNow.Add(time.Second) }}
+
+	t.Run("replay of a payment processed elsewhere rewrites the missing receipt here", func(t *testing.T) {
+		st := memstore.New()
+		east.Store, west.Store = st, st
+		first, _, err := east.Submit(ctx, req1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.DeleteReceipt(first.ReceiptKey) // not replicated to this region's bucket yet
+		rec, created, err := west.Submit(ctx, req1)
+		if err != nil || created || rec != first {
+			t.Fatalf("replay = %+v, %v, %v; want the stored payment", rec, created, err)
+		}
+		if got, ok := st.Receipt(first.ReceiptKey); !ok || string(got) != string(payment.Receipt(first)) {
+			t.Errorf("receipt here = %q, want the one the other region wrote", got)
+		}
+	})
+
+	t.Run("same request created in both regions: the surviving record gets its own receipt", func(t *testing.T) {
+		st := memstore.New()
+		east.Store = st
+		// The other region created the same request in the replication
+		// window and its copy replaced ours just after our receipt write.
+		theirs := payment.Record{PaymentID: "p1", Amount: req1.Amount, Currency: req1.Currency, Reference: req1.Reference,
+			Status: payment.StatusReceived, CreatedAt: "2025-01-02T03:04:05.500Z", Region: "us-east-2", RequestHash: req1.Hash()}
+		st.Fail = func(op string) error {
+			if op == memstore.OpMarkProcessed {
+				st.Put(theirs)
+			}
+			return nil
+		}
+		rec, _, err := east.Submit(ctx, req1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, _ := st.Record("p1")
+		if rec != stored || stored.CreatedAt != theirs.CreatedAt || stored.Status != payment.StatusProcessed {
+			t.Fatalf("answer %+v, stored %+v; want their record, processed", rec, stored)
+		}
+		if got, _ := st.Receipt(stored.ReceiptKey); string(got) != string(payment.Receipt(stored)) {
+			t.Errorf("receipt %q does not match the surviving record", got)
+		}
+	})
+
+	t.Run("conflicting request won last-writer-wins: 409, not 500", func(t *testing.T) {
+		st := memstore.New()
+		east.Store = st
+		other := payment.Request{PaymentID: "p1", Amount: 1, Currency: "USD"}
+		st.Fail = func(op string) error {
+			if op == memstore.OpMarkProcessed {
+				st.Put(payment.Record{PaymentID: "p1", Amount: 1, Currency: "USD", Status: payment.StatusReceived,
+					CreatedAt: "x", Region: "us-east-2", RequestHash: other.Hash()})
+			}
+			return nil
+		}
+		if _, _, err := east.Submit(ctx, req1); !errors.Is(err, payment.ErrConflict) {
+			t.Fatalf("err = %v, want ErrConflict", err)
+		}
+	})
+}
+
+// vanishing is a store whose conditional put sees a record the read does not.
+type vanishing struct{ *memstore.Store }
+
+func (vanishing) Create(context.Context, payment.Record) error { return payment.ErrExists }
+
+func TestSubmitInconsistentReadIsRetryable(t *testing.T) {
+	_, _, err := newService(vanishing{memstore.New()}).Submit(context.Background(), req1)
+	var de *payment.DependencyError
+	if !errors.As(err, &de) || errors.Is(err, payment.ErrNotFound) {
+		t.Fatalf("err = %v, want a DependencyError that is not ErrNotFound (a POST must not answer 404)", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +31,7 @@ type DynamoDB interface {
 // S3 is the part of the S3 client the store uses.
 type S3 interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 }
 
@@ -67,6 +68,17 @@ func idKey(paymentID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"paymentId": &types.AttributeValueMemberS{Value: paymentID}}
 }
 
+// Create is conditional on this region's replica only. The table is a global
+// table (multi-region eventual consistency, last writer wins per item), so
+// two regions can both create the same paymentId inside the replication lag
+// (about a second normally, unbounded while a region is impaired, which is
+// exactly when clients fail over). Both answer 201, and one record then
+// silently replaces the other: for the same request that is the same payment
+// (finish and replays reconcile the receipt), but for two different requests
+// the losing one was acknowledged and is lost. Conditional writes cannot be
+// made cross-region on an MREC global table; closing this needs a
+// multi-region strongly consistent (MRSC) table or routing all writes for an
+// id to one home region, a deployment decision outside this function.
 func (s *Store) Create(ctx context.Context, rec payment.Record) error {
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
@@ -111,20 +123,26 @@ func unmarshal(item map[string]types.AttributeValue) (payment.Record, error) {
 	return rec, nil
 }
 
-func (s *Store) MarkProcessed(ctx context.Context, paymentID, requestHash, receiptKey, processedAt string) (payment.Record, error) {
+func (s *Store) MarkProcessed(ctx context.Context, rec payment.Record, receiptKey, processedAt string) (payment.Record, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &s.table,
-		Key:                 idKey(paymentID),
-		UpdateExpression:    aws.String("SET #status = :processed, receiptKey = :key, processedAt = :at"),
-		ConditionExpression: aws.String("#status = :received AND requestHash = :hash"),
-		// status is a DynamoDB reserved word.
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		TableName:        &s.table,
+		Key:              idKey(rec.PaymentID),
+		UpdateExpression: aws.String("SET #status = :processed, receiptKey = :key, processedAt = :at"),
+		// Not just "still received": on the global table the item may have
+		// been replaced (last writer wins) by the other region's create of
+		// the same request, whose createdAt/region, and so receipt, differ
+		// from the receipt this call just wrote.
+		ConditionExpression: aws.String("#status = :received AND requestHash = :hash AND createdAt = :created AND #region = :region"),
+		// status and region are DynamoDB reserved words.
+		ExpressionAttributeNames: map[string]string{"#status": "status", "#region": "region"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":processed": &types.AttributeValueMemberS{Value: string(payment.StatusProcessed)},
 			":received":  &types.AttributeValueMemberS{Value: string(payment.StatusReceived)},
 			":key":       &types.AttributeValueMemberS{Value: receiptKey},
 			":at":        &types.AttributeValueMemberS{Value: processedAt},
-			":hash":      &types.AttributeValueMemberS{Value: requestHash},
+			":hash":      &types.AttributeValueMemberS{Value: rec.RequestHash},
+			":created":   &types.AttributeValueMemberS{Value: rec.CreatedAt},
+			":region":    &types.AttributeValueMemberS{Value: rec.Region},
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
@@ -138,19 +156,26 @@ func (s *Store) MarkProcessed(ctx context.Context, paymentID, requestHash, recei
 	return unmarshal(out.Attributes)
 }
 
-func (s *Store) ReceiptExists(ctx context.Context, key string) (bool, error) {
-	_, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
-	if err == nil {
-		return true, nil
+// ReceiptMatches reads the receipt back and compares bytes. Receipts are
+// under 1 KiB and only replays read them; an ETag cannot stand in for the
+// bytes because SSE-KMS ETags are not content hashes.
+func (s *Store) ReceiptMatches(ctx context.Context, key string, body []byte) (bool, error) {
+	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		// 404 needs s3:ListBucket on the bucket (without it S3 answers
+		// 403 and we report the dependency as failing rather than guess).
+		var re *awshttp.ResponseError
+		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+			return false, nil
+		}
+		return false, s3Err("GetObject", err)
 	}
-	// HEAD answers carry no error code, only the status; 404 needs
-	// s3:ListBucket on the bucket (without it S3 answers 403 and we report
-	// the dependency as failing rather than guess).
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
-		return false, nil
+	defer out.Body.Close()
+	got, err := io.ReadAll(io.LimitReader(out.Body, int64(len(body))+1))
+	if err != nil {
+		return false, s3Err("GetObject", err)
 	}
-	return false, s3Err("HeadObject", err)
+	return bytes.Equal(got, body), nil
 }
 
 func (s *Store) PutReceipt(ctx context.Context, key string, body []byte) error {

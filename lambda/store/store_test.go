@@ -25,6 +25,10 @@ func TestConditionalWrites(t *testing.T) {
 	rec := payment.Record{PaymentID: "s1", Amount: 5, Currency: "EUR", Status: payment.StatusReceived,
 		CreatedAt: "2025-01-01T00:00:00.000Z", Region: "us-east-1", RequestHash: "h1"}
 	key := payment.ReceiptKey(rec.PaymentID)
+	otherHash, otherCopy := rec, rec
+	otherHash.RequestHash = "h2"
+	otherCopy.CreatedAt, otherCopy.Region = "2025-01-01T00:00:00.500Z", "us-east-2"
+	body := payment.Receipt(rec)
 
 	steps := []struct {
 		name string
@@ -34,12 +38,16 @@ func TestConditionalWrites(t *testing.T) {
 		{"get before create", func() error { _, err := st.Get(ctx, "s1"); return err }, payment.ErrNotFound},
 		{"create", func() error { return st.Create(ctx, rec) }, nil},
 		{"create again", func() error { return st.Create(ctx, rec) }, payment.ErrExists},
-		{"mark with another hash", func() error { _, err := st.MarkProcessed(ctx, "s1", "h2", key, "t"); return err }, payment.ErrStateChanged},
-		{"receipt absent", func() error { return wantExists(st, key, false) }, nil},
-		{"put receipt", func() error { return st.PutReceipt(ctx, key, payment.Receipt(rec)) }, nil},
-		{"receipt present", func() error { return wantExists(st, key, true) }, nil},
-		{"mark", func() error { _, err := st.MarkProcessed(ctx, "s1", "h1", key, "t"); return err }, nil},
-		{"mark twice", func() error { _, err := st.MarkProcessed(ctx, "s1", "h1", key, "t"); return err }, payment.ErrStateChanged},
+		{"mark with another hash", func() error { _, err := st.MarkProcessed(ctx, otherHash, key, "t"); return err }, payment.ErrStateChanged},
+		{"mark another region's copy", func() error { _, err := st.MarkProcessed(ctx, otherCopy, key, "t"); return err }, payment.ErrStateChanged},
+		{"receipt absent", func() error { return wantMatch(st, key, body, false) }, nil},
+		{"put other receipt", func() error { return st.PutReceipt(ctx, key, payment.Receipt(otherCopy)) }, nil},
+		{"receipt differs", func() error { return wantMatch(st, key, body, false) }, nil},
+		{"put receipt", func() error { return st.PutReceipt(ctx, key, body) }, nil},
+		{"receipt present", func() error { return wantMatch(st, key, body, true) }, nil},
+		{"receipt with extra bytes", func() error { return wantMatch(st, key, body[:len(body)-1], false) }, nil},
+		{"mark", func() error { _, err := st.MarkProcessed(ctx, rec, key, "t"); return err }, nil},
+		{"mark twice", func() error { _, err := st.MarkProcessed(ctx, rec, key, "t"); return err }, payment.ErrStateChanged},
 		{"table check", func() error { return st.CheckTable(ctx) }, nil},
 		{"bucket check", func() error { return st.CheckBucket(ctx) }, nil},
 	}
@@ -56,10 +64,10 @@ func TestConditionalWrites(t *testing.T) {
 	}
 }
 
-func wantExists(st *store.Store, key string, want bool) error {
-	got, err := st.ReceiptExists(context.Background(), key)
+func wantMatch(st *store.Store, key string, body []byte, want bool) error {
+	got, err := st.ReceiptMatches(context.Background(), key, body)
 	if err == nil && got != want {
-		return errors.New("ReceiptExists disagrees with the bucket")
+		return errors.New("ReceiptMatches disagrees with the bucket")
 	}
 	return err
 }

@@ -4,6 +4,7 @@
 package memstore
 
 import (
+	"bytes"
 	"context"
 	"sync"
 
@@ -12,11 +13,11 @@ import (
 
 // Operation names passed to Fail.
 const (
-	OpCreate        = "Create"
-	OpGet           = "Get"
-	OpMarkProcessed = "MarkProcessed"
-	OpReceiptExists = "ReceiptExists"
-	OpPutReceipt    = "PutReceipt"
+	OpCreate         = "Create"
+	OpGet            = "Get"
+	OpMarkProcessed  = "MarkProcessed"
+	OpReceiptMatches = "ReceiptMatches"
+	OpPutReceipt     = "PutReceipt"
 )
 
 // Store is safe for concurrent use.
@@ -71,29 +72,45 @@ func (s *Store) Get(_ context.Context, id string) (payment.Record, error) {
 	return rec, nil
 }
 
-func (s *Store) MarkProcessed(_ context.Context, id, hash, key, at string) (payment.Record, error) {
+func (s *Store) MarkProcessed(_ context.Context, want payment.Record, key, at string) (payment.Record, error) {
 	if err := s.fail(OpMarkProcessed); err != nil {
 		return payment.Record{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.records[id]
-	if !ok || rec.Status != payment.StatusReceived || rec.RequestHash != hash {
+	rec, ok := s.records[want.PaymentID]
+	if !ok || rec.Status != payment.StatusReceived || rec.RequestHash != want.RequestHash ||
+		rec.CreatedAt != want.CreatedAt || rec.Region != want.Region {
 		return payment.Record{}, payment.ErrStateChanged
 	}
 	rec.Status, rec.ReceiptKey, rec.ProcessedAt = payment.StatusProcessed, key, at
-	s.records[id] = rec
+	s.records[want.PaymentID] = rec
 	return rec, nil
 }
 
-func (s *Store) ReceiptExists(_ context.Context, key string) (bool, error) {
-	if err := s.fail(OpReceiptExists); err != nil {
+func (s *Store) ReceiptMatches(_ context.Context, key string, body []byte) (bool, error) {
+	if err := s.fail(OpReceiptMatches); err != nil {
 		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.receipts[key]
-	return ok, nil
+	got, ok := s.receipts[key]
+	return ok && bytes.Equal(got, body), nil
+}
+
+// Put stores rec as is, bypassing the conditions: a write replicated from
+// another region of the global table.
+func (s *Store) Put(rec payment.Record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records[rec.PaymentID] = rec
+}
+
+// DeleteReceipt removes a receipt: one not yet replicated to this region.
+func (s *Store) DeleteReceipt(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.receipts, key)
 }
 
 func (s *Store) PutReceipt(_ context.Context, key string, body []byte) error {
