@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,7 +94,7 @@ func sourceHash(moduleRoot, pkg string) (string, error) {
 		modules[m] = true
 	}
 	sum := sha256.New()
-	for _, m := range sortedKeys(modules) {
+	for _, m := range slices.Sorted(maps.Keys(modules)) {
 		fmt.Fprintln(sum, "module", m)
 	}
 	fmt.Fprintln(sum, "flags", strings.Join(BuildFlags, " "))
@@ -129,13 +131,4 @@ func sourceHash(moduleRoot, pkg string) (string, error) {
 		}
 	}
 	return hex.EncodeToString(sum.Sum(nil))[:16], nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

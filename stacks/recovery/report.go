@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -418,7 +419,7 @@ func (a *analysis) buckets() {
 	}
 	for _, fn := range a.s.Resources("aws_lambda_function") {
 		vars, _ := fn.Get("environment", "variables").(map[string]any)
-		for _, k := range sortedKeys(vars) {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			if b := a.s.RefTo(vars[k], "aws_s3_bucket"); b != nil {
 				add(b)
 				if name == "" {
@@ -510,15 +511,6 @@ func storeName(resource, fromEnv string) string {
 	}
 	first, _, _ := strings.Cut(resource, "-")
 	return first
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func get(v any, path ...string) any {
