@@ -15,8 +15,36 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/function"
 )
 
-// FunctionPackage is the Go main package of the payment function, relative to the module.
-const FunctionPackage = "./lambda"
+// The functions' Go main packages, relative to the module root.
+const (
+	PaymentFunctionPackage = "./lambda"
+	ConflictWatchPackage   = "./lambda/conflictwatch"
+)
+
+// Bundles are the deployment packages both regions run.
+type Bundles struct {
+	Payment, ConflictWatch function.Bundle
+}
+
+// BuildFunctions builds every function of the module at moduleRoot into outDir.
+func BuildFunctions(moduleRoot, outDir string) (Bundles, error) {
+	var b Bundles
+	for _, f := range []struct {
+		pkg string
+		out *function.Bundle
+	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}} {
+		dir := filepath.Join(outDir, filepath.Base(f.pkg))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return b, err
+		}
+		bundle, err := function.Build(moduleRoot, f.pkg, dir)
+		if err != nil {
+			return b, err
+		}
+		*f.out = bundle
+	}
+	return b, nil
+}
 
 // Options of one synth.
 type Options struct {
@@ -52,15 +80,15 @@ func Synth(cfg config.Config, opts Options) error {
 		fmt.Fprintf(opts.Progress, "%s: done in %.1fs\n", what, time.Since(start).Seconds())
 		return nil
 	}
-	var bundle function.Bundle
-	if err := step("building the payment function (linux/arm64)", func() (err error) {
-		bundle, err = function.Build(opts.ModuleRoot, FunctionPackage, work)
+	var bundles Bundles
+	if err := step("building the functions (linux/arm64)", func() (err error) {
+		bundles, err = BuildFunctions(opts.ModuleRoot, work)
 		return err
 	}); err != nil {
 		return err
 	}
 	if err := step("synthesizing "+StateStackName+" and "+DRStackName, func() error {
-		app := NewApp(cfg, staging, bundle)
+		app := NewApp(cfg, staging, bundles)
 		app.Synth()
 		return nil
 	}); err != nil {
@@ -73,14 +101,14 @@ func Synth(cfg config.Config, opts Options) error {
 }
 
 // NewApp declares both stacks in an app writing to outdir.
-func NewApp(cfg config.Config, outdir string, bundle function.Bundle) cdktf.App {
+func NewApp(cfg config.Config, outdir string, bundles Bundles) cdktf.App {
 	app := cdktf.NewApp(&cdktf.AppConfig{
 		Outdir: jsii.String(outdir),
 		// Stack traces in metadata would put this machine's paths into the snapshot.
 		StackTraces: jsii.Bool(false),
 	})
 	NewStateStack(app, cfg)
-	NewDRStack(app, cfg, bundle)
+	NewDRStack(app, cfg, bundles)
 	return app
 }
 

@@ -15,7 +15,7 @@ func BenchmarkSynthDRStack(b *testing.B) {
 	var size int
 	for b.Loop() {
 		app := cdktf.Testing_App(&cdktf.TestingAppConfig{StackTraces: jsii.Bool(false)})
-		size = len(*cdktf.Testing_Synth(NewDRStack(app, cfg, testBundle), jsii.Bool(false)))
+		size = len(*cdktf.Testing_Synth(NewDRStack(app, cfg, testBundles), jsii.Bool(false)))
 	}
 	b.ReportMetric(float64(size), "json-bytes")
 }

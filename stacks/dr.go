@@ -20,7 +20,7 @@ const DRStackName = "payments-dr"
 
 // NewDRStack declares both regions, the global table between them, receipts replication
 // both ways, DNS failover and the DR operations role.
-func NewDRStack(scope constructs.Construct, cfg config.Config, bundle function.Bundle) cdktf.TerraformStack {
+func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) cdktf.TerraformStack {
 	stack := cdktf.NewTerraformStack(scope, jsii.String(DRStackName))
 	backend := cdktf.NewS3Backend(stack, &cdktf.S3BackendConfig{
 		Bucket:  jsii.String(cfg.StateBucket),
@@ -79,12 +79,13 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundle function.B
 	}
 	zoneID, nameServers := failover.Zone(stack, "zone", dns)
 
-	code := function.NewCode(stack, bundle)
+	paymentCode := function.NewCode(stack, "payment-function-code", bundles.Payment)
+	watchCode := function.NewCode(stack, "conflict-watch-code", bundles.ConflictWatch)
 	primaryServing := primary.Serve(region.ServingConfig{
-		Table: payments, Code: code, OtherRegion: secondarySite.Region, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: secondarySite.Region, ZoneID: zoneID,
 	})
 	secondaryServing := secondary.Serve(region.ServingConfig{
-		Table: payments, Code: code, OtherRegion: primarySite.Region, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: primarySite.Region, ZoneID: zoneID,
 		// The key generated in the primary, so clients keep working after failover.
 		APIKeyValue:          primaryServing.API.APIKey,
 		ValidationRecordFqdn: primaryServing.API.ValidationRecordFqdn,

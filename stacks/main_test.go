@@ -11,14 +11,13 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/config"
-	"github.com/payments-dr/payments-dr/stacks/function"
 )
 
 // Synthesis runs in one Node process per test binary and is the slow part, so this
 // package builds the function once and synthesizes the default configuration once,
 // through the same path as the main command; variants use cdktf's Testing_Synth.
 var (
-	testBundle function.Bundle
+	testBundles Bundles
 	// defaultOut is the outdir of the default configuration's full synth.
 	defaultOut string
 	// defaultDR is the DR stack's Terraform JSON for the default configuration.
@@ -34,13 +33,13 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(work)
-		testBundle, err = function.Build("..", FunctionPackage, work)
+		testBundles, err = BuildFunctions("..", work)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		defaultOut = filepath.Join(work, "cdktf.out")
-		NewApp(config.Default(), defaultOut, testBundle).Synth()
+		NewApp(config.Default(), defaultOut, testBundles).Synth()
 		b, err := os.ReadFile(StackFile(defaultOut, DRStackName))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -60,7 +59,7 @@ func synthDR(t *testing.T, change func(*config.Config)) string {
 		t.Fatalf("variant configuration does not validate: %v", err)
 	}
 	app := cdktf.Testing_App(&cdktf.TestingAppConfig{StackTraces: jsii.Bool(false)})
-	return *cdktf.Testing_Synth(NewDRStack(app, cfg, testBundle), jsii.Bool(false))
+	return *cdktf.Testing_Synth(NewDRStack(app, cfg, testBundles), jsii.Bool(false))
 }
 
 // tf is the parsed Terraform JSON of one stack.

@@ -107,6 +107,14 @@ func TestDRStackProperties(t *testing.T) {
 		"logging_config": m{"log_format": "JSON"},
 	})...)
 	add(perRegion("function log group", "aws_cloudwatch_log_group", m{"retention_in_days": 30})...)
+	add(perRegion("conflict watch", "aws_lambda_function", m{
+		"runtime": "provided.al2023", "architectures": []any{"arm64"}, "handler": "bootstrap",
+		"logging_config": m{"log_format": "Text"},
+	})...)
+	add(perRegion("conflict watch reads changes and deletions", "aws_lambda_event_source_mapping", m{
+		"starting_position": "LATEST", "bisect_batch_on_function_error": true,
+		"filter_criteria": m{"filter": []any{m{"pattern": `{"eventName":["MODIFY","REMOVE"]}`}}},
+	})...)
 
 	// The API.
 	for _, route := range []struct {

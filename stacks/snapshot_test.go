@@ -61,7 +61,7 @@ func TestSnapshotsAreMachineIndependent(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(defaultDR, "assets/payment-function-code/"+testBundle.SourceHash+"/bootstrap.zip") {
-		t.Errorf("the function asset path is not named by the source hash %s", testBundle.SourceHash)
+	if !strings.Contains(defaultDR, "assets/payment-function-code/"+testBundles.Payment.SourceHash+"/bootstrap.zip") {
+		t.Errorf("the function asset path is not named by the source hash %s", testBundles.Payment.SourceHash)
 	}
 }

@@ -12,10 +12,12 @@ import (
 // Wiring checks follow references between resources, which property matching cannot.
 func TestFunctionWiring(t *testing.T) {
 	j := parse(t, defaultDR)
-	if n := len(j.Resource["aws_lambda_function"]); n != 2 {
-		t.Fatalf("%d functions, want 2", n)
-	}
+	payments := 0
 	for name, fn := range j.Resource["aws_lambda_function"] {
+		if !strings.HasPrefix(fn["function_name"].(string), "payment-processor-") {
+			continue
+		}
+		payments++
 		region := j.regionOf(fn)
 		vars := block(block(fn["environment"])["variables"])
 		keys := make([]string, 0, len(vars))
@@ -44,6 +46,58 @@ func TestFunctionWiring(t *testing.T) {
 		}
 		if !strings.HasPrefix(fn["source_code_hash"].(string), "${filebase64sha256(") {
 			t.Errorf("function %s source_code_hash %v is not computed from the zip", name, fn["source_code_hash"])
+		}
+	}
+	if payments != 2 {
+		t.Errorf("%d payment functions, want one per region", payments)
+	}
+}
+
+// Each region watches its own stream of the table for overwritten payments, and alarms
+// on what the watch reports there.
+func TestConflictWatchWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	watched := map[string]bool{}
+	for name, m := range j.Resource["aws_lambda_event_source_mapping"] {
+		region := j.regionOf(m)
+		typ, fn, _, _ := ref(m["function_name"])
+		watch := j.Resource["aws_lambda_function"][fn]
+		if typ != "aws_lambda_function" || watch == nil || !strings.HasPrefix(watch["function_name"].(string), "payment-conflict-watch-"+region) {
+			t.Errorf("mapping %s in %s feeds %v, not that region's conflict watch", name, region, m["function_name"])
+			continue
+		}
+		source := m["event_source_arn"].(string)
+		typ, res, attr, _ := ref(source)
+		table := j.Resource["aws_dynamodb_table"][res]
+		if strings.HasPrefix(source, "${data.") {
+			table = j.Data["aws_dynamodb_table"][res]
+		}
+		if typ != "aws_dynamodb_table" || attr != "stream_arn" || table == nil || j.regionOf(table) != region {
+			t.Errorf("mapping %s in %s reads %s, not the table's stream in its own region", name, region, source)
+		}
+		if m["starting_position"] != "LATEST" || len(strs(m["depends_on"])) < 2 {
+			t.Errorf("mapping %s: starting position %v, depends on %v", name, m["starting_position"], m["depends_on"])
+		}
+		if vars := block(block(watch["environment"])["variables"]); len(vars) != 1 || vars["TABLE_NAME"] == nil {
+			t.Errorf("conflict watch %s environment %v, want TABLE_NAME only", name, vars)
+		}
+		if block(watch["logging_config"])["log_format"] != "Text" {
+			t.Errorf("conflict watch %s logs as %v; its metric lines need Text", name, block(watch["logging_config"])["log_format"])
+		}
+		watched[region] = true
+	}
+	if len(watched) != 2 {
+		t.Errorf("conflict watches in %v, want both regions", watched)
+	}
+	for _, region := range []string{"us-east-1", "us-east-2"} {
+		for _, metric := range []string{"PaymentOverwritten", "PaymentRemoved"} {
+			found := false
+			for _, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+				found = found || (a["namespace"] == "PaymentsDR" && a["metric_name"] == metric && j.regionOf(a) == region && block(a["dimensions"])["TableName"] != nil)
+			}
+			if !found {
+				t.Errorf("no %s alarm in %s", metric, region)
+			}
 		}
 	}
 }

@@ -6,14 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -77,10 +74,16 @@ func writeZip(zipPath, binary string) error {
 	return os.WriteFile(zipPath, buf.Bytes(), 0o644)
 }
 
-// sourceHash digests the package's non-test Go files (and embedded files under its
-// directory), the module versions it depends on and the build flags.
+// listFormat prints, for each package the function links: "mod path@version" for a
+// dependency, or "src <dir>|<go files>|<embedded files>" for a package of this module.
+const listFormat = `{{with .Module}}{{if .Main}}src {{$.Dir}}|{{join $.GoFiles ","}}|{{join $.EmbedFiles ","}}{{else}}mod {{.Path}}@{{.Version}}{{end}}{{end}}`
+
+// sourceHash digests exactly what the binary is built from: the non-test Go and embedded
+// files of this module's packages that pkg links, the versions of the modules it links,
+// and the build flags. Go's own version is left out, so the hash (and the snapshot that
+// shows it) is the same on every machine and Go patch release.
 func sourceHash(moduleRoot, pkg string) (string, error) {
-	list := exec.Command("go", "list", "-deps", "-f", "{{with .Module}}{{.Path}}@{{.Version}}{{end}}", pkg)
+	list := exec.Command("go", "list", "-deps", "-f", listFormat, pkg)
 	list.Dir = moduleRoot
 	list.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 	var stderr bytes.Buffer
@@ -89,46 +92,44 @@ func sourceHash(moduleRoot, pkg string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("listing the function's dependencies (%s): %v\n%s", pkg, err, stderr.String())
 	}
+	root, err := filepath.Abs(moduleRoot)
+	if err != nil {
+		return "", err
+	}
 	modules := map[string]bool{}
-	for _, m := range strings.Fields(string(out)) {
-		modules[m] = true
+	var files []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		switch {
+		case strings.HasPrefix(line, "mod "):
+			modules[strings.TrimPrefix(line, "mod ")] = true
+		case strings.HasPrefix(line, "src "):
+			parts := strings.Split(strings.TrimPrefix(line, "src "), "|")
+			for _, group := range parts[1:] {
+				for _, f := range strings.Split(group, ",") {
+					if f != "" {
+						files = append(files, filepath.Join(parts[0], f))
+					}
+				}
+			}
+		}
 	}
 	sum := sha256.New()
 	for _, m := range slices.Sorted(maps.Keys(modules)) {
 		fmt.Fprintln(sum, "module", m)
 	}
 	fmt.Fprintln(sum, "flags", strings.Join(BuildFlags, " "))
-
-	dir := filepath.Join(moduleRoot, filepath.FromSlash(pkg))
-	var files []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != dir {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && !strings.HasSuffix(d.Name(), "_test.go") {
-			files = append(files, path)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	sort.Strings(files)
+	slices.Sort(files)
 	for _, f := range files {
-		rel, _ := filepath.Rel(dir, f)
-		fh, err := os.Open(f)
+		rel, err := filepath.Rel(root, f)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintln(sum, "file", filepath.ToSlash(rel))
-		_, err = io.Copy(sum, fh)
-		fh.Close()
+		data, err := os.ReadFile(f)
 		if err != nil {
 			return "", err
 		}
+		fmt.Fprintf(sum, "file %s %d\n", filepath.ToSlash(rel), len(data))
+		sum.Write(data)
 	}
 	return hex.EncodeToString(sum.Sum(nil))[:16], nil
 }

@@ -83,6 +83,13 @@ func TestSourceHashFollowsTheSourceOnly(t *testing.T) {
 	if c.SourceHash != a.SourceHash {
 		t.Error("tests or testdata changed the source hash; they are not in the package")
 	}
+	// Another package of the module, not linked by this function, is not its source.
+	os.MkdirAll(filepath.Join(module, "other"), 0o755)
+	os.WriteFile(filepath.Join(module, "other", "other.go"), []byte("package other\n"), 0o644)
+	d, _ := build(t, module)
+	if d.SourceHash != a.SourceHash {
+		t.Error("a package the function does not link changed its source hash")
+	}
 }
 
 func TestBuildFailureIsReported(t *testing.T) {

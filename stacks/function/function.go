@@ -4,6 +4,7 @@ package function
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -36,8 +37,8 @@ type Code struct {
 
 // NewCode registers the bundle as a file asset of stack, named by its source hash so the
 // synthesized path is the same on every machine.
-func NewCode(stack constructs.Construct, b Bundle) Code {
-	asset := cdktf.NewTerraformAsset(stack, jsii.String("payment-function-code"), &cdktf.TerraformAssetConfig{
+func NewCode(stack constructs.Construct, id string, b Bundle) Code {
+	asset := cdktf.NewTerraformAsset(stack, jsii.String(id), &cdktf.TerraformAssetConfig{
 		Path:      jsii.String(b.ZipPath),
 		Type:      cdktf.AssetType_FILE,
 		AssetHash: jsii.String(b.SourceHash),
@@ -45,25 +46,32 @@ func NewCode(stack constructs.Construct, b Bundle) Code {
 	return Code{Path: asset.Path()}
 }
 
-// Config of one region's function.
+// Config of one function in one region.
 type Config struct {
-	Site             site.Site
-	Name             string
-	Code             Code
-	AccountID        *string
-	TableName        *string
-	TableArn         *string // this region's table (or replica)
-	BucketName       *string
-	BucketArn        *string
+	Site        site.Site
+	Name        string
+	Description string
+	Code        Code
+	// Environment holds only the function's own keys: AWS_REGION and the other runtime
+	// keys are reserved, and setting one fails the deploy.
+	Environment map[string]*string
+	// Policy is what the function may do besides writing its own log group and traces.
+	Policy []iam.Statement
+	// KMSKeyArn encrypts the log group.
 	KMSKeyArn        *string
 	LogRetentionDays int
+	// LogFormat is "JSON" (default) or "Text"; Text passes lines through unchanged.
+	LogFormat string
 }
 
-// Function is what the API and the alarms need.
+// Function is what the API, event sources and alarms need.
 type Function struct {
 	Name      *string
 	Arn       *string
 	InvokeArn *string
+	// Ready is the function and its grants: an event source must wait for all of them,
+	// or its first poll fails on missing permissions.
+	Ready []cdktf.ITerraformDependable
 }
 
 // New declares the log group first (Lambda would otherwise create it on first invoke and
@@ -78,24 +86,22 @@ func New(scope constructs.Construct, id string, cfg Config) Function {
 		Site:  cfg.Site,
 		Name:  cfg.Name,
 		Trust: iam.ServiceTrust("lambda.amazonaws.com"),
-		Policy: []iam.Statement{
-			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{cfg.TableArn}},
-			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*cfg.BucketArn + "/" + ReceiptsPrefix + "*")}},
-			// HeadBucket (the health check) needs ListBucket; it also turns a missing
-			// receipt into 404 rather than 403, which the replay path relies on.
-			{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{cfg.BucketArn}},
-			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{cfg.KMSKeyArn}},
-			{Sid: "OwnLogGroup", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []*string{jsii.String(*logGroup.Arn() + ":*")}},
-		},
+		Policy: append(slices.Clone(cfg.Policy), iam.Statement{
+			Sid: "OwnLogGroup", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []*string{jsii.String(*logGroup.Arn() + ":*")},
+		}),
 		// X-Ray's write API has no resource-level permissions; AWS's managed policy is
 		// the narrowest grant that exists.
 		ManagedPolicyArns: []string{"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"},
 	})
 	deps := append([]cdktf.ITerraformDependable{logGroup}, role.Grants...)
+	logFormat := cfg.LogFormat
+	if logFormat == "" {
+		logFormat = "JSON"
+	}
 	fn := lambdafunction.NewLambdaFunction(c, jsii.String("function"), &lambdafunction.LambdaFunctionConfig{
 		Provider:       p,
 		FunctionName:   jsii.String(cfg.Name),
-		Description:    jsii.String(fmt.Sprintf("payments API in %s (%s)", cfg.Site.Region, cfg.Site.Role)),
+		Description:    jsii.String(fmt.Sprintf("%s in %s (%s)", cfg.Description, cfg.Site.Region, cfg.Site.Role)),
 		Role:           role.Arn,
 		Runtime:        jsii.String(Runtime),
 		Architectures:  jsii.Strings(Architecture),
@@ -104,15 +110,10 @@ func New(scope constructs.Construct, id string, cfg Config) Function {
 		SourceCodeHash: cdktf.Fn_Filebase64sha256(cfg.Code.Path),
 		MemorySize:     jsii.Number(MemoryMB),
 		Timeout:        jsii.Number(TimeoutSeconds),
-		// Only our keys: AWS_REGION and the other runtime keys are reserved, and setting
-		// one fails the deploy.
-		Environment: &lambdafunction.LambdaFunctionEnvironment{Variables: &map[string]*string{
-			"TABLE_NAME":      cfg.TableName,
-			"RECEIPTS_BUCKET": cfg.BucketName,
-		}},
-		TracingConfig: &lambdafunction.LambdaFunctionTracingConfig{Mode: jsii.String("Active")},
-		LoggingConfig: &lambdafunction.LambdaFunctionLoggingConfig{LogFormat: jsii.String("JSON"), LogGroup: logGroup.Name()},
-		DependsOn:     &deps,
+		Environment:    &lambdafunction.LambdaFunctionEnvironment{Variables: &cfg.Environment},
+		TracingConfig:  &lambdafunction.LambdaFunctionTracingConfig{Mode: jsii.String("Active")},
+		LoggingConfig:  &lambdafunction.LambdaFunctionLoggingConfig{LogFormat: jsii.String(logFormat), LogGroup: logGroup.Name()},
+		DependsOn:      &deps,
 	})
-	return Function{Name: fn.FunctionName(), Arn: fn.Arn(), InvokeArn: fn.InvokeArn()}
+	return Function{Name: fn.FunctionName(), Arn: fn.Arn(), InvokeArn: fn.InvokeArn(), Ready: append([]cdktf.ITerraformDependable{fn}, role.Grants...)}
 }

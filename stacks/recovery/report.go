@@ -333,7 +333,8 @@ func (a *analysis) notification() {
 			if hc := a.s.RefTo(al.Get("dimensions", "HealthCheckId"), "aws_route53_health_check"); hc != nil && a.s.HealthCheckRegion(hc) == a.primary {
 				why = "Route 53 marks " + a.primary + " unhealthy"
 			}
-		case (ns == "AWS/Lambda" || ns == "AWS/ApiGateway") && al.Region == a.primary:
+		case al.Region == a.primary && (ns == "AWS/ApiGateway" ||
+			ns == "AWS/Lambda" && a.s.ServesAPI(a.s.RefTo(al.Get("dimensions", "FunctionName"), "aws_lambda_function"))):
 			why = "the serving path in " + a.primary + " fails"
 		case ns == "AWS/DynamoDB" && metric == "ReplicationLatency" && al.Str("dimensions", "ReceivingRegion") == a.primary:
 			why = "writes in " + al.Region + " cannot reach " + a.primary

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -256,6 +257,33 @@ func TestAnalyzeRejects(t *testing.T) {
 	} {
 		if _, err := Analyze([]byte(in)); err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// Only alarms on the serving path, the health checks and replication fire on a regional
+// failure; background functions (the conflict watch) are not part of it.
+func TestNotificationCoversTheServingPathOnly(t *testing.T) {
+	b, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Analyze(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range r.Notification.Alarms {
+		names = append(names, a.Name)
+	}
+	for _, want := range []string{"payment-processor-errors-us-east-1-dev", "payment-api-5xx-us-east-1-dev", "payment-api-health-us-east-1-dev"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("notification lacks %s: %v", want, names)
+		}
+	}
+	for _, n := range names {
+		if strings.Contains(n, "conflict-watch") || strings.Contains(n, "us-east-2") && strings.HasPrefix(n, "payment-processor") {
+			t.Errorf("notification lists %s, which a failure of us-east-1 does not set off", n)
 		}
 	}
 }

@@ -292,3 +292,17 @@ func (s *Stack) TableRegions(t *Resource) []string {
 	}
 	return regions
 }
+
+// ServesAPI reports whether API Gateway may invoke fn: its alarms then watch the serving
+// path, not a background function such as the conflict watch.
+func (s *Stack) ServesAPI(fn *Resource) bool {
+	if fn == nil {
+		return false
+	}
+	for _, p := range s.Resources("aws_lambda_permission") {
+		if p.Str("principal") == "apigateway.amazonaws.com" && s.RefTo(p.Get("function_name"), "aws_lambda_function") == fn {
+			return true
+		}
+	}
+	return false
+}

@@ -4,12 +4,17 @@
 package region
 
 import (
+	"strings"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdaeventsourcemapping"
+	"github.com/payments-dr/payments-dr/lambda/conflict"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/encryption"
 	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
@@ -59,7 +64,9 @@ func (b *Base) AlarmName(service string) string {
 // ServingConfig is what the serving path needs beyond the region's base.
 type ServingConfig struct {
 	Table table.Table
-	Code  function.Code
+	// PaymentCode serves the API; WatchCode reads the table's stream for overwritten
+	// payments.
+	PaymentCode, WatchCode function.Code
 	// OtherRegion receives this region's table writes; its lag is alarmed here.
 	OtherRegion string
 	// APIKeyValue: nil to generate the key here, else the value generated elsewhere.
@@ -80,15 +87,21 @@ type Serving struct {
 // Serve declares the function, the API with its domain, and the region's alarms.
 func (b *Base) Serve(cfg ServingConfig) Serving {
 	s, c := b.Site, b.scope
+	tableArn := cfg.Table.Arns[s.Region]
 	fn := function.New(c, "function", function.Config{
-		Site:             s,
-		Name:             b.Config.Name("payment-processor", s.Region),
-		Code:             cfg.Code,
-		AccountID:        b.Account,
-		TableName:        cfg.Table.Name,
-		TableArn:         cfg.Table.Arns[s.Region],
-		BucketName:       b.Bucket.Name,
-		BucketArn:        b.Bucket.Arn,
+		Site:        s,
+		Name:        b.Config.Name("payment-processor", s.Region),
+		Description: "payments API",
+		Code:        cfg.PaymentCode,
+		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name, "RECEIPTS_BUCKET": b.Bucket.Name},
+		Policy: []iam.Statement{
+			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn}},
+			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
+			// HeadBucket (the health check) needs ListBucket; it also turns a missing
+			// receipt into 404 rather than 403, which the replay path relies on.
+			{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{b.Bucket.Arn}},
+			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
+		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})
@@ -106,6 +119,7 @@ func (b *Base) Serve(cfg ServingConfig) Serving {
 		ValidationRecordFqdn: cfg.ValidationRecordFqdn,
 	})
 	b.alarms(fn, api, cfg)
+	b.watchOverwrites(cfg)
 	return Serving{Site: s, API: api, FunctionName: fn.Name}
 }
 
@@ -143,3 +157,69 @@ func (b *Base) alarms(fn function.Function, api restapi.API, cfg ServingConfig) 
 // TableReplicationLatencyThresholdMs bounds the payments RPO we watch: DynamoDB reports
 // ReplicationLatency in milliseconds.
 const TableReplicationLatencyThresholdMs = 60000
+
+// watchOverwrites reads this region's stream of the table for payments that another
+// region's write replaced or that were deleted. Global tables keep the last write, so a
+// payment created under the same id in both regions within the replication lag is
+// overwritten without an error anywhere; this makes it page someone.
+func (b *Base) watchOverwrites(cfg ServingConfig) {
+	s := b.Site
+	stream := cfg.Table.StreamArns[s.Region]
+	fn := function.New(b.scope, "conflict-watch", function.Config{
+		Site:        s,
+		Name:        b.Config.Name("payment-conflict-watch", s.Region),
+		Description: "reports payments overwritten across regions",
+		Code:        cfg.WatchCode,
+		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name},
+		Policy: []iam.Statement{
+			{Sid: "ReadTableStream", Actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, Resources: []*string{stream}},
+			{Sid: "FindTableStream", Actions: []string{"dynamodb:ListStreams"}, Resources: []*string{jsii.String(*cfg.Table.Arns[s.Region] + "/stream/*")}},
+			{Sid: "DecryptStream", Actions: []string{"kms:Decrypt"}, Resources: []*string{b.KeyArn}},
+		},
+		KMSKeyArn:        b.KeyArn,
+		LogRetentionDays: b.Config.LogRetentionDays,
+		// The function prints Embedded Metric Format lines; Text keeps them as they are.
+		LogFormat: "Text",
+	})
+	lambdaeventsourcemapping.NewLambdaEventSourceMapping(b.scope, jsii.String("conflict-watch-stream"), &lambdaeventsourcemapping.LambdaEventSourceMappingConfig{
+		Provider:         s.Provider,
+		FunctionName:     fn.Arn,
+		EventSourceArn:   stream,
+		StartingPosition: jsii.String("LATEST"),
+		BatchSize:        jsii.Number(100),
+		// Only changes and deletions can lose a payment; inserts are never findings.
+		FilterCriteria: &lambdaeventsourcemapping.LambdaEventSourceMappingFilterCriteria{
+			Filter: &[]*lambdaeventsourcemapping.LambdaEventSourceMappingFilterCriteriaFilter{{
+				Pattern: jsii.String(`{"eventName":["MODIFY","REMOVE"]}`),
+			}},
+		},
+		MaximumRetryAttempts:       jsii.Number(10),
+		BisectBatchOnFunctionError: jsii.Bool(true),
+		DependsOn:                  &fn.Ready,
+	})
+	t := b.Topic
+	for _, m := range []struct{ id, metric, what string }{
+		{"overwritten-alarm", conflict.MetricOverwritten, "A payment acknowledged in one region was overwritten by a different request under the same id from another region"},
+		{"removed-alarm", conflict.MetricRemoved, "A payment was deleted from the table"},
+	} {
+		t.Alarm(m.id, monitoring.Alarm{
+			Name:        b.AlarmName("payments-" + strings.ToLower(m.metric)),
+			Description: m.what + " (seen in " + s.Region + "); the conflict-watch function's log has both versions.",
+			Namespace:   conflict.MetricNamespace, Metric: m.metric,
+			Dimensions: map[string]*string{conflict.DimensionTable: cfg.Table.Name},
+			Statistic:  "Sum", PeriodSeconds: 60, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
+		})
+	}
+	t.Alarm("conflict-watch-iterator-age", monitoring.Alarm{
+		Name:        b.AlarmName("payment-conflict-watch-lag"),
+		Description: "The conflict watch in " + s.Region + " is over five minutes behind the table's stream; overwrites would be reported late.",
+		Namespace:   "AWS/Lambda", Metric: "IteratorAge", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Statistic: "Maximum", PeriodSeconds: 60, EvaluationPeriods: 5, Threshold: 300000, Comparison: "GreaterThanThreshold",
+	})
+	t.Alarm("conflict-watch-errors", monitoring.Alarm{
+		Name:        b.AlarmName("payment-conflict-watch-errors"),
+		Description: "The conflict watch in " + s.Region + " fails; overwritten payments would go unreported.",
+		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Statistic: "Sum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
+	})
+}

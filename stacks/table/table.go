@@ -5,6 +5,7 @@ package table
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsdynamodbtable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtablereplica"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -27,8 +28,9 @@ type Config struct {
 // Table is the global table as callers see it: one name in every region, one ARN per
 // region (the table in the primary, the replica in the secondary).
 type Table struct {
-	Name *string
-	Arns map[string]*string // region → table ARN there
+	Name       *string
+	Arns       map[string]*string // region → table ARN there
+	StreamArns map[string]*string // region → that region's stream of the table
 }
 
 // New declares the table and its replica. The replica is its own resource, declared
@@ -70,8 +72,21 @@ func New(scope constructs.Construct, id string, cfg Config) Table {
 		DeletionProtectionEnabled: jsii.Bool(cfg.DeletionProtection),
 		Lifecycle:                 protect,
 	})
-	return Table{Name: t.Name(), Arns: map[string]*string{
-		cfg.Primary.Region:   t.Arn(),
-		cfg.Secondary.Region: replica.Arn(),
-	}}
+	// The replica resource does not export its stream; read it back once it exists.
+	replicaView := dataawsdynamodbtable.NewDataAwsDynamodbTable(c, jsii.String("replica-view"), &dataawsdynamodbtable.DataAwsDynamodbTableConfig{
+		Provider:  cfg.Secondary.Provider,
+		Name:      t.Name(),
+		DependsOn: &[]cdktf.ITerraformDependable{replica},
+	})
+	return Table{
+		Name: t.Name(),
+		Arns: map[string]*string{
+			cfg.Primary.Region:   t.Arn(),
+			cfg.Secondary.Region: replica.Arn(),
+		},
+		StreamArns: map[string]*string{
+			cfg.Primary.Region:   t.StreamArn(),
+			cfg.Secondary.Region: replicaView.StreamArn(),
+		},
+	}
 }
