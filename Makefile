@@ -50,15 +50,17 @@ lint:
 	test -z "$$(gofmt -l *.go stacks lambda)"
 	go vet $(PACKAGES)
 
-# Need AWS credentials and the hashicorp/aws provider download; not run in CI.
-deploy-state: setup
-	npx cdktf deploy payments-dr-state
+# Need AWS credentials and the hashicorp/aws provider download; not run in CI. Terraform
+# runs in the synthesized stack's directory (what `cdktf deploy` does too, minus the
+# cdktf-cli's native terminal module, whose install script package.json does not allow).
+deploy-state: synth
+	cd cdktf.out/stacks/payments-dr-state && terraform init -input=false && terraform apply
 
-deploy: setup
-	npx cdktf deploy payments-dr
+deploy: synth
+	cd cdktf.out/stacks/payments-dr && terraform init -input=false && terraform apply
 
-diff: setup
-	npx cdktf diff payments-dr
+diff: synth
+	cd cdktf.out/stacks/payments-dr && terraform init -input=false && terraform plan
 
 clean:
 	rm -rf cdktf.out cdktf.out.tmp-*

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/payments-dr/payments-dr/stacks"
+	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/recovery"
 	"github.com/payments-dr/payments-dr/stacks/topology"
 )
@@ -214,7 +215,7 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if *check {
-		fmt.Fprintf(stderr, "%s is stale: its topology/recovery sections do not match %s; run `go run . docs` and commit the result\n", readmePath, fixturePath)
+		fmt.Fprintf(stderr, "%s is stale: its topology/recovery/config sections do not match %s and stacks/config; run `go run . docs` and commit the result\n", readmePath, fixturePath)
 		return exitFailed
 	}
 	if err := os.WriteFile(readmePath, []byte(updated), 0o644); err != nil {
@@ -226,7 +227,7 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 }
 
 // readmeSections are the generated parts of the README, by marker name.
-var readmeSections = []string{"topology", "recovery"}
+var readmeSections = []string{"topology", "recovery", "config"}
 
 // renderReadme returns readme with its generated sections rendered from stackJSON: the
 // Mermaid diagram between the topology markers, the recovery table between the recovery
@@ -243,6 +244,7 @@ func renderReadme(readme string, stackJSON []byte) (string, error) {
 	bodies := map[string]string{
 		"topology": "```mermaid\n" + diagram + "```\n",
 		"recovery": "```text\n" + r.Table() + "```\n",
+		"config":   config.Table(),
 	}
 	for _, name := range readmeSections {
 		if readme, err = replaceSection(readme, name, bodies[name]); err != nil {

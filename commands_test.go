@@ -23,6 +23,10 @@ old diagram
 <!-- recovery:start -->
 <!-- recovery:end -->
 
+## Configuration
+<!-- config:start -->
+<!-- config:end -->
+
 the end
 `
 
@@ -40,7 +44,10 @@ func TestRenderReadme(t *testing.T) {
 		"```\n<!-- topology:end -->\n",
 		"<!-- recovery:start -->\n```text\nFailover name api.payment-dev.example.com",
 		"= RTO bound    96s",
-		"```\n<!-- recovery:end -->\n\nthe end\n",
+		"```\n<!-- recovery:end -->\n",
+		"<!-- config:start -->\n| variable | what it sets | accepted | default |\n",
+		"| `HEALTH_CHECK_INTERVAL` | seconds between Route 53 checks | 10 or 30 | `10` |\n",
+		"| `payments-dr-<suffix>` |\n<!-- config:end -->\n\nthe end\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("rendered README lacks %q:\n%s", want, got)

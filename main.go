@@ -12,6 +12,8 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/config"
 )
 
+const silenceNodeEOL = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+
 func main() {
 	// Subcommands (commands.go) read synthesized JSON only: dispatched before anything
 	// starts jsii.
@@ -26,6 +28,11 @@ func run() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
+	}
+	// Node 20 works but is past end of life, and jsii says so in a banner on every run,
+	// `npx cdktf synth|deploy` included; the README states the supported versions.
+	if os.Getenv(silenceNodeEOL) == "" {
+		os.Setenv(silenceNodeEOL, "20")
 	}
 	// Only once the configuration is valid: starting jsii starts a Node process.
 	defer jsii.Close()

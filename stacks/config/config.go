@@ -34,31 +34,42 @@ type Config struct {
 	DRExternalID                string // DR_EXTERNAL_ID: sts:ExternalId for the DR operations role
 }
 
-// Setting describes one environment variable: its name, what it accepts and its default.
+// Setting describes one environment variable: its name, what it does, what it accepts
+// (also the text of its error) and its default. The README's table is rendered from these.
 type Setting struct {
 	Env      string
+	Meaning  string
 	Accepted string
 	Default  string
 }
 
 // Settings lists every variable FromEnv reads, in the order the README documents them.
-// The default column is rendered for ENVIRONMENT_SUFFIX=dev.
 var Settings = []Setting{
-	{"ENVIRONMENT_SUFFIX", "3-20 characters of a-z, 0-9 and '-', starting with a letter, not ending with '-'", "dev"},
-	{"PRIMARY_REGION", "an AWS commercial region code, e.g. us-east-1", "us-east-1"},
-	{"SECONDARY_REGION", "an AWS commercial region code different from PRIMARY_REGION", "us-east-2"},
-	{"API_DOMAIN_NAME", "a lower-case DNS name with at least three labels, e.g. api.payments.example.com", "api.payment-<suffix>.example.com"},
-	{"HOSTED_ZONE_ID", "empty (a zone for the parent of API_DOMAIN_NAME is created) or a Route 53 zone id such as Z0123456789ABCDEFGHIJ", ""},
-	{"STATE_BUCKET", "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')", "payments-dr-tfstate-<suffix>"},
-	{"STATE_KEY", "an object key ending in .tfstate, no leading '/'", "payments-dr/<suffix>/terraform.tfstate"},
-	{"STATE_REGION", "an AWS commercial region code other than PRIMARY_REGION", "us-west-2"},
-	{"ALERT_EMAIL", "empty or one e-mail address", ""},
-	{"HEALTH_CHECK_INTERVAL", "10 or 30 (seconds)", "10"},
-	{"HEALTH_CHECK_FAILURE_THRESHOLD", "an integer from 1 to 10", "3"},
-	{"LOG_RETENTION_DAYS", "a CloudWatch Logs retention: " + joinInts(logRetentionDays), "30"},
-	{"FAILOVER_DRILL", "true or false", "false"},
-	{"DELETION_PROTECTION", "true or false", "true"},
-	{"DR_EXTERNAL_ID", "2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "payments-dr-<suffix>"},
+	{"ENVIRONMENT_SUFFIX", "the {environment} part of every name", "3-20 characters of a-z, 0-9 and '-', starting with a letter, not ending with '-', no '--'", "dev"},
+	{"PRIMARY_REGION", "region that serves while healthy", "an AWS commercial region code, e.g. us-east-1", "us-east-1"},
+	{"SECONDARY_REGION", "region DNS fails over to", "an AWS commercial region code other than PRIMARY_REGION; one of the two must be us-east-1 (Route 53 health-check metrics exist only there), e.g. us-east-2", "us-east-2"},
+	{"API_DOMAIN_NAME", "the failover name clients call", "a lower-case DNS name with at least three labels, e.g. api.payments.example.com", "api.payment-<suffix>.example.com"},
+	{"HOSTED_ZONE_ID", "existing Route 53 zone holding API_DOMAIN_NAME", "empty (a zone for the parent of API_DOMAIN_NAME is created) or a Route 53 zone id such as Z0123456789ABCDEFGHIJ", "empty"},
+	{"STATE_BUCKET", "bucket the bootstrap stack creates for the DR stack's state", "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')", "payments-dr-tfstate-<suffix>"},
+	{"STATE_KEY", "object key of the DR stack's state", "an object key ending in .tfstate, no leading '/'", "payments-dr/<suffix>/terraform.tfstate"},
+	{"STATE_REGION", "region of the state bucket", "an AWS commercial region code other than PRIMARY_REGION", "us-west-2"},
+	{"ALERT_EMAIL", "subscribed to both regions' alert topics", "empty or one e-mail address", "empty"},
+	{"HEALTH_CHECK_INTERVAL", "seconds between Route 53 checks", "10 or 30", "10"},
+	{"HEALTH_CHECK_FAILURE_THRESHOLD", "failed checks in a row that mark a region unhealthy", "an integer from 1 to 10", "3"},
+	{"LOG_RETENTION_DAYS", "retention of every log group", "a CloudWatch Logs retention: " + joinInts(logRetentionDays), "30"},
+	{"FAILOVER_DRILL", "inverts the primary's health check, so Route 53 fails over (RUNBOOK.md)", "true or false", "false"},
+	{"DELETION_PROTECTION", "table deletion protection, prevent_destroy on the table, its replica and the receipts buckets (the state bucket is always protected)", "true or false", "true"},
+	{"DR_EXTERNAL_ID", "sts:ExternalId required to assume the DR operations role", "2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "payments-dr-<suffix>"},
+}
+
+// Table renders Settings as the README's Markdown table.
+func Table() string {
+	var b strings.Builder
+	b.WriteString("| variable | what it sets | accepted | default |\n|---|---|---|---|\n")
+	for _, s := range Settings {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` |\n", s.Env, s.Meaning, s.Accepted, s.Default)
+	}
+	return b.String()
 }
 
 // MetricsRegion is where Route 53 publishes health-check metrics, so where their alarms live.
@@ -123,6 +134,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 
 	suffix := str("ENVIRONMENT_SUFFIX", "dev")
+	derivedFromSuffix := map[string]bool{}
 	c := Config{
 		EnvironmentSuffix:           suffix,
 		PrimaryRegion:               str("PRIMARY_REGION", "us-east-1"),
@@ -144,7 +156,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		// A value that did not parse would be reported twice by Validate; stop here.
 		return c, joinErrors(errs)
 	}
-	return c, c.Validate()
+	if !validSuffix(suffix) {
+		// The defaults built from a bad suffix are bad too; report only what was set.
+		for _, name := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY", "DR_EXTERNAL_ID"} {
+			if strings.TrimSpace(getenv(name)) == "" {
+				derivedFromSuffix[name] = true
+			}
+		}
+	}
+	return c, c.validate(derivedFromSuffix)
 }
 
 // Default is the configuration used when no variable is set.
@@ -157,19 +177,21 @@ func Default() Config {
 }
 
 // Validate checks every setting and returns all problems at once.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.validate(nil) }
+
+// validate checks every setting but those in skip.
+func (c Config) validate(skip map[string]bool) error {
 	var errs []error
 	check := func(ok bool, name, value string) {
-		if !ok {
+		if !ok && !skip[name] {
 			errs = append(errs, invalid(name, value))
 		}
 	}
-	check(suffixPattern.MatchString(c.EnvironmentSuffix) && !strings.Contains(c.EnvironmentSuffix, "--"),
-		"ENVIRONMENT_SUFFIX", c.EnvironmentSuffix)
+	check(validSuffix(c.EnvironmentSuffix), "ENVIRONMENT_SUFFIX", c.EnvironmentSuffix)
 	check(slices.Contains(Regions, c.PrimaryRegion), "PRIMARY_REGION", c.PrimaryRegion)
 	check(slices.Contains(Regions, c.SecondaryRegion), "SECONDARY_REGION", c.SecondaryRegion)
 	if c.PrimaryRegion == c.SecondaryRegion {
-		errs = append(errs, fmt.Errorf("SECONDARY_REGION=%q: must differ from PRIMARY_REGION; a DR pair needs two regions", c.SecondaryRegion))
+		errs = append(errs, fmt.Errorf("SECONDARY_REGION=%q: must differ from PRIMARY_REGION; a DR pair needs two regions, e.g. PRIMARY_REGION=us-east-1 SECONDARY_REGION=us-east-2", c.SecondaryRegion))
 	} else if c.PrimaryRegion != MetricsRegion && c.SecondaryRegion != MetricsRegion {
 		errs = append(errs, fmt.Errorf("PRIMARY_REGION=%q, SECONDARY_REGION=%q: one of them must be %s, the only region where Route 53 publishes the health-check metrics the failover alarms watch", c.PrimaryRegion, c.SecondaryRegion, MetricsRegion))
 	}
@@ -213,7 +235,12 @@ func joinErrors(errs []error) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("invalid configuration:\n  %w", errors.Join(errs...))
+	// Indent every problem, not only the first, under the heading.
+	return fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(errors.Join(errs...).Error(), "\n", "\n  "))
+}
+
+func validSuffix(s string) bool {
+	return suffixPattern.MatchString(s) && !strings.Contains(s, "--")
 }
 
 func validDomain(name string) bool {

@@ -1,7 +1,7 @@
 package config
 
 import (
-	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -160,14 +160,50 @@ func TestLongestSuffixMakesValidNames(t *testing.T) {
 	}
 }
 
-func TestReadmeDocumentsEverySetting(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
+// A bad suffix makes the defaults derived from it bad too; only the suffix is reported,
+// unless the user set the derived value.
+func TestBadSuffixIsReportedOnce(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"ENVIRONMENT_SUFFIX": "Prod"}))
+	if err == nil || !strings.Contains(err.Error(), "ENVIRONMENT_SUFFIX") {
+		t.Fatalf("error %v does not name ENVIRONMENT_SUFFIX", err)
+	}
+	for _, derived := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY", "DR_EXTERNAL_ID"} {
+		if strings.Contains(err.Error(), derived) {
+			t.Errorf("error reports %s, which was not set:\n%v", derived, err)
+		}
+	}
+	_, err = FromEnv(env(map[string]string{"ENVIRONMENT_SUFFIX": "Prod", "STATE_BUCKET": "Bad_Bucket"}))
+	if err == nil || !strings.Contains(err.Error(), "STATE_BUCKET") {
+		t.Errorf("an explicitly set bad STATE_BUCKET is not reported: %v", err)
+	}
+}
+
+func TestEveryProblemIsIndented(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"HEALTH_CHECK_INTERVAL": "20", "LOG_RETENTION_DAYS": "2"}))
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 3 || lines[0] != "invalid configuration:" || !strings.HasPrefix(lines[1], "  HEALTH") || !strings.HasPrefix(lines[2], "  LOG_RETENTION_DAYS") {
+		t.Errorf("error layout:\n%v", err)
+	}
+}
+
+// The README's default column is rendered from Settings; it must say what FromEnv does.
+func TestSettingsDefaultsAreTheRealDefaults(t *testing.T) {
+	c := Default()
+	actual := map[string]string{
+		"ENVIRONMENT_SUFFIX": c.EnvironmentSuffix, "PRIMARY_REGION": c.PrimaryRegion, "SECONDARY_REGION": c.SecondaryRegion,
+		"API_DOMAIN_NAME": c.DomainName, "HOSTED_ZONE_ID": c.HostedZoneID, "STATE_BUCKET": c.StateBucket,
+		"STATE_KEY": c.StateKey, "STATE_REGION": c.StateRegion, "ALERT_EMAIL": c.AlertEmail,
+		"HEALTH_CHECK_INTERVAL": strconv.Itoa(c.HealthCheckInterval), "HEALTH_CHECK_FAILURE_THRESHOLD": strconv.Itoa(c.HealthCheckFailureThreshold),
+		"LOG_RETENTION_DAYS": strconv.Itoa(c.LogRetentionDays), "FAILOVER_DRILL": strconv.FormatBool(c.FailoverDrill),
+		"DELETION_PROTECTION": strconv.FormatBool(c.DeletionProtection), "DR_EXTERNAL_ID": c.DRExternalID,
 	}
 	for _, s := range Settings {
-		if !strings.Contains(string(b), "| `"+s.Env+"` |") {
-			t.Errorf("README.md's configuration table has no row for %s", s.Env)
+		documented := strings.ReplaceAll(s.Default, "<suffix>", c.EnvironmentSuffix)
+		if documented == "empty" {
+			documented = ""
+		}
+		if got, ok := actual[s.Env]; !ok || got != documented {
+			t.Errorf("%s: documented default %q, actual %q", s.Env, s.Default, got)
 		}
 	}
 }

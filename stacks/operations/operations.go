@@ -56,8 +56,9 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 			{Sid: "ReadTableReplicaStatus", Actions: []string{"dynamodb:DescribeTable"}, Resources: cfg.TableArns},
 			// Confirming that drill payments reached the other region reads them.
 			{Sid: "CheckPaymentsReplicated", Actions: []string{"dynamodb:GetItem"}, Resources: cfg.TableArns},
-			{Sid: "ReadReceiptReplication", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: cfg.BucketArns},
-			{Sid: "CheckReceiptsReplicated", Actions: []string{"s3:GetObject"}, Resources: objects},
+			{Sid: "ReadReceiptReplication", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ListBucketVersions"}, Resources: cfg.BucketArns},
+			// Older versions hold the receipt of a payment another region overwrote.
+			{Sid: "CheckReceiptsReplicated", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: objects},
 		},
 	})
 	return role.Arn
