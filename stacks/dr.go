@@ -62,8 +62,10 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		})
 	}
 
+	// Route 53 resources are global, but their metrics (and so their alarms) exist only
+	// in config.MetricsRegion, which validation guarantees is one of the two.
 	metrics := primary
-	if site.Metrics(primarySite, secondarySite) == secondarySite {
+	if secondarySite.Region == config.MetricsRegion {
 		metrics = secondary
 	}
 	dns := failover.Config{

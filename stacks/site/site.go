@@ -44,12 +44,3 @@ func New(scope constructs.Construct, role, region string, cfg config.Config) Sit
 func Pair(scope constructs.Construct, cfg config.Config) (primary, secondary Site) {
 	return New(scope, Primary, cfg.PrimaryRegion, cfg), New(scope, Secondary, cfg.SecondaryRegion, cfg)
 }
-
-// Metrics returns the site in config.MetricsRegion, where Route 53 health-check metrics
-// live; config validation guarantees one of the two is there.
-func Metrics(a, b Site) Site {
-	if a.Region == config.MetricsRegion {
-		return a
-	}
-	return b
-}
