@@ -26,6 +26,20 @@ func loadFixture(t *testing.T) map[string]any {
 	return doc
 }
 
+// analyzeFixture is the report of the default configuration.
+func analyzeFixture(t *testing.T) Report {
+	t.Helper()
+	b, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Analyze(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // each calls fn with every resource of typ, by type and attributes only.
 func each(doc map[string]any, typ string, fn func(id string, attrs map[string]any)) {
 	byID, _ := doc["resource"].(map[string]any)[typ].(map[string]any)
@@ -200,14 +214,7 @@ func gapStrings(kinds []GapKind) []string {
 }
 
 func TestDefaultReport(t *testing.T) {
-	b, err := os.ReadFile(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Analyze(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := analyzeFixture(t)
 	if got, want := r.RTOLine(), "RTO ≤ 96s = detection 30s + check timeout 6s + DNS TTL 60s"; got != want {
 		t.Errorf("RTOLine %q, want %q", got, want)
 	}
@@ -264,14 +271,7 @@ func TestAnalyzeRejects(t *testing.T) {
 // Only alarms on the serving path, the health checks and replication fire on a regional
 // failure; background functions (the conflict watch) are not part of it.
 func TestNotificationCoversTheServingPathOnly(t *testing.T) {
-	b, err := os.ReadFile(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Analyze(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := analyzeFixture(t)
 	var names []string
 	for _, a := range r.Notification.Alarms {
 		names = append(names, a.Name)
