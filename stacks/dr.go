@@ -83,18 +83,18 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 
 	paymentCode := function.NewCode(stack, "payment-function-code", bundles.Payment)
 	watchCode := function.NewCode(stack, "conflict-watch-code", bundles.ConflictWatch)
-	primaryServing := primary.Serve(region.ServingConfig{
+	primaryAPI := primary.Serve(region.ServingConfig{
 		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: secondarySite.Region, ZoneID: zoneID,
 	})
-	secondaryServing := secondary.Serve(region.ServingConfig{
+	secondaryAPI := secondary.Serve(region.ServingConfig{
 		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: primarySite.Region, ZoneID: zoneID,
 		// The key generated in the primary, so clients keep working after failover.
-		APIKeyValue:          primaryServing.API.APIKey,
-		ValidationRecordFqdn: primaryServing.API.ValidationRecordFqdn,
+		APIKeyValue:          primaryAPI.APIKey,
+		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,
 	})
 	dns.Targets = []failover.Target{
-		{Site: primarySite, API: primaryServing.API, Primary: true},
-		{Site: secondarySite, API: secondaryServing.API},
+		{Site: primarySite, API: primaryAPI, Primary: true},
+		{Site: secondarySite, API: secondaryAPI},
 	}
 	healthChecks := failover.New(stack, "failover", zoneID, dns)
 
@@ -121,21 +121,21 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 			Value: value, Description: jsii.String(description),
 		})
 	}
-	output("primaryApiEndpoint", "Primary region's stage URL (execute-api host)", primaryServing.API.Endpoint)
-	output("secondaryApiEndpoint", "Secondary region's stage URL (execute-api host)", secondaryServing.API.Endpoint)
+	output("primaryApiEndpoint", "Primary region's stage URL (execute-api host)", primaryAPI.Endpoint)
+	output("secondaryApiEndpoint", "Secondary region's stage URL (execute-api host)", secondaryAPI.Endpoint)
 	output("failoverDnsName", "The name clients call; Route 53 fails it over between the regions", "https://"+cfg.DomainName)
 	output("healthCheckIds", "Route 53 health checks, primary then secondary", healthChecks)
 	output("alarmArns", "Every CloudWatch alarm, primary region's first", alarms)
 	output("tableName", "DynamoDB global table of payments", payments.Name)
 	output("primaryBucketName", "Receipts bucket in the primary region", primary.Bucket.Name)
 	output("secondaryBucketName", "Receipts bucket in the secondary region", secondary.Bucket.Name)
-	output("apiKeyId", "API key accepted by both regions' payment routes", primaryServing.API.APIKeyID)
+	output("apiKeyId", "API key accepted by both regions' payment routes", primaryAPI.APIKeyID)
 	output("drOperationsRoleArn", "Role the failover runbook assumes (with the external id)", drRole)
 	if nameServers != nil {
 		output("zoneNameServers", "Delegate the zone to these before certificates can validate", nameServers)
 	}
 	cdktf.NewTerraformOutput(stack, jsii.String("apiKeyValue"), &cdktf.TerraformOutputConfig{
-		Value:       primaryServing.API.APIKey,
+		Value:       primaryAPI.APIKey,
 		Description: jsii.String("API key value for clients: terraform output -raw apiKeyValue"),
 		Sensitive:   jsii.Bool(true),
 	})

@@ -1,6 +1,6 @@
 // Package region holds the half of payments-dr that exists once per region, written once
 // and declared for each site: the key, receipts bucket and alert topic (Base), and the
-// serving path of function, API, custom domain and alarms (Serving).
+// serving path of function, API, custom domain and alarms (Serve).
 package region
 
 import (
@@ -77,15 +77,9 @@ type ServingConfig struct {
 	ValidationRecordFqdn *string
 }
 
-// Serving is what the failover construct and the stack outputs need.
-type Serving struct {
-	Site         site.Site
-	API          restapi.API
-	FunctionName *string
-}
-
-// Serve declares the function, the API with its domain, and the region's alarms.
-func (b *Base) Serve(cfg ServingConfig) Serving {
+// Serve declares the function, the API with its domain, the region's alarms and the
+// conflict watch, and returns the API: what the failover and the outputs need.
+func (b *Base) Serve(cfg ServingConfig) restapi.API {
 	s, c := b.Site, b.scope
 	tableArn := cfg.Table.Arns[s.Region]
 	fn := function.New(c, "function", function.Config{
@@ -120,7 +114,7 @@ func (b *Base) Serve(cfg ServingConfig) Serving {
 	})
 	b.alarms(fn, api, cfg)
 	b.watchOverwrites(cfg)
-	return Serving{Site: s, API: api, FunctionName: fn.Name}
+	return api
 }
 
 func (b *Base) alarms(fn function.Function, api restapi.API, cfg ServingConfig) {
