@@ -47,13 +47,15 @@ const (
 )
 
 // GET /health has its own method-level throttle, so a burst on the payment routes cannot
-// answer Route 53's checkers (about 15, each every 10 s) or the peer probes with 429 and
+// answer Route 53's checkers (run from 16 availability zones, each every 10 s; see
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-check-latency.html)
+// or the peer probes with 429 and
 // fail the region over while it is healthy. API Gateway applies per-stage limits "at the
 // API method level", and a method's own settings override the stage's for that method.
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
 // The account-wide regional limit still covers all APIs; that is AWS's, not ours to set.
 const (
-	HealthRateLimit  = 50 // ~1.5/s from Route 53 and 0.2/s from the peer probes, with headroom
+	HealthRateLimit  = 50 // ~1.6/s from Route 53 and 0.2/s from the peer probes, with headroom
 	HealthBurstLimit = 100
 )
 
