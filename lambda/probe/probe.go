@@ -56,7 +56,7 @@ type Config struct {
 	Timeout            time.Duration // per request; 0: 3 s
 	Metrics            io.Writer     // EMF lines; nil: discarded
 	Logger             *slog.Logger  // nil: discarded
-	Now                func() time.Time
+	Now                func() time.Time // nil: time.Now
 }
 
 // Observation is the outcome of one round.
