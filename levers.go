@@ -35,8 +35,11 @@ import (
 )
 
 // Bounds of every DynamoDB call the levers make. A region that is going away often
-// accepts connections and never answers; the SDK's defaults would wait on it for
-// minutes, while the operator needs to hear "try the other region" now.
+// accepts connections and never answers; the SDK's defaults (3 attempts, backoff up
+// to 20 s, and no HTTP timeout of its own) would wait on it for a long time, while the
+// operator needs to hear "try the other region" now. The standard retryer retries
+// timeouts and refused connections, so leverAttempts bounds those too.
+// https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/retries-timeouts
 const (
 	leverAttemptTimeout = 3 * time.Second // one HTTP attempt, connect included
 	leverDialTimeout    = 2 * time.Second
@@ -313,7 +316,9 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 	other := l.other(region)
 	checks := fmt.Sprintf("%d failed checks %d s apart", l.cfg.HealthCheckFailureThreshold, l.cfg.HealthCheckInterval)
 	if drained {
-		arrival := fmt.Sprintf("the global table replicates the flag to %s's replica (seconds, once that replica is reachable)", region)
+		// ReplicationLatency grows while the receiving region is degraded:
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html
+		arrival := fmt.Sprintf("the global table replicates the flag to %s's replica (as fast as replication runs; later if %s is degraded)", region, region)
 		if *via == region {
 			arrival = fmt.Sprintf("the flag is in %s's replica now, and replicates to %s's", region, other)
 		}
@@ -323,8 +328,10 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "  go run . status                  the flag in each replica; %s's probe reports %s %q within a round\n", other, region, control.StateDrained)
 		fmt.Fprintf(stdout, "  curl -s <%s API>/prod/health  503 {\"status\":\"unavailable\",...,\"failing\":[%q]}\n", region, control.CheckDrained)
 		fmt.Fprintf(stdout, "  dig +short %s    %s's addresses\n", l.cfg.DomainName, other)
-		// Route 53 failover answers with the primary whatever its health when the
-		// secondary is unhealthy, so two drained regions are one drained primary.
+		// When every record of a group is unhealthy Route 53 treats them all as
+		// healthy, so failover answers with the primary: two drained regions are no
+		// drain at all.
+		// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html
 		if od, err := t.Drain(ctx, other); err == nil && od.Drained {
 			fmt.Fprintf(stdout, "\nwarning: %s is drained too (%s, as read in %s's replica). With both regions unhealthy Route 53 answers with the primary (%s) anyway: undrain one of them (go run . undrain %s).\n",
 				other, describeDrain(od), *via, l.cfg.PrimaryRegion, other)
