@@ -1,7 +1,8 @@
 package main
 
-// Operator subcommands: report, diagram and docs. They read synthesized JSON only and
-// never touch cdktf or jsii, so they start no Node process.
+// Operator subcommands: report, diagram and docs read synthesized JSON only; drain,
+// undrain, status and failback-check (levers.go) talk to DynamoDB only. None touches
+// cdktf or jsii, so they start no Node process.
 
 import (
 	"bytes"
@@ -33,7 +34,7 @@ var defaultStackPath = stacks.StackFile("cdktf.out", stacks.DRStackName)
 // Exit codes of the subcommands.
 const (
 	exitOK      = 0
-	exitFailed  = 1 // the check failed: RTO over target, a gap, a stale README
+	exitFailed  = 1 // the check failed: RTO over target, a gap, a stale README; failback not safe; DynamoDB did not answer
 	exitProblem = 2 // bad usage or unreadable input
 )
 
@@ -42,11 +43,26 @@ const usage = `usage:
   go run . report  [--from PATH] [--json] [--rto-target 120s]
   go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
   go run . docs    [--check]
+
+Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. the assumed DR role):
+  go run . drain <region> [--reason TEXT] [--by NAME] [--via REGION]
+                                    take <region> out of service: its /health answers 503, Route 53 moves traffic;
+                                    written through the OTHER region's endpoint unless --via says otherwise
+  go run . undrain <region> [--reason TEXT] [--by NAME] [--via REGION]
+                                    clear the flag; <region> returns once its failback gate opens
+  go run . status [--via REGION]    drain flags, peer observations and failback gates, from each replica
+  go run . failback-check [--region PRIMARY]
+                                    exit 0 when PRIMARY (default PRIMARY_REGION) may take traffic back, 1 when not, and why
+  common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (repeatable);
+  <region> and REGION: PRIMARY_REGION or SECONDARY_REGION. Each call: 2 attempts of 3 s; each command: at most 20 s.
 `
 
 // runCommand runs the subcommand args[0]; it is called only when there are arguments.
 func runCommand(args []string, stdout, stderr io.Writer) int {
-	cmds := map[string]func([]string, io.Writer, io.Writer) int{"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs}
+	cmds := map[string]func([]string, io.Writer, io.Writer) int{
+		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs,
+		"drain": cmdDrain, "undrain": cmdUndrain, "status": cmdStatus, "failback-check": cmdFailbackCheck,
+	}
 	if cmd, ok := cmds[args[0]]; ok {
 		return cmd(args[1:], stdout, stderr)
 	}

@@ -1,0 +1,453 @@
+package main
+
+// The levers against two local DynamoDB servers standing for the two regions'
+// replicas. Nothing replicates between them, so every test sees exactly which
+// replica a command wrote and read.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
+)
+
+const east1, east2 = "us-east-1", "us-east-2" // the default PRIMARY_REGION, SECONDARY_REGION
+
+// isolateAWS makes the commands use the local servers' static credentials and
+// nothing from the machine: no profile, no shared files, no instance metadata.
+func isolateAWS(t *testing.T) {
+	t.Helper()
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           localaws.AccessKey,
+		"AWS_SECRET_ACCESS_KEY":       localaws.SecretKey,
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             none,
+		"AWS_SHARED_CREDENTIALS_FILE": none,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ENDPOINT_URL_DYNAMODB":   "",
+		"PRIMARY_REGION":              east1,
+		"SECONDARY_REGION":            east2,
+		"ENVIRONMENT_SUFFIX":          "dev",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// hangingEndpoint accepts connections and never answers, as a region that is
+// going away often does.
+func hangingEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+// refusedEndpoint is a loopback port nobody listens on.
+func refusedEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// drainSummary is a drain item in a comparable form: "drained reason by".
+func drainSummary(d control.Drain) string {
+	return strings.Join(strings.Fields(fmt.Sprintf("%v %s %s", d.Drained, d.Reason, d.By)), " ")
+}
+
+func TestLevers(t *testing.T) {
+	isolateAWS(t)
+	servers := map[string]*localaws.Servers{east1: localaws.Dedicated(t), east2: localaws.Dedicated(t)}
+	for _, s := range servers {
+		s.S3.Stop() // only DynamoDB stands in here
+	}
+	hang, refused := hangingEndpoint(t), refusedEndpoint(t)
+	ctx := context.Background()
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	drill := control.Drain{Region: east1, Drained: true, Reason: "drill", By: "alice"}
+
+	// A seed writes items into the replicas; r(replica) is that replica.
+	type replicaOf func(string) control.Table
+	observe := func(t *testing.T, tbl control.Table, region string, s control.State, when time.Time) {
+		t.Helper()
+		if err := tbl.RecordObservation(ctx, region, otherOf(region), s, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setDrain := func(t *testing.T, tbl control.Table, d control.Drain, when time.Time) {
+		t.Helper()
+		if err := tbl.SetDrain(ctx, d, when); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tests := []struct {
+		name string
+		env  map[string]string // more environment
+		seed func(*testing.T, replicaOf)
+		down map[string]string // region → endpoint standing for its unreachable replica
+		args []string
+		code int
+		out  []string // substrings of stdout+stderr, whitespace collapsed
+		// after: "replica/region" → drainSummary of every drain item the replicas
+		// hold afterwards; a combination not listed must hold none.
+		after map[string]string
+	}{
+		{
+			name:  "drain writes through the other region",
+			args:  []string{"drain", east1, "--reason", "drill", "--by", "alice"},
+			out:   []string{"drain us-east-1: wrote control#drain#us-east-1 = drained, reason \"drill\", by alice, at ", "through us-east-2's DynamoDB endpoint", "before: not drained (never set) (as read in us-east-2's replica)", "move traffic to us-east-2 after 3 failed checks 10 s apart", "Watch:", "go run . status"},
+			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
+		},
+		{
+			name:  "flags before the region",
+			args:  []string{"drain", "--by", "alice", "--reason", "drill", east2},
+			out:   []string{"drain us-east-2: wrote control#drain#us-east-2", "through us-east-1's DynamoDB endpoint"},
+			after: map[string]string{"us-east-1/us-east-2": "true drill alice"},
+		},
+		{
+			name:  "drain --via the drained region",
+			args:  []string{"drain", east1, "--via", east1, "--reason", "drill", "--by", "alice"},
+			out:   []string{"through us-east-1's DynamoDB endpoint", "the flag is in us-east-1's replica now, and replicates to us-east-2's"},
+			after: map[string]string{"us-east-1/us-east-1": "true drill alice"},
+		},
+		{
+			name: "drain warns when the other region is drained too",
+			seed: func(t *testing.T, r replicaOf) { setDrain(t, r(east1), drill, at(0)) },
+			args: []string{"drain", east2, "--reason", "drill", "--by", "bob"},
+			out:  []string{"warning: us-east-1 is drained too", "Route 53 answers with the primary (us-east-1) anyway"},
+			after: map[string]string{
+				"us-east-1/us-east-1": "true drill alice",
+				"us-east-1/us-east-2": "true drill bob",
+			},
+		},
+		{
+			name:  "undrain",
+			seed:  func(t *testing.T, r replicaOf) { setDrain(t, r(east2), drill, at(0)) },
+			args:  []string{"undrain", east1, "--by", "bob"},
+			out:   []string{"undrain us-east-1: wrote control#drain#us-east-1 = not drained, by bob, at ", "before: drained, reason \"drill\", by alice", "us-east-1 does not take traffic back yet", "until its failback gate opens", "go run . failback-check --region us-east-1"},
+			after: map[string]string{"us-east-2/us-east-1": "false bob"},
+		},
+		{
+			name: "drain of a region not in the configuration",
+			args: []string{"drain", "us-west-2", "--by", "alice"},
+			code: exitProblem,
+			out:  []string{`"us-west-2" is not a region of this deployment; accepted: us-east-1 (PRIMARY_REGION) or us-east-2 (SECONDARY_REGION)`},
+		},
+		{
+			name: "undrain --via a region not in the configuration",
+			args: []string{"undrain", east1, "--via", "eu-west-1"},
+			code: exitProblem,
+			out:  []string{"--via: \"eu-west-1\" is not a region of this deployment"},
+		},
+		{
+			name: "drain without a region",
+			args: []string{"drain", "--by", "alice"},
+			code: exitProblem,
+			out:  []string{"drain: missing <region>"},
+		},
+		{
+			name: "drain with a stray argument",
+			args: []string{"drain", east1, "now"},
+			code: exitProblem,
+			out:  []string{`drain: unexpected argument "now"`},
+		},
+		{
+			name: "drain without credentials",
+			env:  map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""},
+			args: []string{"drain", east1, "--by", "alice"},
+			code: exitProblem,
+			out:  []string{"drain: no AWS credentials:", "assume the DR operations role first"},
+		},
+		{
+			name: "drain with a configuration that does not validate",
+			env:  map[string]string{"SECONDARY_REGION": east1},
+			args: []string{"drain", east1, "--by", "alice"},
+			code: exitProblem,
+			out:  []string{"SECONDARY_REGION=\"us-east-1\": must differ from PRIMARY_REGION"},
+		},
+		{
+			name: "drain when the other region does not answer",
+			down: map[string]string{east2: refused},
+			args: []string{"drain", east1, "--by", "alice"},
+			code: exitFailed,
+			out:  []string{"drain us-east-1: nothing written: us-east-2: DynamoDB did not answer at " + refused, "use --via us-east-1"},
+		},
+		{
+			name: "status of both regions from both replicas",
+			seed: func(t *testing.T, r replicaOf) {
+				setDrain(t, r(east2), drill, at(0))
+				observe(t, r(east2), east1, control.StateDrained, at(10))
+			},
+			args: []string{"status"},
+			out: []string{
+				"replica us-east-1: answered in", "replica us-east-2: answered in",
+				"REGION READ IN DRAIN PEER STATE OBSERVER HEARTBEAT LAST DOWN GATE",
+				"us-east-1 (primary) us-east-1 no (none) - - - open",
+				"us-east-1 (primary) us-east-2 YES \"drill\" by alice at " + stampMs(at(0).UnixMilli()) + " drained us-east-2 " + stampMs(at(10).UnixMilli()) + " " + stampMs(at(10).UnixMilli()) + " closed",
+				"us-east-2 (secondary) us-east-2 no (none) - - - open",
+				"us-east-1: open: no record that the other region ever saw us-east-1 out of service",
+				"us-east-2: open:",
+			},
+			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
+		},
+		{
+			name: "status when a replica hangs",
+			seed: func(t *testing.T, r replicaOf) { setDrain(t, r(east2), drill, at(0)) },
+			down: map[string]string{east1: hang},
+			args: []string{"status"},
+			out: []string{
+				"replica us-east-1: NO ANSWER: us-east-1: DynamoDB did not answer at " + hang + " within 2 attempts of 3s: every attempt timed out; if us-east-1 is impaired, use --via us-east-2",
+				"replica us-east-2: answered in",
+				"us-east-1 (primary) us-east-1 (no answer)",
+				"us-east-1 (primary) us-east-2 YES \"drill\" by alice",
+				"us-east-1: unknown in us-east-1's own replica (no answer); us-east-2's copy says open",
+			},
+			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
+		},
+		{
+			name: "status --via a replica that does not answer",
+			down: map[string]string{east1: refused},
+			args: []string{"status", "--via", east1},
+			code: exitFailed,
+			out:  []string{"replica us-east-1: NO ANSWER", "connection refused; if us-east-1 is impaired, use --via us-east-2", "status: no replica answered"},
+		},
+		{
+			name: "status --via one replica",
+			seed: func(t *testing.T, r replicaOf) { setDrain(t, r(east2), control.Drain{Region: east2, By: "bob"}, at(0)) },
+			args: []string{"status", "--via", east2},
+			out: []string{
+				"replica us-east-2: answered in",
+				"us-east-2 (secondary) us-east-2 no (by bob at " + stampMs(at(0).UnixMilli()) + ")",
+				"us-east-1: unknown in us-east-1's own replica (not read: --via); us-east-2's copy says open",
+			},
+			after: map[string]string{"us-east-2/us-east-2": "false bob"},
+		},
+		{
+			name: "status with a bad endpoint",
+			args: []string{"status", "--endpoint", "us-east-1"},
+			code: exitProblem,
+			out:  []string{"want REGION=URL"},
+		},
+		{
+			name: "status with an endpoint for a foreign region",
+			args: []string{"status", "--endpoint", "eu-west-1=http://127.0.0.1:1"},
+			code: exitProblem,
+			out:  []string{"--endpoint eu-west-1=…: \"eu-west-1\" is not a region of this deployment"},
+		},
+		{
+			name: "failback-check with no observation ever",
+			args: []string{"failback-check"},
+			out:  []string{"failback-check us-east-1 (primary), observed by us-east-2", "safe: us-east-1 may take traffic back: no record that the other region ever saw us-east-1 out of service"},
+		},
+		{
+			name: "failback-check safe after the outage",
+			seed: func(t *testing.T, r replicaOf) {
+				for _, rep := range []string{east1, east2} {
+					observe(t, r(rep), east1, control.StateDown, at(0))
+					observe(t, r(rep), east1, control.StateRecovering, at(30))
+				}
+			},
+			args: []string{"failback-check"},
+			out:  []string{"safe: us-east-1 may take traffic back: us-east-2's heartbeat of", "has replicated here", "replication lag evidence: us-east-2's newest heartbeat is " + stampMs(at(30).UnixMilli()) + ", us-east-1's copy has " + stampMs(at(30).UnixMilli())},
+		},
+		{
+			name: "failback-check gate closed: the copy in the primary lags",
+			seed: func(t *testing.T, r replicaOf) {
+				observe(t, r(east1), east1, control.StateDown, at(0))
+				observe(t, r(east2), east1, control.StateDown, at(0))
+				observe(t, r(east2), east1, control.StateRecovering, at(30))
+			},
+			args: []string{"failback-check"},
+			code: exitFailed,
+			out: []string{
+				"us-east-1's replica (what its /health reads): not drained (never set); peer item: state down, heartbeat " + stampMs(at(0).UnixMilli()),
+				"us-east-2's replica (what us-east-2's probe wrote): not drained (never set); peer item: state recovering, heartbeat " + stampMs(at(30).UnixMilli()),
+				"not safe: us-east-1's failback gate is closed: us-east-2 saw us-east-1 out of service",
+				"replication lag evidence: us-east-2's newest heartbeat is " + stampMs(at(30).UnixMilli()) + ", us-east-1's copy has " + stampMs(at(0).UnixMilli()) + " (30s behind)",
+			},
+		},
+		{
+			name: "failback-check: the observer's newest round saw it down, not replicated yet",
+			seed: func(t *testing.T, r replicaOf) {
+				for _, rep := range []string{east1, east2} {
+					observe(t, r(rep), east1, control.StateDown, at(0))
+					observe(t, r(rep), east1, control.StateRecovering, at(30))
+				}
+				observe(t, r(east2), east1, control.StateDown, at(60))
+			},
+			args: []string{"failback-check", "--region", east1},
+			code: exitFailed,
+			out:  []string{"not safe: us-east-2's newest probe round (" + stampMs(at(60).UnixMilli()) + ") saw us-east-1 down", "(30s behind)"},
+		},
+		{
+			name: "failback-check: still drained",
+			seed: func(t *testing.T, r replicaOf) {
+				setDrain(t, r(east1), drill, at(0))
+				setDrain(t, r(east2), drill, at(0))
+			},
+			args:  []string{"failback-check"},
+			code:  exitFailed,
+			out:   []string{"not safe: us-east-1 is still drained (drained, reason \"drill\", by alice", "go run . undrain us-east-1"},
+			after: map[string]string{"us-east-1/us-east-1": "true drill alice", "us-east-2/us-east-1": "true drill alice"},
+		},
+		{
+			name: "failback-check: the undrain has not replicated",
+			seed: func(t *testing.T, r replicaOf) {
+				setDrain(t, r(east1), drill, at(0))
+				setDrain(t, r(east2), control.Drain{Region: east1, By: "bob"}, at(60))
+			},
+			args:  []string{"failback-check"},
+			code:  exitFailed,
+			out:   []string{"not safe: us-east-1 is still drained in its own replica: the undrain written through us-east-2 (not drained, by bob"},
+			after: map[string]string{"us-east-1/us-east-1": "true drill alice", "us-east-2/us-east-1": "false bob"},
+		},
+		{
+			name:  "failback-check: a drain written through the observer has not replicated",
+			seed:  func(t *testing.T, r replicaOf) { setDrain(t, r(east2), drill, at(0)) },
+			args:  []string{"failback-check"},
+			code:  exitFailed,
+			out:   []string{"not safe: us-east-1 was drained through us-east-2 (drained, reason \"drill\"", "has not replicated to us-east-1 yet"},
+			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
+		},
+		{
+			name: "failback-check: the primary's replica does not answer",
+			down: map[string]string{east1: hang},
+			args: []string{"failback-check"},
+			code: exitFailed,
+			out:  []string{"us-east-1's replica (what its /health reads): NO ANSWER", "within 2 attempts of 3s", "every attempt timed out", "not safe: us-east-1's replica did not answer (above), so its /health cannot pass either"},
+		},
+		{
+			name: "failback-check: the observer's replica does not answer",
+			seed: func(t *testing.T, r replicaOf) {
+				observe(t, r(east1), east1, control.StateDown, at(0))
+				observe(t, r(east1), east1, control.StateUp, at(30))
+			},
+			down: map[string]string{east2: refused},
+			args: []string{"failback-check"},
+			out:  []string{"us-east-2's replica (what us-east-2's probe wrote): NO ANSWER", "safe: us-east-1 may take traffic back: us-east-2's heartbeat of", "(us-east-2's replica could not be read to compare: us-east-2: DynamoDB did not answer"},
+		},
+		{
+			name: "failback-check of the secondary",
+			seed: func(t *testing.T, r replicaOf) {
+				observe(t, r(east2), east2, control.StateDown, at(0))
+				observe(t, r(east1), east2, control.StateUp, at(30))
+			},
+			args: []string{"failback-check", "--region", east2},
+			code: exitFailed,
+			out:  []string{"failback-check us-east-2 (secondary), observed by us-east-1", "not safe: us-east-2's failback gate is closed"},
+		},
+		{
+			name: "failback-check of a foreign region",
+			args: []string{"failback-check", "--region", "eu-west-1"},
+			code: exitProblem,
+			out:  []string{"--region: \"eu-west-1\" is not a region of this deployment"},
+		},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			table := "payments-lever-" + strconv.Itoa(i)
+			replicas := map[string]control.Table{}
+			args := append(append([]string{}, tc.args...), "--table", table)
+			for _, region := range []string{east1, east2} {
+				s := servers[region]
+				if err := s.CreateTable(ctx, table); err != nil {
+					t.Fatal(err)
+				}
+				replicas[region] = control.Table{DB: s.DynamoDBClient(), Name: table}
+				endpoint := s.DynamoDB.URL
+				if u, ok := tc.down[region]; ok {
+					endpoint = u
+				}
+				args = append(args, "--endpoint", region+"="+endpoint)
+			}
+			if tc.seed != nil {
+				tc.seed(t, func(r string) control.Table { return replicas[r] })
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+
+			start := time.Now()
+			code, out, errOut := runCmd(t, args...)
+			took := time.Since(start)
+			text := strings.Join(strings.Fields(out+errOut), " ")
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			for _, want := range tc.out {
+				if !strings.Contains(text, strings.Join(strings.Fields(want), " ")) {
+					t.Errorf("output lacks %q", want)
+				}
+			}
+			if took >= leverBudget {
+				t.Errorf("took %s, over the budget of %s", took, leverBudget)
+			}
+			if t.Failed() {
+				t.Logf("%v (took %s):\n%s%s", tc.args, took, out, errOut)
+			}
+
+			for _, rep := range []string{east1, east2} {
+				for _, region := range []string{east1, east2} {
+					d, err := replicas[rep].Drain(ctx, region)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := ""
+					if d.AtMs != 0 {
+						got = drainSummary(d)
+					}
+					if want := tc.after[rep+"/"+region]; got != want {
+						t.Errorf("%s's replica: drain item of %s = %q, want %q", rep, region, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func otherOf(region string) string {
+	if region == east1 {
+		return east2
+	}
+	return east1
+}
