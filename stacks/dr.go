@@ -75,7 +75,6 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		ZoneName:         cfg.ZoneName(),
 		IntervalSeconds:  cfg.HealthCheckInterval,
 		FailureThreshold: cfg.HealthCheckFailureThreshold,
-		Drill:            cfg.FailoverDrill,
 		Topic:            metrics.Topic,
 		Name:             cfg.Name,
 	}

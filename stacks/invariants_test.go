@@ -13,8 +13,8 @@ func invariantVariants(t *testing.T) map[string]tf {
 	t.Helper()
 	return map[string]tf{
 		"default": parse(t, defaultDR),
-		"drill, e-mail, existing zone": parse(t, synthDR(t, func(c *config.Config) {
-			c.FailoverDrill = true
+		"arc, e-mail, existing zone": parse(t, synthDR(t, func(c *config.Config) {
+			c.FailoverControl = config.ControlARC
 			c.AlertEmail = "oncall@example.com"
 			c.HostedZoneID = "Z0123456789ABCDEFGHIJ"
 		})),

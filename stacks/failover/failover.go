@@ -41,9 +41,6 @@ type Config struct {
 	// IntervalSeconds and FailureThreshold set how fast a dead region is detected.
 	IntervalSeconds  int
 	FailureThreshold int
-	// Drill inverts the primary's health check, so Route 53 fails over while the primary
-	// is in fact healthy.
-	Drill bool
 	// Topic in the metrics region for the health-check alarms.
 	Topic *monitoring.Topic
 	// Name is the stack's {service}-{region}-{environment} naming.
@@ -78,17 +75,16 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) []*s
 			Provider: cfg.Site.Provider,
 			// The region's own execute-api host: checking the failover name would test
 			// whichever region DNS currently points at, not this one.
-			Type:              jsii.String("HTTPS_STR_MATCH"),
-			Fqdn:              t.API.Host,
-			Port:              jsii.Number(443),
-			ResourcePath:      jsii.String("/" + restapi.Stage + restapi.HealthPath),
-			SearchString:      jsii.String(HealthySearchString),
-			EnableSni:         jsii.Bool(true),
-			RequestInterval:   jsii.Number(float64(cfg.IntervalSeconds)),
-			FailureThreshold:  jsii.Number(float64(cfg.FailureThreshold)),
-			MeasureLatency:    jsii.Bool(true),
-			InvertHealthcheck: jsii.Bool(t.Primary && cfg.Drill),
-			Tags:              &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-health", t.Site.Region))},
+			Type:             jsii.String("HTTPS_STR_MATCH"),
+			Fqdn:             t.API.Host,
+			Port:             jsii.Number(443),
+			ResourcePath:     jsii.String("/" + restapi.Stage + restapi.HealthPath),
+			SearchString:     jsii.String(HealthySearchString),
+			EnableSni:        jsii.Bool(true),
+			RequestInterval:  jsii.Number(float64(cfg.IntervalSeconds)),
+			FailureThreshold: jsii.Number(float64(cfg.FailureThreshold)),
+			MeasureLatency:   jsii.Bool(true),
+			Tags:             &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-health", t.Site.Region))},
 		})
 		ids = append(ids, check.Id())
 		route53record.NewRoute53Record(c, jsii.String("record-"+t.Site.Role), &route53record.Route53RecordConfig{
