@@ -75,6 +75,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		ZoneName:         cfg.ZoneName(),
 		IntervalSeconds:  cfg.HealthCheckInterval,
 		FailureThreshold: cfg.HealthCheckFailureThreshold,
+		ARC:              cfg.ARC(),
 		Topic:            metrics.Topic,
 		Name:             cfg.Name,
 	}
@@ -95,7 +96,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		{Site: primarySite, API: primaryAPI, Primary: true},
 		{Site: secondarySite, API: secondaryAPI},
 	}
-	healthChecks := failover.New(stack, "failover", zoneID, dns)
+	dnsOut := failover.New(stack, "failover", zoneID, dns)
+	healthChecks := dnsOut.HealthCheckIDs
 
 	var alarms, tableArns, bucketArns []*string
 	for _, b := range bases {
@@ -130,6 +132,11 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	output("secondaryBucketName", "Receipts bucket in the secondary region", secondary.Bucket.Name)
 	output("apiKeyId", "API key accepted by both regions' payment routes", primaryAPI.APIKeyID)
 	output("drOperationsRoleArn", "Role the failover runbook assumes (with the external id)", drRole)
+	if dnsOut.ARC != nil {
+		output("arcClusterEndpoints", "Route 53 ARC cluster endpoints (five regions): read and change routing-control state through any of them", dnsOut.ARC.ClusterEndpoints)
+		output("arcRoutingControlArns", "Route 53 ARC routing controls, primary then secondary: On = the region may take traffic", dnsOut.ARC.RoutingControlArns)
+		output("arcControlPanelArn", "Route 53 ARC control panel holding the routing controls and the at-least-one-On safety rule", dnsOut.ARC.ControlPanelArn)
+	}
 	if nameServers != nil {
 		output("zoneNameServers", "Delegate the zone to these before certificates can validate", nameServers)
 	}

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -257,6 +258,60 @@ func TestConfigurationVariants(t *testing.T) {
 				}
 			}
 		}},
+		// The default lever is the drain flag: no ARC cluster (billed per hour), and each
+		// record uses its region's HTTPS check directly.
+		{"flag: no ARC resources, records use the HTTPS checks", func(c *config.Config) { c.FailoverControl = config.ControlFlag }, func(t *testing.T, j tf) {
+			for typ := range j.Resource {
+				if strings.HasPrefix(typ, "aws_route53recoverycontrolconfig_") {
+					t.Errorf("%s declared with FAILOVER_CONTROL=flag", typ)
+				}
+			}
+			for name, hc := range j.Resource["aws_route53_health_check"] {
+				if hc["type"] != "HTTPS_STR_MATCH" {
+					t.Errorf("health check %s of type %v with FAILOVER_CONTROL=flag", name, hc["type"])
+				}
+			}
+			for _, o := range []string{"arcClusterEndpoints", "arcRoutingControlArns", "arcControlPanelArn"} {
+				if j.Output[o] != nil {
+					t.Errorf("output %s with FAILOVER_CONTROL=flag", o)
+				}
+			}
+			checkFailoverRecords(t, j, false)
+		}},
+		{"arc: each record's calculated check needs its region's HTTPS check and its own routing control", func(c *config.Config) { c.FailoverControl = config.ControlARC }, func(t *testing.T, j tf) {
+			checkFailoverRecords(t, j, true)
+			if n := len(j.Resource["aws_route53recoverycontrolconfig_cluster"]); n != 1 {
+				t.Errorf("%d ARC clusters, want 1 (each is billed per hour)", n)
+			}
+			controls := j.Resource["aws_route53recoverycontrolconfig_routing_control"]
+			if len(controls) != 2 {
+				t.Errorf("%d routing controls, want one per region", len(controls))
+			}
+			rules := j.Resource["aws_route53recoverycontrolconfig_safety_rule"]
+			if len(rules) != 1 {
+				t.Fatalf("%d safety rules, want the at-least-one-On rule", len(rules))
+			}
+			for name, r := range rules {
+				cfg := block(r["rule_config"])
+				asserted := strs(r["asserted_controls"])
+				if cfg["type"] != "ATLEAST" || cfg["threshold"] != 1.0 || cfg["inverted"] != false || len(asserted) != 2 {
+					t.Errorf("safety rule %s: %v over %v, want ATLEAST 1, not inverted, over both controls", name, cfg, asserted)
+				}
+				for _, a := range asserted {
+					if typ, rc, attr, _ := ref(a); typ != "aws_route53recoverycontrolconfig_routing_control" || attr != "arn" || controls[rc] == nil {
+						t.Errorf("safety rule %s asserts %s, not a routing control", name, a)
+					}
+				}
+			}
+			for _, o := range []string{"arcClusterEndpoints", "arcRoutingControlArns", "arcControlPanelArn"} {
+				if j.Output[o] == nil {
+					t.Errorf("output %s missing with FAILOVER_CONTROL=arc", o)
+				}
+			}
+			if typ, _, attr, _ := ref(j.Output["arcClusterEndpoints"]["value"]); typ != "aws_route53recoverycontrolconfig_cluster" || attr != "cluster_endpoints" {
+				t.Errorf("arcClusterEndpoints = %v, not the cluster's endpoints", j.Output["arcClusterEndpoints"]["value"])
+			}
+		}},
 		{"30 s interval and threshold 5", func(c *config.Config) { c.HealthCheckInterval, c.HealthCheckFailureThreshold = 30, 5 }, func(t *testing.T, j tf) {
 			for name, hc := range j.Resource["aws_route53_health_check"] {
 				if hc["request_interval"] != 30.0 || hc["failure_threshold"] != 5.0 {
@@ -318,6 +373,80 @@ func TestConfigurationVariants(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.check(t, parse(t, synthDR(t, c.change))) })
+	}
+}
+
+// checkFailoverRecords follows each failover record to the check it uses. Without ARC
+// that is the HTTPS check on the record's own region's API; with ARC it is a CALCULATED
+// check that needs both children healthy: that same HTTPS check and a RECOVERY_CONTROL
+// check on a routing control of the record's own region (swapping either between the
+// regions would let one region's lever or failure move the other's traffic).
+func checkFailoverRecords(t *testing.T, j tf, arc bool) {
+	t.Helper()
+	checks := j.Resource["aws_route53_health_check"]
+	apiRegion := func(hc map[string]any) string {
+		if hc == nil || hc["type"] != "HTTPS_STR_MATCH" {
+			return ""
+		}
+		if typ, api, _, _ := ref(hc["fqdn"]); typ == "aws_api_gateway_rest_api" {
+			return j.regionOf(j.Resource[typ][api])
+		}
+		return ""
+	}
+	seen := map[string]bool{}
+	for name, rec := range j.Resource["aws_route53_record"] {
+		if block(rec["failover_routing_policy"]) == nil {
+			continue
+		}
+		_, domain, _, _ := ref(block(rec["alias"])["name"])
+		region := j.regionOf(j.Resource["aws_api_gateway_domain_name"][domain])
+		if region == "" || seen[region] {
+			t.Errorf("record %s aliases %v: no region, or a second record for it", name, block(rec["alias"])["name"])
+			continue
+		}
+		seen[region] = true
+		typ, id, _, _ := ref(rec["health_check_id"])
+		hc := checks[id]
+		if typ != "aws_route53_health_check" || hc == nil {
+			t.Errorf("record %s uses %v, not a health check", name, rec["health_check_id"])
+			continue
+		}
+		if !arc {
+			if got := apiRegion(hc); got != region {
+				t.Errorf("record %s for %s uses check %s on the API in %q", name, region, id, got)
+			}
+			continue
+		}
+		children := strs(hc["child_healthchecks"])
+		if hc["type"] != "CALCULATED" || hc["child_health_threshold"] != 2.0 || len(children) != 2 {
+			t.Errorf("record %s uses check %s: type %v, threshold %v, children %v; want CALCULATED, 2 of 2", name, id, hc["type"], hc["child_health_threshold"], children)
+			continue
+		}
+		https, control := 0, 0
+		for _, ch := range children {
+			_, cid, _, _ := ref(ch)
+			child := checks[cid]
+			switch {
+			case apiRegion(child) == region:
+				https++
+			case child != nil && child["type"] == "RECOVERY_CONTROL":
+				ctyp, rc, attr, _ := ref(child["routing_control_arn"])
+				ctl := j.Resource["aws_route53recoverycontrolconfig_routing_control"][rc]
+				if ctyp == "aws_route53recoverycontrolconfig_routing_control" && attr == "arn" && ctl != nil && strings.Contains(fmt.Sprint(ctl["name"]), "-"+region+"-") {
+					control++
+				} else {
+					t.Errorf("record %s for %s: routing-control check %s watches %v", name, region, cid, child["routing_control_arn"])
+				}
+			default:
+				t.Errorf("record %s for %s: child %s is neither that region's HTTPS check nor a routing-control check", name, region, ch)
+			}
+		}
+		if https != 1 || control != 1 {
+			t.Errorf("record %s for %s: %d HTTPS checks of its region, %d of its routing controls; want 1 and 1", name, region, https, control)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("failover records for %v, want both regions", seen)
 	}
 }
 
