@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/lambda/store"
 )
@@ -107,17 +108,23 @@ func setup(ctx context.Context, getenv func(string) string, logger *slog.Logger)
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region: AWS_REGION is set by the Lambda runtime; set it when running elsewhere")
 	}
+	db := dynamodb.NewFromConfig(cfg)
 	st := store.New(
-		dynamodb.NewFromConfig(cfg),
+		db,
 		s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.forcePathStyle }),
 		s.table, s.bucket,
 	)
+	// The levers of the failover (package control): one attempt each, like the
+	// other checks, because Route 53's next check is the retry.
+	levers := control.Table{DB: db, Name: s.table, Attempts: 1}
 	logger.Info("configured", "region", cfg.Region, "table", s.table, "bucket", s.bucket, "maxAmountMinor", s.maxAmount)
 	return api.New(api.Config{
 		Payments: &payment.Service{Store: st, Region: cfg.Region},
 		Checks: []api.Check{
 			{Name: store.DynamoDBName, Run: st.CheckTable},
 			{Name: store.S3Name, Run: st.CheckBucket},
+			{Name: control.CheckDrained, Run: levers.CheckNotDrained(cfg.Region)},
+			{Name: control.CheckFailbackGate, Run: levers.CheckGateOpen(cfg.Region)},
 		},
 		Region:    cfg.Region,
 		MaxAmount: s.maxAmount,

@@ -7,9 +7,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 )
@@ -105,6 +107,39 @@ func TestSetupFromEnvironment(t *testing.T) {
 	})
 	if created.StatusCode != 201 {
 		t.Errorf("create = %d %s", created.StatusCode, created.Body)
+	}
+
+	// The levers reach /health through the wiring: a drain flag and a closed
+	// failback gate, written in the table as an operator and the other
+	// region's probe would, turn it 503 and are named; payments still work.
+	levers := control.Table{DB: servers.DynamoDBClient(), Name: "payments-env"}
+	now := time.Now()
+	for _, step := range []struct {
+		name  string
+		write func() error
+		code  int
+		body  string
+	}{
+		{"drained", func() error {
+			return levers.SetDrain(ctx, control.Drain{Region: localaws.Region, Drained: true, Reason: "drill", By: "test"}, now)
+		}, 503, `{"status":"unavailable","region":"us-east-1","failing":["drained"]}`},
+		{"drained and seen out of service", func() error {
+			return levers.RecordObservation(ctx, localaws.Region, "us-east-2", control.StateDrained, now)
+		}, 503, `{"status":"unavailable","region":"us-east-1","failing":["drained","failback-gate"]}`},
+		{"undrained, waiting for replication", func() error {
+			return levers.SetDrain(ctx, control.Drain{Region: localaws.Region, By: "test"}, now.Add(time.Second))
+		}, 503, `{"status":"unavailable","region":"us-east-1","failing":["failback-gate"]}`},
+		{"a later heartbeat arrived", func() error {
+			return levers.RecordObservation(ctx, localaws.Region, "us-east-2", control.StateRecovering, now.Add(2*time.Second))
+		}, 200, `{"status":"ok","region":"us-east-1"}`},
+	} {
+		if err := step.write(); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := h.Handle(ctx, events.APIGatewayProxyRequest{Path: "/health", HTTPMethod: http.MethodGet})
+		if got.StatusCode != step.code || got.Body != step.body {
+			t.Errorf("%s: health = %d %s, want %d %s", step.name, got.StatusCode, got.Body, step.code, step.body)
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ package conflict
 
 import (
 	"github.com/aws/aws-lambda-go/events"
+	"strings"
 )
 
 // Names the infrastructure's alarms refer to. Changing any of them breaks the
@@ -120,6 +121,11 @@ func Analyze(records []events.DynamoDBEventRecord) Result {
 	var res Result
 	for _, rec := range records {
 		ch := rec.Change
+		// Control items (failover levers, health probes) share the table and
+		// change every probe round; they are not payments.
+		if strings.Contains(attr(ch.Keys, attrPaymentID), "#") {
+			continue
+		}
 		switch events.DynamoDBOperationType(rec.EventName) {
 		case events.DynamoDBOperationTypeModify:
 			if ch.OldImage == nil || ch.NewImage == nil {

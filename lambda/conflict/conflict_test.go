@@ -199,3 +199,22 @@ func TestCounts(t *testing.T) {
 		t.Errorf("Counts = %d, %d; want 2, 1", o, rm)
 	}
 }
+
+// TestControlItemsAreNotPayments: the peer probe rewrites its item every round
+// and an operator may delete a drain flag; neither is a lost payment.
+func TestControlItemsAreNotPayments(t *testing.T) {
+	for _, key := range []string{"control#peer#us-east-1", "control#drain#us-east-2", "health#probe"} {
+		ctl := func(name string, old, cur image) events.DynamoDBEventRecord {
+			r := record(name, both, old, cur)
+			r.Change.Keys = map[string]events.DynamoDBAttributeValue{"paymentId": events.NewStringAttribute(key)}
+			return r
+		}
+		res := Analyze([]events.DynamoDBEventRecord{
+			ctl("MODIFY", receivedA, receivedBOhio),
+			ctl("REMOVE", receivedA, nil),
+		})
+		if len(res.Findings) != 0 || len(res.Recreated) != 0 {
+			t.Errorf("%s: findings %+v, recreated %+v; want none", key, res.Findings, res.Recreated)
+		}
+	}
+}

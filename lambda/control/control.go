@@ -1,0 +1,303 @@
+// Package control holds the data-plane levers of the failover: a drain flag per
+// region and the other region's observations of it, kept as reserved items in
+// the payments global table.
+//
+// Route 53's control plane (creating or updating health checks and records) is
+// served from us-east-1, the region whose loss this deployment exists for, so
+// no lever may depend on it. A region's /health reads these items from its own
+// replica; Route 53's health checkers (data plane) act on the answer. Writing
+// an item needs only DynamoDB in the surviving region.
+//
+// Items (key attribute paymentId; payment ids accept only A-Z a-z 0-9 _ -, so
+// a key with '#' can never be written or read through the payment API):
+//
+//	control#drain#<region>  drained, reason, by, at     operators (go run . drain|undrain)
+//	control#peer#<region>   observer, state,            the other region's peer probe only
+//	                        heartbeatAt, lastDownAt
+//
+// Each item has a single writer, because a global table resolves concurrent
+// writes to one item from two regions by keeping the last one whole.
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// KeyAttribute is the table's hash key.
+const KeyAttribute = "paymentId"
+
+// KeyPrefix starts every control item's key.
+const KeyPrefix = "control#"
+
+// DrainKey is the key of region's drain flag.
+func DrainKey(region string) string { return KeyPrefix + "drain#" + region }
+
+// PeerKey is the key of the other region's observations of region.
+func PeerKey(region string) string { return KeyPrefix + "peer#" + region }
+
+// IsReserved reports whether key belongs to an item that is not a payment.
+func IsReserved(key string) bool { return strings.Contains(key, "#") }
+
+// Names of the /health checks this package backs; they appear in the body's
+// "failing" list, which the peer probe reads (Classify).
+const (
+	CheckDrained      = "drained"
+	CheckFailbackGate = "failback-gate"
+)
+
+// State is what a peer probe saw of a region in one round.
+type State string
+
+const (
+	// StateUp: /health answered 200 with "status":"ok".
+	StateUp State = "up"
+	// StateRecovering: /health answered 503 and the failback gate is the only
+	// failing check: the region works and waits for replication to catch up.
+	StateRecovering State = "recovering"
+	// StateDrained: an operator took the region out of service.
+	StateDrained State = "drained"
+	// StateDown: anything else (no answer, timeout, TLS error, 5xx, a failing
+	// dependency).
+	StateDown State = "down"
+)
+
+// OutOfService reports whether traffic was (or should be) away from a region
+// in this state, so that writes accumulate in the other region.
+func (s State) OutOfService() bool { return s == StateDown || s == StateDrained }
+
+// Classify reads a /health answer. Only the failing list of a JSON body is
+// trusted beyond the status code: a 200 without "status":"ok" is down, as
+// Route 53's string match would see it.
+func Classify(statusCode int, body []byte) State {
+	var h struct {
+		Status  string   `json:"status"`
+		Failing []string `json:"failing"`
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return StateDown
+	}
+	switch {
+	case statusCode == http.StatusOK && h.Status == "ok":
+		return StateUp
+	case statusCode != http.StatusServiceUnavailable:
+		return StateDown
+	case slices.Contains(h.Failing, CheckDrained):
+		return StateDrained
+	case len(h.Failing) == 1 && h.Failing[0] == CheckFailbackGate:
+		return StateRecovering
+	}
+	return StateDown
+}
+
+// Drain is a region's drain flag.
+type Drain struct {
+	Region  string `dynamodbav:"-"`
+	Drained bool   `dynamodbav:"drained"`
+	Reason  string `dynamodbav:"reason,omitempty"`
+	By      string `dynamodbav:"by,omitempty"`
+	// AtMs is when the flag was last set, in Unix milliseconds; 0: never.
+	AtMs int64 `dynamodbav:"at,omitempty"`
+}
+
+// Peer is what the other region's probe last wrote about Region.
+type Peer struct {
+	Region   string `dynamodbav:"-"`
+	Found    bool   `dynamodbav:"-"`
+	Observer string `dynamodbav:"observer"`
+	State    State  `dynamodbav:"state"`
+	// HeartbeatAtMs is the observer's latest round, in Unix milliseconds.
+	HeartbeatAtMs int64 `dynamodbav:"heartbeatAt"`
+	// LastDownAtMs is the latest round that saw Region out of service; 0: never.
+	LastDownAtMs int64 `dynamodbav:"lastDownAt,omitempty"`
+}
+
+// Gate is the failback gate's verdict with its reason, for /health logs,
+// `go run . status` and `go run . failback-check`.
+type Gate struct {
+	Open   bool
+	Reason string
+}
+
+// Gate decides whether Region may take traffic, given this copy of the item.
+//
+// The observer writes lastDownAt = heartbeatAt = now in a round that sees
+// Region down or drained, and only heartbeatAt = now otherwise. A copy whose
+// heartbeat is newer than its lastDownAt has therefore come through
+// replication from the observer after the observer stopped seeing Region out
+// of service: what the observer accepted while it served instead of Region
+// was written before that heartbeat. DynamoDB does not promise to replicate
+// items in write order, so this is evidence, not proof; the conflict watch
+// reports a payment that still arrives late and is overwritten.
+func (p Peer) Gate() Gate {
+	switch {
+	case !p.Found || p.LastDownAtMs == 0:
+		return Gate{true, "no record that " + p.observerName() + " ever saw " + p.Region + " out of service"}
+	case p.HeartbeatAtMs > p.LastDownAtMs:
+		return Gate{true, fmt.Sprintf("%s's heartbeat of %s, written after it last saw %s out of service (%s), has replicated here",
+			p.Observer, stamp(p.HeartbeatAtMs), p.Region, stamp(p.LastDownAtMs))}
+	}
+	return Gate{false, fmt.Sprintf("%s saw %s out of service at %s; waiting for a later heartbeat from %s to replicate here (newest here: %s), so that the payments it took meanwhile are here first",
+		p.Observer, p.Region, stamp(p.LastDownAtMs), p.Observer, stamp(p.HeartbeatAtMs))}
+}
+
+func (p Peer) observerName() string {
+	if p.Observer == "" {
+		return "the other region"
+	}
+	return p.Observer
+}
+
+func stamp(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
+}
+
+// DynamoDB is the part of the DynamoDB client this package uses.
+type DynamoDB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Table reads and writes control items in one region's replica.
+type Table struct {
+	DB   DynamoDB
+	Name string
+	// Attempts bounds the SDK's attempts per call; 0 keeps the client's own.
+	// /health uses 1: Route 53 waits about 2 s, and its next check is the retry.
+	Attempts int
+}
+
+func (t Table) opts() []func(*dynamodb.Options) {
+	if t.Attempts <= 0 {
+		return nil
+	}
+	return []func(*dynamodb.Options){func(o *dynamodb.Options) { o.RetryMaxAttempts = t.Attempts }}
+}
+
+func key(k string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{KeyAttribute: &types.AttributeValueMemberS{Value: k}}
+}
+
+func (t Table) get(ctx context.Context, k string, v any) (bool, error) {
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.Name, Key: key(k)}, t.opts()...)
+	if err != nil {
+		return false, fmt.Errorf("dynamodb GetItem %s: %w", k, err)
+	}
+	if len(out.Item) == 0 {
+		return false, nil
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, v); err != nil {
+		return false, fmt.Errorf("item %s: %w", k, err)
+	}
+	return true, nil
+}
+
+// Drain reads region's drain flag; a missing item is not drained.
+func (t Table) Drain(ctx context.Context, region string) (Drain, error) {
+	var d Drain
+	_, err := t.get(ctx, DrainKey(region), &d)
+	d.Region = region
+	return d, err
+}
+
+// SetDrain writes d as region d.Region's drain flag, stamped with now.
+func (t Table) SetDrain(ctx context.Context, d Drain, now time.Time) error {
+	if d.Region == "" {
+		return errors.New("drain: no region")
+	}
+	d.AtMs = now.UnixMilli()
+	item, err := attributevalue.MarshalMap(d)
+	if err != nil {
+		return err
+	}
+	item[KeyAttribute] = &types.AttributeValueMemberS{Value: DrainKey(d.Region)}
+	if _, err := t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.Name, Item: item}, t.opts()...); err != nil {
+		return fmt.Errorf("dynamodb PutItem %s: %w", DrainKey(d.Region), err)
+	}
+	return nil
+}
+
+// Peer reads the other region's observations of region.
+func (t Table) Peer(ctx context.Context, region string) (Peer, error) {
+	var p Peer
+	found, err := t.get(ctx, PeerKey(region), &p)
+	p.Region, p.Found = region, found
+	return p, err
+}
+
+// RecordObservation writes what observer's probe saw of region at now. The
+// write is conditional on being newer than what the item holds, so an
+// overlapping or delayed round can never move a heartbeat back in time.
+func (t Table) RecordObservation(ctx context.Context, region, observer string, s State, now time.Time) error {
+	set := "SET observer = :o, #s = :s, heartbeatAt = :t"
+	if s.OutOfService() {
+		set += ", lastDownAt = :t"
+	}
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &t.Name,
+		Key:                 key(PeerKey(region)),
+		UpdateExpression:    aws.String(set),
+		ConditionExpression: aws.String("attribute_not_exists(heartbeatAt) OR heartbeatAt < :t"),
+		// "state" is a DynamoDB reserved word.
+		ExpressionAttributeNames: map[string]string{"#s": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":o": &types.AttributeValueMemberS{Value: observer},
+			":s": &types.AttributeValueMemberS{Value: string(s)},
+			":t": &types.AttributeValueMemberN{Value: fmt.Sprint(now.UnixMilli())},
+		},
+	}, t.opts()...)
+	var stale *types.ConditionalCheckFailedException
+	if errors.As(err, &stale) {
+		return nil // a newer round already wrote; nothing to add
+	}
+	if err != nil {
+		return fmt.Errorf("dynamodb UpdateItem %s: %w", PeerKey(region), err)
+	}
+	return nil
+}
+
+// ErrDrained and ErrGateClosed are what the health checks fail with.
+var (
+	ErrDrained    = errors.New("drained by an operator")
+	ErrGateClosed = errors.New("failback gate closed")
+)
+
+// CheckNotDrained is region's /health check on its drain flag.
+func (t Table) CheckNotDrained(region string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		d, err := t.Drain(ctx, region)
+		if err != nil {
+			return err
+		}
+		if d.Drained {
+			return fmt.Errorf("%w (%s, by %s at %s)", ErrDrained, d.Reason, d.By, stamp(d.AtMs))
+		}
+		return nil
+	}
+}
+
+// CheckGateOpen is region's /health check on its failback gate.
+func (t Table) CheckGateOpen(region string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		p, err := t.Peer(ctx, region)
+		if err != nil {
+			return err
+		}
+		if g := p.Gate(); !g.Open {
+			return fmt.Errorf("%w: %s", ErrGateClosed, g.Reason)
+		}
+		return nil
+	}
+}

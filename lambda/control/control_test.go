@@ -1,0 +1,154 @@
+package control_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+)
+
+func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
+
+func TestReservedKeysCannotBePaymentIDs(t *testing.T) {
+	for _, k := range []string{control.DrainKey("us-east-1"), control.PeerKey("us-east-2"), control.KeyPrefix} {
+		if !control.IsReserved(k) {
+			t.Errorf("IsReserved(%q) = false", k)
+		}
+		if err := payment.ValidateID(k); err == nil {
+			t.Errorf("payment.ValidateID(%q) accepts a control key: the payment API could overwrite a lever", k)
+		}
+	}
+	if control.IsReserved("pay_123-abc") {
+		t.Error("a valid payment id is reported reserved")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		code int
+		body string
+		want control.State
+	}{
+		{"healthy", 200, `{"status":"ok","region":"us-east-1"}`, control.StateUp},
+		{"200 without ok is not healthy", 200, `{"status":"degraded"}`, control.StateDown},
+		{"200 with html", 200, `<html>hello</html>`, control.StateDown},
+		{"dependency failing", 503, `{"status":"unavailable","failing":["dynamodb"]}`, control.StateDown},
+		{"drained", 503, `{"status":"unavailable","failing":["drained","failback-gate"]}`, control.StateDrained},
+		{"gate only: recovering", 503, `{"status":"unavailable","failing":["failback-gate"]}`, control.StateRecovering},
+		{"gate and a dependency", 503, `{"status":"unavailable","failing":["failback-gate","s3"]}`, control.StateDown},
+		{"502 from API Gateway", 502, `{"message":"Internal server error"}`, control.StateDown},
+		{"429 throttled", 429, `{"message":"Too Many Requests"}`, control.StateDown},
+		{"empty body", 503, ``, control.StateDown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := control.Classify(tc.code, []byte(tc.body)); got != tc.want {
+				t.Errorf("Classify(%d, %s) = %s, want %s", tc.code, tc.body, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		peer control.Peer
+		open bool
+	}{
+		{"no item", control.Peer{Region: "us-east-1"}, true},
+		{"never seen down", control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: 5000}, true},
+		{"seen down, no later heartbeat yet", control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: 5000, LastDownAtMs: 5000}, false},
+		{"later heartbeat replicated", control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: 6000, LastDownAtMs: 5000}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := tc.peer.Gate()
+			if g.Open != tc.open || g.Reason == "" {
+				t.Errorf("Gate() = %+v, want open=%v with a reason", g, tc.open)
+			}
+		})
+	}
+}
+
+// TestItemsAgainstDynamoDB drives the items through the real SDK against the
+// local DynamoDB: drain flag, observations in order and out of order, and the
+// /health checks built on them.
+func TestItemsAgainstDynamoDB(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	const name = "control-test"
+	if err := servers.CreateTable(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	tbl := control.Table{DB: servers.DynamoDBClient(), Name: name, Attempts: 1}
+	const region, observer = "us-east-1", "us-east-2"
+	t0 := time.UnixMilli(1_800_000_000_000)
+	drained, gate := tbl.CheckNotDrained(region), tbl.CheckGateOpen(region)
+
+	checks := func(t *testing.T, wantDrained, wantGateClosed bool) {
+		t.Helper()
+		if err := drained(ctx); errors.Is(err, control.ErrDrained) != wantDrained || (err != nil && !wantDrained) {
+			t.Errorf("drained check = %v, want drained=%v", err, wantDrained)
+		}
+		if err := gate(ctx); errors.Is(err, control.ErrGateClosed) != wantGateClosed || (err != nil && !wantGateClosed) {
+			t.Errorf("gate check = %v, want closed=%v", err, wantGateClosed)
+		}
+	}
+	observe := func(s control.State, at time.Time) {
+		t.Helper()
+		if err := tbl.RecordObservation(ctx, region, observer, s, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	checks(t, false, false) // nothing written: in service
+
+	if err := tbl.SetDrain(ctx, control.Drain{Region: region, Drained: true, Reason: "drill", By: "alice"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	d, err := tbl.Drain(ctx, region)
+	if err != nil || !d.Drained || d.Reason != "drill" || d.By != "alice" || d.AtMs != t0.UnixMilli() {
+		t.Fatalf("Drain = %+v, %v", d, err)
+	}
+	observe(control.StateDrained, t0.Add(10*time.Second))
+	checks(t, true, true)
+
+	if err := tbl.SetDrain(ctx, control.Drain{Region: region, Drained: false, By: "alice"}, t0.Add(20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	checks(t, false, true) // undrained, but nothing newer from the observer yet
+
+	observe(control.StateRecovering, t0.Add(30*time.Second))
+	checks(t, false, false)
+
+	observe(control.StateDown, t0.Add(40*time.Second))
+	checks(t, false, true)
+	// A delayed round from before the outage must not reopen the gate.
+	observe(control.StateUp, t0.Add(35*time.Second))
+	checks(t, false, true)
+	p, err := tbl.Peer(ctx, region)
+	if err != nil || p.HeartbeatAtMs != t0.Add(40*time.Second).UnixMilli() || p.State != control.StateDown || p.Observer != observer {
+		t.Fatalf("Peer = %+v, %v: an older round overwrote a newer one", p, err)
+	}
+	observe(control.StateUp, t0.Add(50*time.Second))
+	checks(t, false, false)
+}
+
+// TestChecksFailWhenTheTableDoesNotAnswer: a region that cannot read its own
+// levers is not healthy, whatever they hold.
+func TestChecksFailWhenTheTableDoesNotAnswer(t *testing.T) {
+	servers := localaws.Shared(t)
+	tbl := control.Table{DB: servers.DynamoDBClient(), Name: "no-such-table", Attempts: 1}
+	ctx := context.Background()
+	for name, check := range map[string]func(context.Context) error{
+		"drained": tbl.CheckNotDrained("us-east-1"), "gate": tbl.CheckGateOpen("us-east-1"),
+	} {
+		if err := check(ctx); err == nil {
+			t.Errorf("%s check passed against a missing table", name)
+		}
+	}
+}
