@@ -100,12 +100,14 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	healthChecks := dnsOut.HealthCheckIDs
 
 	var alarms, tableArns, bucketArns []*string
+	var regions []string
 	for _, b := range bases {
 		alarms = append(alarms, b.Topic.AlarmArns...)
+		regions = append(regions, b.Site.Region)
 		tableArns = append(tableArns, payments.Arns[b.Site.Region])
 		bucketArns = append(bucketArns, b.Bucket.Arn)
 	}
-	drRole := operations.New(stack, "dr-operations", operations.Config{
+	ops := operations.Config{
 		Site:           primarySite,
 		Name:           "dr-operations-role-" + cfg.EnvironmentSuffix,
 		AccountID:      account,
@@ -114,8 +116,13 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		ZoneID:         zoneID,
 		AlarmArns:      alarms,
 		TableArns:      tableArns,
+		Regions:        regions,
 		BucketArns:     bucketArns,
-	})
+	}
+	if dnsOut.ARC != nil {
+		ops.RoutingControlArns = dnsOut.ARC.RoutingControlArns
+	}
+	drRole := operations.New(stack, "dr-operations", ops)
 
 	output := func(name, description string, value any) {
 		cdktf.NewTerraformOutput(stack, jsii.String(name), &cdktf.TerraformOutputConfig{

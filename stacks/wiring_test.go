@@ -458,3 +458,90 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// The DR operations role must keep working with us-east-1 gone: no Route 53 write (the
+// control plane lives there), DynamoDB writes limited to exactly the two drain flags in
+// both replicas, reads of the peer observations, and with ARC the routing controls' data
+// plane on exactly our routing controls.
+func TestDROperationsRole(t *testing.T) {
+	drainKeys := []string{"control#drain#us-east-1", "control#drain#us-east-2"}
+	peerKeys := []string{"control#peer#us-east-1", "control#peer#us-east-2"}
+	dynamoWrites := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:TransactWriteItems", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
+	for _, mode := range []string{config.ControlFlag, config.ControlARC} {
+		t.Run(mode, func(t *testing.T) {
+			j := parse(t, defaultDR)
+			if mode != config.ControlFlag {
+				j = parse(t, synthDR(t, func(c *config.Config) { c.FailoverControl = mode }))
+			}
+			var doc map[string]any
+			for _, p := range j.Resource["aws_iam_role_policy"] {
+				if p["name"] == "dr-operations-role-dev" {
+					doc = j.policyDocument(t, p["policy"])
+				}
+			}
+			if doc == nil {
+				t.Fatal("no policy on the DR operations role")
+			}
+			tableArns := map[string]bool{}
+			for name := range j.Resource["aws_dynamodb_table"] {
+				tableArns["${aws_dynamodb_table."+name+".arn}"] = true
+			}
+			for name := range j.Resource["aws_dynamodb_table_replica"] {
+				tableArns["${aws_dynamodb_table_replica."+name+".arn}"] = true
+			}
+			controls := map[string]bool{}
+			for name := range j.Resource["aws_route53recoverycontrolconfig_routing_control"] {
+				controls["${aws_route53recoverycontrolconfig_routing_control."+name+".arn}"] = true
+			}
+			writesDrain, readsPeers, flipsControls := false, false, false
+			for _, st := range list(doc["statement"]) {
+				s := block(st)
+				actions := strs(s["actions"])
+				resources := strs(s["resources"])
+				var keys []string
+				conditions := list(s["condition"])
+				if len(conditions) == 1 {
+					c := block(conditions[0])
+					if c["test"] == "ForAllValues:StringEquals" && c["variable"] == "dynamodb:LeadingKeys" {
+						keys = strs(c["values"])
+						slices.Sort(keys)
+					}
+				}
+				for _, a := range actions {
+					svc, name, _ := strings.Cut(a, ":")
+					switch {
+					case svc == "route53" && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List"):
+						t.Errorf("statement %v allows %s: a Route 53 control-plane write, served from us-east-1", s["sid"], a)
+					case svc == "route53-recovery-control-config":
+						t.Errorf("statement %v allows %s: ARC configuration, not its data plane", s["sid"], a)
+					case slices.Contains(dynamoWrites, a):
+						if len(conditions) != 1 || !slices.Equal(keys, drainKeys) {
+							t.Errorf("statement %v allows %s with conditions %v; want exactly LeadingKeys = %v", s["sid"], a, conditions, drainKeys)
+						}
+						writesDrain = writesDrain || slices.Equal(keys, drainKeys)
+					case a == "dynamodb:GetItem" && slices.Equal(keys, peerKeys):
+						readsPeers = true
+					case svc == "route53-recovery-cluster" && strings.Contains(name, "RoutingControlState"):
+						for _, r := range resources {
+							if !controls[r] {
+								t.Errorf("statement %v allows %s on %s, not one of our routing controls", s["sid"], a, r)
+							}
+						}
+						flipsControls = len(resources) == 2
+					}
+				}
+				if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(dynamoWrites, a) }) {
+					if len(resources) != 2 || !tableArns[resources[0]] || !tableArns[resources[1]] || resources[0] == resources[1] {
+						t.Errorf("statement %v writes %v, want the table in both regions", s["sid"], resources)
+					}
+				}
+			}
+			if !writesDrain || !readsPeers {
+				t.Errorf("drain flags writable: %v; peer observations readable: %v", writesDrain, readsPeers)
+			}
+			if flipsControls != (mode == config.ControlARC) {
+				t.Errorf("FAILOVER_CONTROL=%s: routing controls flippable = %v", mode, flipsControls)
+			}
+		})
+	}
+}
