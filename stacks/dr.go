@@ -8,6 +8,8 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/failover"
 	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/metricregion"
+	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/operations"
 	"github.com/payments-dr/payments-dr/stacks/region"
 	"github.com/payments-dr/payments-dr/stacks/replication"
@@ -39,6 +41,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	primary := region.NewBase(stack, region.BaseConfig{Site: primarySite, Config: cfg, AccountID: account})
 	secondary := region.NewBase(stack, region.BaseConfig{Site: secondarySite, Config: cfg, AccountID: account})
 	bases := []*region.Base{primary, secondary}
+	topics := monitoring.Topics{primarySite.Region: primary.Topic, secondarySite.Region: secondary.Topic}
 
 	payments := table.New(stack, "payments-table", table.Config{
 		Name:               cfg.Name("payments", "global"),
@@ -56,16 +59,15 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 			RoleName:  cfg.Name("receipts-replication", from.Site.Region),
 			From:      from.Bucket,
 			To:        to.Bucket,
-			AccountID: account,
-			Topic:     from.Topic,
+			Topics:    topics,
 			AlarmName: from.AlarmName,
 		})
 	}
 
 	// Route 53 resources are global, but their metrics (and so their alarms) exist only
-	// in config.MetricsRegion, which validation guarantees is one of the two.
+	// in one region (metricregion), which config validation guarantees is one of the two.
 	metrics := primary
-	if secondarySite.Region == config.MetricsRegion {
+	if secondarySite.Region == metricregion.MustRegion("AWS/Route53", "HealthCheckStatus", metricregion.Place{}) {
 		metrics = secondary
 	}
 	dns := failover.Config{

@@ -134,6 +134,14 @@ func TestDRStackProperties(t *testing.T) {
 		"method_path": "*/*",
 		"settings":    m{"metrics_enabled": true, "throttling_rate_limit": 100, "throttling_burst_limit": 200, "data_trace_enabled": false},
 	})...)
+	// /health's own throttle, so payment bursts cannot 429 the health checks.
+	add(perRegion("health throttling", "aws_api_gateway_method_settings", m{
+		"method_path": "health/GET",
+		"settings":    m{"metrics_enabled": true, "throttling_rate_limit": 50, "throttling_burst_limit": 100, "data_trace_enabled": false},
+	})...)
+	add(perRegion("receipts replication events", "aws_s3_bucket_notification", m{"topic": []any{m{
+		"events": []any{"s3:Replication:OperationFailedReplication", "s3:Replication:OperationMissedThreshold"},
+	}}})...)
 	add(perRegion("usage plan", "aws_api_gateway_usage_plan", m{"throttle_settings": m{"rate_limit": 100, "burst_limit": 200}})...)
 	add(perRegion("usage plan key", "aws_api_gateway_usage_plan_key", m{"key_type": "API_KEY"})...)
 	add(perRegion("API key", "aws_api_gateway_api_key", m{"enabled": true})...)
@@ -174,6 +182,7 @@ func TestDRStackProperties(t *testing.T) {
 	for _, a := range []struct{ namespace, metric string }{
 		{"AWS/Lambda", "Errors"}, {"AWS/Lambda", "Throttles"}, {"AWS/ApiGateway", "5XXError"},
 		{"AWS/DynamoDB", "ReplicationLatency"}, {"AWS/S3", "ReplicationLatency"}, {"AWS/S3", "OperationsFailedReplication"},
+		{"AWS/S3", "OperationsPendingReplication"},
 	} {
 		add(perRegion(a.namespace+" "+a.metric+" alarm", "aws_cloudwatch_metric_alarm", m{"namespace": a.namespace, "metric_name": a.metric})...)
 	}

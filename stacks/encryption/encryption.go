@@ -20,6 +20,9 @@ type Config struct {
 	AccountID *string
 	// DeletionWindowDays is how long a scheduled deletion can still be cancelled.
 	DeletionWindowDays int
+	// S3PublishesToTopics lets S3 use the key to publish bucket event notifications to a
+	// topic encrypted with it (monitoring.TopicConfig.Buckets).
+	S3PublishesToTopics bool
 }
 
 // Key is what other constructs need of the key.
@@ -46,14 +49,14 @@ var dataActions = []string{
 // New declares the key with rotation on and a policy that lets only these use it:
 // principals of this account through DynamoDB (any region: global-table replication) or
 // S3 in this region (the function roles, the replication roles, DynamoDB's replication
-// role), CloudWatch Logs for this region's log groups, and CloudWatch alarms publishing
-// to the encrypted topic.
+// role), CloudWatch Logs for this region's log groups, CloudWatch alarms publishing
+// to the encrypted topic and, when asked, S3 publishing bucket events to it.
 func New(scope constructs.Construct, id string, cfg Config) Key {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	root := jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))
 	callerAccount := iam.Condition{Test: "StringEquals", Variable: "kms:CallerAccount", Values: []*string{cfg.AccountID}}
-	policy := iam.Document(c, "policy", cfg.Site,
-		iam.Statement{
+	statements := []iam.Statement{
+		{
 			Sid:        "AccountAdministersKey",
 			Actions:    adminActions,
 			Resources:  []*string{jsii.String("*")},
@@ -61,7 +64,7 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 		},
 		// DynamoDB calls KMS from other regions to keep global-table replicas in step, so
 		// its ViaService must not name a region.
-		iam.Statement{
+		{
 			Sid:        "AccountUsesKeyThroughDynamoDB",
 			Actions:    dataActions,
 			Resources:  []*string{jsii.String("*")},
@@ -71,7 +74,7 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 				{Test: "StringLike", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb.*.amazonaws.com")}},
 			},
 		},
-		iam.Statement{
+		{
 			Sid:        "AccountUsesKeyThroughS3",
 			Actions:    dataActions,
 			Resources:  []*string{jsii.String("*")},
@@ -82,7 +85,7 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 			},
 		},
 		// Grants only for AWS resources: DynamoDB holds the key through grants.
-		iam.Statement{
+		{
 			Sid:        "AccountGrantsKeyToDataServices",
 			Actions:    []string{"kms:CreateGrant"},
 			Resources:  []*string{jsii.String("*")},
@@ -94,13 +97,13 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 			},
 		},
 		// DynamoDB checks that the key exists and is usable before it creates a replica.
-		iam.Statement{
+		{
 			Sid:        "DynamoDBDescribesKey",
 			Actions:    []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags"},
 			Resources:  []*string{jsii.String("*")},
 			Principals: map[string][]*string{"Service": {jsii.String("dynamodb.amazonaws.com")}},
 		},
-		iam.Statement{
+		{
 			Sid:        "LogsEncryptThisRegionsLogGroups",
 			Actions:    dataActions,
 			Resources:  []*string{jsii.String("*")},
@@ -110,14 +113,32 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 				Values: []*string{jsii.String(fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", cfg.Site.Region, *cfg.AccountID))},
 			}},
 		},
-		iam.Statement{
+		{
 			Sid:        "AlarmsPublishToEncryptedTopic",
 			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
 			Resources:  []*string{jsii.String("*")},
 			Principals: map[string][]*string{"Service": {jsii.String("cloudwatch.amazonaws.com")}},
 			Conditions: []iam.Condition{{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []*string{cfg.AccountID}}},
 		},
-	)
+	}
+	if cfg.S3PublishesToTopics {
+		// S3 needs the topic's key to publish to it; S3's and SNS's guides both give the
+		// statement without a condition, and a condition S3 does not send would drop every
+		// replication-failure event without an error anywhere (the notification is
+		// validated once, when written). Who may publish to the topic at all is limited by
+		// the topic policy, to our buckets and account (monitoring.publishers). The S3 page's
+		// actions exactly: SNS's page writes kms:GenerateDataKey*, a wildcard our
+		// invariants refuse, and GenerateDataKey is the call an SNS publish makes.
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html#grant-sns-sqs-permission-for-s3
+		// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+		statements = append(statements, iam.Statement{
+			Sid:        "S3EventsPublishToEncryptedTopic",
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"Service": {jsii.String("s3.amazonaws.com")}},
+		})
+	}
+	policy := iam.Document(c, "policy", cfg.Site, statements...)
 	key := kmskey.NewKmsKey(c, jsii.String("key"), &kmskey.KmsKeyConfig{
 		Provider:             cfg.Site.Provider,
 		Description:          jsii.String("payments-dr data in " + cfg.Site.Region + ": table, receipts, alerts, logs"),

@@ -33,6 +33,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/payments-dr/payments-dr/stacks/metricregion"
 )
 
 // DefaultRTOTarget is the bound the report is checked against unless told otherwise.
@@ -614,7 +616,9 @@ func (a *analysis) buckets() {
 				l.GuaranteeSeconds = int(minutes * 60)
 				l.Typical = fmt.Sprintf("99.99%% within %g min (RTC)", minutes)
 			}
-			if al := a.latencyAlarm("AWS/S3", from.Region, func(al *Resource) bool {
+			// The alarm sits where S3 publishes ReplicationLatency: the destination's region.
+			latencyRegion := metricregion.MustRegion("AWS/S3", "ReplicationLatency", metricregion.Place{Source: from.Region, Destination: to.Region})
+			if al := a.latencyAlarm("AWS/S3", latencyRegion, func(al *Resource) bool {
 				return a.s.RefTo(al.Get("dimensions", "SourceBucket"), "aws_s3_bucket") == from &&
 					a.s.RefTo(al.Get("dimensions", "DestinationBucket"), "aws_s3_bucket") == to
 			}); al != nil {

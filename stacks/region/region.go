@@ -15,6 +15,7 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/encryption"
 	"github.com/payments-dr/payments-dr/stacks/function"
 	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/metricregion"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
@@ -46,12 +47,16 @@ func NewBase(scope constructs.Construct, bc BaseConfig) *Base {
 	c := constructs.NewConstruct(scope, jsii.String(s.Role))
 	key := encryption.New(c, "key", encryption.Config{
 		Site: s, Name: cfg.Name("payments", s.Region), AccountID: accountID, DeletionWindowDays: 30,
+		S3PublishesToTopics: true,
 	})
 	b := bucket.New(c, "receipts", bucket.Config{
 		Site: s, Name: cfg.Name("payment-docs", s.Region), KMSKeyArn: key.Arn, PreventDestroy: cfg.DeletionProtection,
 	})
 	topic := monitoring.NewTopic(c, "alerts", monitoring.TopicConfig{
 		Site: s, Name: cfg.Name("failover-alerts", s.Region), KMSKeyArn: key.Arn, AccountID: accountID, Email: cfg.AlertEmail,
+		// Objects that fail to replicate out of this region's bucket, or miss RTC's
+		// threshold, are reported per object to this region's topic.
+		Buckets: []bucket.Bucket{b},
 	})
 	return &Base{Site: s, Config: cfg, KeyArn: key.Arn, Bucket: b, Topic: topic, Account: accountID, scope: c}
 }
@@ -119,31 +124,35 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 
 func (b *Base) alarms(fn function.Function, api restapi.API, cfg ServingConfig) {
 	t := b.Topic
+	// The function's and the API's metrics are in their own region, this one.
+	here := metricregion.Place{Resource: b.Site.Region}
 	t.Alarm("function-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-processor-errors"),
 		Description: "The payment function failed invocations in " + b.Site.Region + ".",
-		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 5, Comparison: "GreaterThanOrEqualToThreshold",
 	})
 	t.Alarm("function-throttles", monitoring.Alarm{
 		Name:        b.AlarmName("payment-processor-throttles"),
 		Description: "The payment function is being throttled in " + b.Site.Region + "; payments are being refused.",
-		Namespace:   "AWS/Lambda", Metric: "Throttles", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Namespace:   "AWS/Lambda", Metric: "Throttles", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
 	})
 	t.Alarm("api-5xx", monitoring.Alarm{
 		Name:        b.AlarmName("payment-api-5xx"),
 		Description: "The payments API answers 5XX in " + b.Site.Region + ".",
 		Namespace:   "AWS/ApiGateway", Metric: "5XXError",
-		Dimensions: map[string]*string{"ApiName": api.Name, "Stage": jsii.String(restapi.Stage)},
-		Statistic:  "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 5, Comparison: "GreaterThanOrEqualToThreshold",
+		Dimensions: map[string]*string{"ApiName": api.Name, "Stage": jsii.String(restapi.Stage)}, Place: here,
+		Statistic: "Sum", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: 5, Comparison: "GreaterThanOrEqualToThreshold",
 	})
 	t.Alarm("table-replication-latency", monitoring.Alarm{
 		Name:        b.AlarmName("payments-table-replication-latency"),
 		Description: "Payments written in " + b.Site.Region + " take over a minute to reach " + cfg.OtherRegion + ".",
 		Namespace:   "AWS/DynamoDB", Metric: "ReplicationLatency",
 		Dimensions: map[string]*string{"TableName": cfg.Table.Name, "ReceivingRegion": jsii.String(cfg.OtherRegion)},
-		Statistic:  "Average", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: TableReplicationLatencyThresholdMs,
+		// Writes made here, on their way to the other region: the writing region's metric.
+		Place:     metricregion.Place{Writer: b.Site.Region},
+		Statistic: "Average", PeriodSeconds: 60, EvaluationPeriods: 3, Threshold: TableReplicationLatencyThresholdMs,
 		Comparison: "GreaterThanThreshold",
 	})
 }
@@ -167,7 +176,11 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name},
 		Policy: []iam.Statement{
 			{Sid: "ReadTableStream", Actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, Resources: []*string{stream}},
-			{Sid: "FindTableStream", Actions: []string{"dynamodb:ListStreams"}, Resources: []*string{jsii.String(*cfg.Table.Arns[s.Region] + "/stream/*")}},
+			// No dynamodb:ListStreams: the Service Authorization Reference lists no resource
+			// type for it, so a grant scoped to this table's streams allows nothing (CDK's
+			// grantTableListStreams grants it on "*" for that reason), and the event source
+			// mapping is given the stream ARN, so nothing here needs to list streams.
+			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
 			{Sid: "DecryptStream", Actions: []string{"kms:Decrypt"}, Resources: []*string{b.KeyArn}},
 		},
 		KMSKeyArn:        b.KeyArn,
@@ -192,6 +205,8 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 		DependsOn:                  &fn.Ready,
 	})
 	t := b.Topic
+	// The watch prints its metrics (EMF) here, and the two Lambda alarms watch it here.
+	here := metricregion.Place{Resource: s.Region}
 	for _, m := range []struct{ id, metric, what string }{
 		{"overwritten-alarm", conflict.MetricOverwritten, "A payment acknowledged in one region was overwritten by a different request under the same id from another region"},
 		{"removed-alarm", conflict.MetricRemoved, "A payment was deleted from the table"},
@@ -200,20 +215,20 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 			Name:        b.AlarmName("payments-" + strings.ToLower(m.metric)),
 			Description: m.what + " (seen in " + s.Region + "); the conflict-watch function's log has both versions.",
 			Namespace:   conflict.MetricNamespace, Metric: m.metric,
-			Dimensions: map[string]*string{conflict.DimensionTable: cfg.Table.Name},
-			Statistic:  "Sum", PeriodSeconds: 60, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
+			Dimensions: map[string]*string{conflict.DimensionTable: cfg.Table.Name}, Place: here,
+			Statistic: "Sum", PeriodSeconds: 60, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
 		})
 	}
 	t.Alarm("conflict-watch-iterator-age", monitoring.Alarm{
 		Name:        b.AlarmName("payment-conflict-watch-lag"),
 		Description: "The conflict watch in " + s.Region + " is over five minutes behind the table's stream; overwrites would be reported late.",
-		Namespace:   "AWS/Lambda", Metric: "IteratorAge", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Namespace:   "AWS/Lambda", Metric: "IteratorAge", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Maximum", PeriodSeconds: 60, EvaluationPeriods: 5, Threshold: 300000, Comparison: "GreaterThanThreshold",
 	})
 	t.Alarm("conflict-watch-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-conflict-watch-errors"),
 		Description: "The conflict watch in " + s.Region + " fails; overwritten payments would go unreported.",
-		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name},
+		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Sum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
 	})
 }

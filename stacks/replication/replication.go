@@ -1,7 +1,8 @@
 // Package replication holds one direction of receipts replication: a role limited to the
 // two buckets and keys, a rule with Replication Time Control, and the alarms on its
-// latency and failures. payments-dr declares it twice, once each way, so receipts
-// written in the secondary during a failover reach the primary.
+// latency, backlog and failures, each in the region where S3 publishes its metric.
+// payments-dr declares it twice, once each way, so receipts written in the secondary
+// during a failover reach the primary.
 package replication
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/iam"
+	"github.com/payments-dr/payments-dr/stacks/metricregion"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 )
 
@@ -19,13 +21,24 @@ const RTCMinutes = 15
 
 // Config of one direction.
 type Config struct {
-	RoleName  string
-	From, To  bucket.Bucket
-	AccountID *string
-	// Topic in From's region: replication metrics are published there.
-	Topic *monitoring.Topic
+	RoleName string
+	From, To bucket.Bucket
+	// Topics by region: each alarm goes to the topic of the region where S3 publishes its
+	// metric (metricregion), which is From's for failures and To's for latency and backlog.
+	Topics monitoring.Topics
 	// AlarmName builds an alarm name from a service word; it is the caller's naming scheme.
 	AlarmName func(service string) string
+}
+
+// ReplicationTrust is the role's trust policy exactly as the S3 user guide gives it: the
+// S3 service principal and sts:AssumeRole, no condition. The guide's trust policy has no
+// aws:SourceAccount or aws:SourceArn; if S3 does not send a key a condition tests, the
+// AssumeRole is denied and every receipt fails to replicate (AssumeRoleNotPermitted),
+// which no test here could see. Cross-account use is not possible anyway: the role is
+// passed only by this account's replication configurations.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
+func ReplicationTrust() iam.Statement {
+	return iam.ServiceTrust("s3.amazonaws.com")
 }
 
 // Direction is what the stack and the recovery report need of one direction.
@@ -44,7 +57,7 @@ func New(scope constructs.Construct, id string, cfg Config) Direction {
 	role := iam.NewRole(c, "role", iam.RoleConfig{
 		Site:  src.Site,
 		Name:  cfg.RoleName,
-		Trust: iam.ServiceTrust("s3.amazonaws.com", iam.SourceAccount(cfg.AccountID)),
+		Trust: ReplicationTrust(),
 		Policy: []iam.Statement{
 			{Sid: "ReadSourceConfiguration", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: []*string{src.Arn}},
 			{Sid: "ReadSourceVersions", Actions: []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"}, Resources: []*string{objects(src)}},
@@ -96,17 +109,30 @@ func New(scope constructs.Construct, id string, cfg Config) Direction {
 	})
 
 	dims := map[string]*string{"SourceBucket": src.Name, "DestinationBucket": dst.Name, "RuleId": jsii.String(ruleID)}
-	cfg.Topic.Alarm("latency-alarm", monitoring.Alarm{
+	place := metricregion.Place{Source: src.Site.Region, Destination: dst.Site.Region}
+	// Latency and backlog are measured in the destination's region, failures in the
+	// source's (metricregion cites the page): the latency alarm pages from the region the
+	// receipts are meant to reach, so it still fires when the source region is gone.
+	cfg.Topics.Alarm("latency-alarm-"+src.Site.Role, monitoring.Alarm{
 		Name:        cfg.AlarmName("receipts-replication-latency"),
-		Description: "Receipts replication to " + dst.Site.Region + " is slower than Replication Time Control's 15-minute threshold.",
-		Namespace:   "AWS/S3", Metric: "ReplicationLatency", Dimensions: dims,
+		Description: "Receipts replication from " + src.Site.Region + " to " + dst.Site.Region + " is slower than Replication Time Control's 15-minute threshold.",
+		Namespace:   "AWS/S3", Metric: "ReplicationLatency", Dimensions: dims, Place: place,
 		Statistic: "Maximum", PeriodSeconds: 300, EvaluationPeriods: 1,
 		Threshold: RTCMinutes * 60, Comparison: "GreaterThanThreshold",
 	})
-	cfg.Topic.Alarm("failed-alarm", monitoring.Alarm{
+	// A backlog that has not drained for half an hour: receipts written in the source are
+	// not yet readable here even if each one eventually makes it.
+	cfg.Topics.Alarm("pending-alarm-"+src.Site.Role, monitoring.Alarm{
+		Name:        cfg.AlarmName("receipts-replication-pending"),
+		Description: "Receipts from " + src.Site.Region + " have been waiting to replicate to " + dst.Site.Region + " for 30 minutes.",
+		Namespace:   "AWS/S3", Metric: "OperationsPendingReplication", Dimensions: dims, Place: place,
+		Statistic: "Minimum", PeriodSeconds: 300, EvaluationPeriods: 2 * RTCMinutes / 5,
+		Threshold: 0, Comparison: "GreaterThanThreshold",
+	})
+	cfg.Topics.Alarm("failed-alarm-"+src.Site.Role, monitoring.Alarm{
 		Name:        cfg.AlarmName("receipts-replication-failed"),
-		Description: "Receipts failed to replicate to " + dst.Site.Region + "; the copy there is missing objects.",
-		Namespace:   "AWS/S3", Metric: "OperationsFailedReplication", Dimensions: dims,
+		Description: "Receipts failed to replicate from " + src.Site.Region + " to " + dst.Site.Region + "; the copy there is missing objects.",
+		Namespace:   "AWS/S3", Metric: "OperationsFailedReplication", Dimensions: dims, Place: place,
 		Statistic: "Sum", PeriodSeconds: 300, EvaluationPeriods: 1,
 		Threshold: 0, Comparison: "GreaterThanThreshold",
 	})

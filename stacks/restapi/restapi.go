@@ -46,6 +46,23 @@ const (
 	BurstLimit = 200
 )
 
+// GET /health has its own method-level throttle, so a burst on the payment routes cannot
+// answer Route 53's checkers (run from 16 availability zones, each every 10 s; see
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-check-latency.html)
+// or the peer probes with 429 and
+// fail the region over while it is healthy. API Gateway applies per-stage limits "at the
+// API method level", and a method's own settings override the stage's for that method.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+// The account-wide regional limit still covers all APIs; that is AWS's, not ours to set.
+const (
+	HealthRateLimit  = 50 // ~1.6/s from Route 53 and 0.2/s from the peer probes, with headroom
+	HealthBurstLimit = 100
+)
+
+// HealthMethodPath is /health's GET in aws_api_gateway_method_settings' form:
+// the resource path without its leading slash, then the method.
+var HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
+
 // Route is one method on one path of the API.
 type Route struct {
 	Method string
@@ -206,18 +223,32 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		},
 		DependsOn: &[]cdktf.ITerraformDependable{account, executionLogs},
 	})
-	apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
+	settings := func(rate, burst float64) *apigatewaymethodsettings.ApiGatewayMethodSettingsSettings {
+		return &apigatewaymethodsettings.ApiGatewayMethodSettingsSettings{
+			MetricsEnabled:       jsii.Bool(true),
+			LoggingLevel:         jsii.String("ERROR"),
+			DataTraceEnabled:     jsii.Bool(false), // full request logging would write card data to logs
+			ThrottlingRateLimit:  jsii.Number(rate),
+			ThrottlingBurstLimit: jsii.Number(burst),
+		}
+	}
+	stageSettings := apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
 		Provider:   p,
 		RestApiId:  api.Id(),
 		StageName:  stage.StageName(),
 		MethodPath: jsii.String("*/*"),
-		Settings: &apigatewaymethodsettings.ApiGatewayMethodSettingsSettings{
-			MetricsEnabled:       jsii.Bool(true),
-			LoggingLevel:         jsii.String("ERROR"),
-			DataTraceEnabled:     jsii.Bool(false), // full request logging would write card data to logs
-			ThrottlingRateLimit:  jsii.Number(RateLimit),
-			ThrottlingBurstLimit: jsii.Number(BurstLimit),
-		},
+		Settings:   settings(RateLimit, BurstLimit),
+	})
+	// The override repeats the stage's logging and metrics, so /health keeps them
+	// whatever the method override inherits.
+	apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("health-method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
+		Provider:   p,
+		RestApiId:  api.Id(),
+		StageName:  stage.StageName(),
+		MethodPath: jsii.String(HealthMethodPath),
+		Settings:   settings(HealthRateLimit, HealthBurstLimit),
+		// Both patch the same stage; one at a time avoids a conflicting concurrent update.
+		DependsOn: &[]cdktf.ITerraformDependable{stageSettings},
 	})
 
 	key := apigatewayapikey.NewApiGatewayApiKey(c, jsii.String("api-key"), &apigatewayapikey.ApiGatewayApiKeyConfig{
