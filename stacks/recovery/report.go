@@ -449,11 +449,11 @@ func (a *analysis) notification(failed string) {
 			notice.Basis = fmt.Sprintf("period %ds × %d once replication lags past the threshold; no bound from the failure (needs writes)", period, evals)
 		case ns == "AWS/S3":
 			b := a.s.RefTo(al.Get("dimensions", "DestinationBucket"), "aws_s3_bucket")
-			if b == nil || b.Region != failed || al.Region == failed {
+			if b == nil || b.Region != failed {
 				continue
 			}
 			notice.Why = "receipts written in " + al.Region + " cannot reach " + failed
-			notice.Basis = fmt.Sprintf("period %ds × %d once replication lags; no bound from the failure (needs writes)", period, evals)
+			notice.Basis = fmt.Sprintf("period %ds × %d once the metric breaches; no bound from the failure (needs writes)", period, evals)
 		default:
 			continue
 		}
@@ -461,8 +461,8 @@ func (a *analysis) notification(failed string) {
 		case al.Region == failed:
 			n.Excluded = append(n.Excluded, notice.Name+" (alarm in "+failed+")")
 			continue
-		case ns == "AWS/Route53" && failed == routeMetricsRegion:
-			n.Excluded = append(n.Excluded, notice.Name+" (AWS/Route53 metrics exist only in "+routeMetricsRegion+")")
+		case ns == "AWS/Route53" && failed == metricregion.Route53Region:
+			n.Excluded = append(n.Excluded, notice.Name+" (AWS/Route53 metrics exist only in "+metricregion.Route53Region+")")
 			continue
 		case len(notice.TopicRegions) == 0:
 			n.Excluded = append(n.Excluded, notice.Name+" (no topic)")
@@ -489,9 +489,6 @@ func (a *analysis) notification(failed string) {
 	}
 	a.Notifications = append(a.Notifications, n)
 }
-
-// routeMetricsRegion is where Route 53 publishes health-check metrics.
-const routeMetricsRegion = "us-east-1"
 
 // subscribers: an alert topic without a subscription pages nobody.
 func (a *analysis) subscribers() {
