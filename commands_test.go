@@ -150,7 +150,7 @@ func TestCommands(t *testing.T) {
 	unpaged := variant(t, dir, "unpaged.json", func(res map[string]any) {
 		alarms := res["aws_cloudwatch_metric_alarm"].(map[string]any)
 		for id, a := range alarms {
-			if a.(map[string]any)["metric_name"] == "PeerHealthy" {
+			if m := a.(map[string]any)["metric_name"]; m == "PeerHealthy" || m == "FailoverNameHealthy" {
 				delete(alarms, id)
 			}
 		}

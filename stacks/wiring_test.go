@@ -545,3 +545,126 @@ func TestDROperationsRole(t *testing.T) {
 		})
 	}
 }
+
+// rolePolicy is the inline policy document of the role that arn ("${aws_iam_role.X.arn}")
+// references.
+func (j tf) rolePolicy(t *testing.T, arn any) map[string]any {
+	t.Helper()
+	_, role, _, _ := ref(arn)
+	for _, p := range j.Resource["aws_iam_role_policy"] {
+		if _, r, _, _ := ref(p["role"]); r == role {
+			return j.policyDocument(t, p["policy"])
+		}
+	}
+	t.Errorf("role %v has no inline policy", arn)
+	return nil
+}
+
+// Each region probes the OTHER region's own API host (not its own, not the failover name
+// only), records what it saw only under the peer's key in its own replica, runs every
+// minute in its own region, and pages its own region's topic: the loss of the other
+// region cannot stop the page.
+func TestPeerProbeWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	other := map[string]string{"us-east-1": "us-east-2", "us-east-2": "us-east-1"}
+	probes := 0
+	for name, fn := range j.Resource["aws_lambda_function"] {
+		if !strings.HasPrefix(fn["function_name"].(string), "payment-peer-probe-") {
+			continue
+		}
+		probes++
+		region := j.regionOf(fn)
+		peer := other[region]
+		if fn["function_name"] != "payment-peer-probe-"+region+"-dev" || fn["timeout"] != 60.0 || block(fn["logging_config"])["log_format"] != "Text" {
+			t.Errorf("probe %s in %s: name %v, timeout %v, log format %v", name, region, fn["function_name"], fn["timeout"], block(fn["logging_config"])["log_format"])
+		}
+		vars := block(block(fn["environment"])["variables"])
+		peerURL, _ := vars["PEER_HEALTH_URL"].(string)
+		typ, api, _, _ := ref(strings.TrimPrefix(peerURL, "https://"))
+		if typ != "aws_api_gateway_rest_api" || j.regionOf(j.Resource[typ][api]) != peer ||
+			!strings.HasSuffix(peerURL, ".execute-api."+peer+".amazonaws.com/prod/health") {
+			t.Errorf("probe in %s targets %q, not %s's own API host /prod/health", region, peerURL, peer)
+		}
+		if vars["PEER_REGION"] != peer || vars["FAILOVER_HEALTH_URL"] != "https://api.payment-dev.example.com/health" ||
+			vars["PROBE_ROUNDS"] != "5" || vars["PROBE_INTERVAL"] != "10s" {
+			t.Errorf("probe in %s environment %v", region, vars)
+		}
+		if typ, _, attr, _ := ref(vars["TABLE_NAME"]); typ != "aws_dynamodb_table" || attr != "name" {
+			t.Errorf("probe in %s TABLE_NAME = %v", region, vars["TABLE_NAME"])
+		}
+		// Writes only the peer's observation, in this region's replica.
+		if doc := j.rolePolicy(t, fn["role"]); doc != nil {
+			for _, st := range list(doc["statement"]) {
+				s := block(st)
+				for _, a := range strs(s["actions"]) {
+					if !strings.HasPrefix(a, "dynamodb:") {
+						continue
+					}
+					conds, res := list(s["condition"]), strs(s["resources"])
+					if len(conds) != 1 || len(res) != 1 {
+						t.Errorf("probe in %s: %s with conditions %v on %v; want one LeadingKeys condition on one table", region, a, conds, res)
+						continue
+					}
+					c := block(conds[0])
+					tr, tn, _, _ := ref(res[0])
+					if c["test"] != "ForAllValues:StringEquals" || c["variable"] != "dynamodb:LeadingKeys" ||
+						!slices.Equal(strs(c["values"]), []string{"control#peer#" + peer}) || len(res) != 1 || j.regionOf(j.Resource[tr][tn]) != region {
+						t.Errorf("probe in %s: %s with %v on %v; want only control#peer#%s in its own replica", region, a, s["condition"], res, peer)
+					}
+				}
+			}
+		}
+		// Its schedule: every minute, in its region, with a role that may invoke only it.
+		scheduled := false
+		for sn, sch := range j.Resource["aws_scheduler_schedule"] {
+			target := block(sch["target"])
+			if target["arn"] != "${aws_lambda_function."+name+".arn}" {
+				continue
+			}
+			scheduled = true
+			if j.regionOf(sch) != region || sch["schedule_expression"] != "rate(1 minute)" || block(sch["flexible_time_window"])["mode"] != "OFF" {
+				t.Errorf("schedule %s: region %s, %v, window %v", sn, j.regionOf(sch), sch["schedule_expression"], sch["flexible_time_window"])
+			}
+			if doc := j.rolePolicy(t, target["role_arn"]); doc != nil {
+				sts := list(doc["statement"])
+				s := block(sts[0])
+				if len(sts) != 1 || !slices.Equal(strs(s["actions"]), []string{"lambda:InvokeFunction"}) || !slices.Equal(strs(s["resources"]), []string{"${aws_lambda_function." + name + ".arn}"}) {
+					t.Errorf("schedule %s role may %v on %v; want lambda:InvokeFunction on its probe only", sn, s["actions"], s["resources"])
+				}
+			}
+		}
+		if !scheduled {
+			t.Errorf("probe in %s has no schedule", region)
+		}
+		// Its alarms, in its region, on its topic.
+		found := map[string]bool{}
+		for an, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+			dims := block(a["dimensions"])
+			metric := a["metric_name"]
+			mine := metric == "PeerHealthy" && dims["PeerRegion"] == peer ||
+				metric == "FailoverNameHealthy" && j.regionOf(a) == region ||
+				metric == "Errors" && dims["FunctionName"] == "${aws_lambda_function."+name+".function_name}"
+			if !mine {
+				continue
+			}
+			found[metric.(string)] = true
+			_, topic, _, _ := ref(list(a["alarm_actions"])[0])
+			if j.regionOf(a) != region || j.regionOf(j.Resource["aws_sns_topic"][topic]) != region {
+				t.Errorf("alarm %s on %s's probe lives in %s, notifies a topic in %s", an, region, j.regionOf(a), j.regionOf(j.Resource["aws_sns_topic"][topic]))
+			}
+			if metric != "Errors" && (a["namespace"] != "PaymentsDR" || a["statistic"] != "Average" || a["comparison_operator"] != "LessThanThreshold" ||
+				a["threshold"] != 0.5 || a["period"] != 60.0 || a["evaluation_periods"] != 1.0 || a["treat_missing_data"] != "breaching") {
+				t.Errorf("alarm %s: %v %v %v %v period %v × %v missing %v", an, a["namespace"], a["statistic"], a["comparison_operator"], a["threshold"], a["period"], a["evaluation_periods"], a["treat_missing_data"])
+			}
+			if metric == "FailoverNameHealthy" && dims["DomainName"] != "api.payment-dev.example.com" {
+				t.Errorf("alarm %s dimensions %v", an, dims)
+			}
+		}
+		if len(found) != 3 {
+			t.Errorf("probe in %s: alarms %v, want PeerHealthy, FailoverNameHealthy and Errors", region, found)
+		}
+	}
+	if probes != 2 {
+		t.Errorf("%d peer probes, want one per region", probes)
+	}
+}

@@ -150,7 +150,7 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 func TestLongestSuffixMakesValidNames(t *testing.T) {
 	c := Config{EnvironmentSuffix: strings.Repeat("a", 20)}
 	for _, region := range Regions {
-		for _, service := range []string{"payment-docs", "payment-processor", "payment-conflict-watch", "receipts-replication", "apigateway-logs", "payment-api"} {
+		for _, service := range []string{"payment-docs", "payment-processor", "payment-conflict-watch", "receipts-replication", "apigateway-logs", "payment-api", "payment-peer-probe", "payment-peer-probe-schedule"} {
 			name := c.Name(service, region)
 			if len(name) > 63 {
 				t.Errorf("%s is %d characters", name, len(name))

@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payments-dr/payments-dr/lambda/probe"
 	"github.com/payments-dr/payments-dr/stacks/metricregion"
 )
 
@@ -404,9 +405,10 @@ func (a *analysis) rto() {
 	a.RTO = r
 }
 
-// probeRequestSeconds is the probe's timeout per request (lambda/probe): the last round
-// before an alarm's period ends may take that long to report.
-const probeRequestSeconds = 3
+// probeRoundSeconds bounds one probe round (lambda/probe): its health requests' timeout
+// plus the timeout of the write that records them; the last round before an alarm's
+// period ends may take that long to report.
+var probeRoundSeconds = int((probe.DefaultTimeout + probe.RecordTimeout) / time.Second)
 
 // notification lists the pages deliverable when failed is lost, from the alarms that fire
 // on its loss; those that live in failed, watch a metric published only in failed, or
@@ -422,8 +424,8 @@ func (a *analysis) notification(failed string) {
 			AfterSeconds: period * evals, TopicRegions: a.s.AlarmTopicRegions(al),
 		}
 		probeBound := func() {
-			notice.FirstPageSeconds = period*(evals+1) + probeRequestSeconds
-			notice.Basis = fmt.Sprintf("period %ds × (%d evaluation period(s) + 1 for a failure mid-period) + %ds probe request timeout", period, evals, probeRequestSeconds)
+			notice.FirstPageSeconds = period*(evals+1) + probeRoundSeconds
+			notice.Basis = fmt.Sprintf("period %ds × (%d evaluation period(s) + 1 for a failure mid-period) + %ds probe round (request + record timeouts)", period, evals, probeRoundSeconds)
 		}
 		switch {
 		case ns == "PaymentsDR" && metric == "PeerHealthy" && al.Str("dimensions", "PeerRegion") == failed:

@@ -100,17 +100,6 @@ func withProbes(doc map[string]any) {
 	addAlarm(doc, "aws.secondary", "name-from-us-east-2", "FailoverNameHealthy", map[string]any{"TableName": "t", "DomainName": "d"})
 }
 
-// ensureProbes adds the peer probes' alarms when the fixture has none yet (the region
-// stack declares them once ./lambda/peerwatch exists), so that the cases below start from
-// a stack that pages from outside either region.
-func ensureProbes(doc map[string]any) {
-	found := false
-	each(doc, "aws_cloudwatch_metric_alarm", func(_ string, a map[string]any) { found = found || a["metric_name"] == "PeerHealthy" })
-	if !found {
-		withProbes(doc)
-	}
-}
-
 func subscribeAll(doc map[string]any) {
 	subs := map[string]any{}
 	each(doc, "aws_sns_topic", func(id string, a map[string]any) {
@@ -255,7 +244,6 @@ func TestAnalyze(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := loadFixture(t)
-			ensureProbes(doc)
 			if tc.mutate != nil {
 				tc.mutate(doc)
 			}
@@ -358,26 +346,17 @@ func TestAnalyzeRejects(t *testing.T) {
 // metrics published there, notifying topics there. The Route 53 health-check alarms live in
 // us-east-1, so they page on the loss of us-east-2 but never on the loss of us-east-1.
 func TestNotificationPagesFromOutsideTheFailedRegion(t *testing.T) {
-	doc := loadFixture(t)
-	ensureProbes(doc)
-	b, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Analyze(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := analyzeFixture(t)
 	tests := []struct {
 		failed   string
 		first    int      // seconds to the first page
-		want     []string // alarm-name prefixes that must be listed
+		want     []string // metrics that must page
 		excluded []string // alarm-name prefixes that must be excluded
 	}{
-		// PeerHealthy in us-east-2: period 60 × (1 + 1) + 3 s probe timeout.
-		{"us-east-1", 123, []string{"peer-us-east-1", "name-from-us-east-2"}, []string{"payment-api-health-us-east-1", "payment-processor-errors-us-east-1", "payment-api-5xx-us-east-1"}},
+		// PeerHealthy in us-east-2: period 60 × (1 + 1) + 5 s probe round (3 s + 2 s).
+		{"us-east-1", 125, []string{"PaymentsDR/PeerHealthy", "PaymentsDR/FailoverNameHealthy"}, []string{"payment-api-health-us-east-1", "payment-processor-errors-us-east-1", "payment-api-5xx-us-east-1"}},
 		// The Route 53 alarm in us-east-1 on us-east-2's check: 10 s × 3 + 60 s.
-		{"us-east-2", 90, []string{"peer-us-east-2", "payment-api-health-us-east-2"}, []string{"payment-processor-errors-us-east-2"}},
+		{"us-east-2", 90, []string{"PaymentsDR/PeerHealthy", "AWS/Route53/HealthCheckStatus"}, []string{"payment-processor-errors-us-east-2"}},
 	}
 	if len(r.Notifications) != len(tests) {
 		t.Fatalf("%d notification sections, want one per region", len(r.Notifications))
@@ -387,9 +366,10 @@ func TestNotificationPagesFromOutsideTheFailedRegion(t *testing.T) {
 		if n.FailedRegion != tc.failed || n.FirstSeconds != tc.first {
 			t.Errorf("notification %s: first page %ds, want %s and %ds", n.FailedRegion, n.FirstSeconds, tc.failed, tc.first)
 		}
-		var names []string
+		var names, metrics []string
 		for _, a := range n.Alarms {
 			names = append(names, a.Name)
+			metrics = append(metrics, a.Metric)
 			if a.Region == tc.failed || slices.Contains(a.TopicRegions, tc.failed) {
 				t.Errorf("%s fails: %s (alarm in %s, topics %v) cannot page", tc.failed, a.Name, a.Region, a.TopicRegions)
 			}
@@ -401,8 +381,8 @@ func TestNotificationPagesFromOutsideTheFailedRegion(t *testing.T) {
 			}
 		}
 		for _, w := range tc.want {
-			if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, w) }) {
-				t.Errorf("%s fails: no page from %s*: %v", tc.failed, w, names)
+			if !slices.Contains(metrics, w) {
+				t.Errorf("%s fails: no page on %s: %v", tc.failed, w, names)
 			}
 		}
 		for _, x := range tc.excluded {
@@ -431,7 +411,6 @@ func TestWarningGapsFailOnlyStrict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := loadFixture(t)
-			ensureProbes(doc)
 			if tc.subscribed {
 				subscribeAll(doc)
 			}
