@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/recovery"
 )
 
 // Wiring checks follow references between resources, which property matching cannot.
@@ -666,5 +667,28 @@ func TestPeerProbeWiring(t *testing.T) {
 	}
 	if probes != 2 {
 		t.Errorf("%d peer probes, want one per region", probes)
+	}
+}
+
+// With ARC the records use CALCULATED checks; the report must still find the HTTPS check
+// behind each one (the RTO bound does not change) and name the control mode.
+func TestReportUnderEachControlMode(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{{config.ControlFlag, "flag"}, {config.ControlARC, "arc"}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			stack := defaultDR
+			if tc.mode != config.ControlFlag {
+				stack = synthDR(t, func(c *config.Config) { c.FailoverControl = tc.mode })
+			}
+			r, err := recovery.Analyze([]byte(stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Control != tc.want || r.RTO.Seconds != 96 || len(r.HealthChecks) != 2 {
+				t.Errorf("control %q, RTO %ds, %d probing checks; want %q, 96 s, 2", r.Control, r.RTO.Seconds, len(r.HealthChecks), tc.want)
+			}
+			if err := r.Check(recovery.DefaultRTOTarget, false); err != nil {
+				t.Errorf("check: %v", err)
+			}
+		})
 	}
 }
