@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,10 +92,71 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// variant writes the fixture, changed by mutate, to dir/name and returns its path.
+func variant(t *testing.T, dir, name string, mutate func(resources map[string]any)) string {
+	t.Helper()
+	b, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	mutate(doc["resource"].(map[string]any))
+	if b, err = json.MarshalIndent(doc, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// withPeerProbes adds, if missing, each region's PeerHealthy alarm on the other one,
+// notifying its own region's topic: the page from outside a failed region.
+func withPeerProbes(res map[string]any) {
+	alarms := res["aws_cloudwatch_metric_alarm"].(map[string]any)
+	for _, a := range alarms {
+		if a.(map[string]any)["metric_name"] == "PeerHealthy" {
+			return
+		}
+	}
+	for id, t := range res["aws_sns_topic"].(map[string]any) {
+		provider := t.(map[string]any)["provider"]
+		peer := map[any]string{"aws.primary": "us-east-2", "aws.secondary": "us-east-1"}[provider]
+		alarms["peer-"+peer] = map[string]any{
+			"alarm_name": "peer-" + peer, "namespace": "PaymentsDR", "metric_name": "PeerHealthy",
+			"dimensions": map[string]any{"TableName": "t", "PeerRegion": peer}, "period": 60, "evaluation_periods": 1,
+			"alarm_actions": []any{"${aws_sns_topic." + id + ".arn}"}, "provider": provider,
+		}
+	}
+}
+
+func subscribed(res map[string]any) {
+	withPeerProbes(res)
+	subs := map[string]any{}
+	for id, t := range res["aws_sns_topic"].(map[string]any) {
+		subs["sub-"+id] = map[string]any{"topic_arn": "${aws_sns_topic." + id + ".arn}", "protocol": "email", "endpoint": "oncall@example.com", "provider": t.(map[string]any)["provider"]}
+	}
+	res["aws_sns_topic_subscription"] = subs
+}
+
 func TestCommands(t *testing.T) {
 	dir := t.TempDir()
+	paged := variant(t, dir, "paged.json", withPeerProbes)
+	subscribedPath := variant(t, dir, "subscribed.json", subscribed)
+	unpaged := variant(t, dir, "unpaged.json", func(res map[string]any) {
+		alarms := res["aws_cloudwatch_metric_alarm"].(map[string]any)
+		for id, a := range alarms {
+			if m := a.(map[string]any)["metric_name"]; m == "PeerHealthy" || m == "FailoverNameHealthy" {
+				delete(alarms, id)
+			}
+		}
+	})
 	slow := filepath.Join(dir, "slow.json")
-	b, err := os.ReadFile(fixturePath)
+	b, err := os.ReadFile(paged)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +169,17 @@ func TestCommands(t *testing.T) {
 		code int
 		out  string // substring of stdout, or of stderr when code != 0
 	}{
-		{[]string{"report", "--from", fixturePath}, 0, "= RTO bound    96s"},
-		{[]string{"report", "--from", fixturePath, "--json"}, 0, `"passed": true`},
-		{[]string{"report", "--from", fixturePath, "--rto-target", "90s"}, 1, "RTO: bound 1m36s exceeds the target 1m30s"},
+		{[]string{"report", "--from", paged}, 0, "= RTO bound    96s"},
+		{[]string{"report", "--from", paged, "--json"}, 0, `"passed": true`},
+		{[]string{"report", "--from", paged, "--rto-target", "90s"}, 1, "RTO: bound 1m36s exceeds the target 1m30s"},
 		{[]string{"report", "--from", slow}, 1, "exceeds the target 2m0s"},
 		{[]string{"report", "--from", slow, "--rto-target", "3m"}, 0, "= RTO bound    156s"},
+		// No subscriber is a warning: listed, fatal only with --strict.
+		{[]string{"report", "--from", paged}, 0, "no-alert-subscriber (warning)"},
+		{[]string{"report", "--from", paged, "--strict"}, 1, "gap no-alert-subscriber (warning)"},
+		{[]string{"report", "--from", subscribedPath, "--strict"}, 0, "Gaps: none"},
+		// Nothing outside us-east-1 pages on its loss: a gap even without --strict.
+		{[]string{"report", "--from", unpaged}, 1, "gap no-page-from-outside: us-east-1"},
 		{[]string{"report", "--from", filepath.Join(dir, "missing.json")}, 2, "run the synth first"},
 		{[]string{"diagram", "--from", fixturePath}, 0, "flowchart LR\n"},
 		{[]string{"diagram", "--from", fixturePath, "--format", "dot"}, 0, "digraph payments_dr {"},

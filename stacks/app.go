@@ -19,11 +19,12 @@ import (
 const (
 	PaymentFunctionPackage = "./lambda"
 	ConflictWatchPackage   = "./lambda/conflictwatch"
+	PeerWatchPackage       = "./lambda/peerwatch"
 )
 
 // Bundles are the deployment packages both regions run.
 type Bundles struct {
-	Payment, ConflictWatch function.Bundle
+	Payment, ConflictWatch, PeerWatch function.Bundle
 }
 
 // BuildFunctions builds every function of the module at moduleRoot into outDir.
@@ -32,7 +33,7 @@ func BuildFunctions(moduleRoot, outDir string) (Bundles, error) {
 	for _, f := range []struct {
 		pkg string
 		out *function.Bundle
-	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}} {
+	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}} {
 		dir := filepath.Join(outDir, filepath.Base(f.pkg))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return b, err

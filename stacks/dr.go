@@ -77,7 +77,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		ZoneName:         cfg.ZoneName(),
 		IntervalSeconds:  cfg.HealthCheckInterval,
 		FailureThreshold: cfg.HealthCheckFailureThreshold,
-		Drill:            cfg.FailoverDrill,
+		ARC:              cfg.ARC(),
 		Topic:            metrics.Topic,
 		Name:             cfg.Name,
 	}
@@ -94,19 +94,27 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		APIKeyValue:          primaryAPI.APIKey,
 		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,
 	})
+	// Each region probes the other's own API host: a cross-reference, so this runs once
+	// both APIs exist.
+	peerCode := function.NewCode(stack, "peer-watch-code", bundles.PeerWatch)
+	primary.WatchPeer(region.PeerConfig{Table: payments, Code: peerCode, Region: secondarySite.Region, APIHost: secondaryAPI.Host})
+	secondary.WatchPeer(region.PeerConfig{Table: payments, Code: peerCode, Region: primarySite.Region, APIHost: primaryAPI.Host})
 	dns.Targets = []failover.Target{
 		{Site: primarySite, API: primaryAPI, Primary: true},
 		{Site: secondarySite, API: secondaryAPI},
 	}
-	healthChecks := failover.New(stack, "failover", zoneID, dns)
+	dnsOut := failover.New(stack, "failover", zoneID, dns)
+	healthChecks := dnsOut.HealthCheckIDs
 
 	var alarms, tableArns, bucketArns []*string
+	var regions []string
 	for _, b := range bases {
 		alarms = append(alarms, b.Topic.AlarmArns...)
+		regions = append(regions, b.Site.Region)
 		tableArns = append(tableArns, payments.Arns[b.Site.Region])
 		bucketArns = append(bucketArns, b.Bucket.Arn)
 	}
-	drRole := operations.New(stack, "dr-operations", operations.Config{
+	ops := operations.Config{
 		Site:           primarySite,
 		Name:           "dr-operations-role-" + cfg.EnvironmentSuffix,
 		AccountID:      account,
@@ -115,8 +123,13 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		ZoneID:         zoneID,
 		AlarmArns:      alarms,
 		TableArns:      tableArns,
+		Regions:        regions,
 		BucketArns:     bucketArns,
-	})
+	}
+	if dnsOut.ARC != nil {
+		ops.RoutingControlArns = dnsOut.ARC.RoutingControlArns
+	}
+	drRole := operations.New(stack, "dr-operations", ops)
 
 	output := func(name, description string, value any) {
 		cdktf.NewTerraformOutput(stack, jsii.String(name), &cdktf.TerraformOutputConfig{
@@ -133,6 +146,11 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	output("secondaryBucketName", "Receipts bucket in the secondary region", secondary.Bucket.Name)
 	output("apiKeyId", "API key accepted by both regions' payment routes", primaryAPI.APIKeyID)
 	output("drOperationsRoleArn", "Role the failover runbook assumes (with the external id)", drRole)
+	if dnsOut.ARC != nil {
+		output("arcClusterEndpoints", "Route 53 ARC cluster endpoints (five regions): read and change routing-control state through any of them", dnsOut.ARC.ClusterEndpoints)
+		output("arcRoutingControlArns", "Route 53 ARC routing controls, primary then secondary: On = the region may take traffic", dnsOut.ARC.RoutingControlArns)
+		output("arcControlPanelArn", "Route 53 ARC control panel holding the routing controls and the at-least-one-On safety rule", dnsOut.ARC.ControlPanelArn)
+	}
 	if nameServers != nil {
 		output("zoneNameServers", "Delegate the zone to these before certificates can validate", nameServers)
 	}

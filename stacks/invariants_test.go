@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,8 +14,8 @@ func invariantVariants(t *testing.T) map[string]tf {
 	t.Helper()
 	return map[string]tf{
 		"default": parse(t, defaultDR),
-		"drill, e-mail, existing zone": parse(t, synthDR(t, func(c *config.Config) {
-			c.FailoverDrill = true
+		"arc, e-mail, existing zone": parse(t, synthDR(t, func(c *config.Config) {
+			c.FailoverControl = config.ControlARC
 			c.AlertEmail = "oncall@example.com"
 			c.HostedZoneID = "Z0123456789ABCDEFGHIJ"
 		})),
@@ -198,9 +199,15 @@ func noWildcardGrants(t *testing.T, j tf) {
 }
 
 func healthPathServed(t *testing.T, j tf) {
-	checks := j.Resource["aws_route53_health_check"]
+	// Only HTTPS checks probe a path; ARC's RECOVERY_CONTROL and CALCULATED checks do not.
+	checks := map[string]map[string]any{}
+	for name, hc := range j.Resource["aws_route53_health_check"] {
+		if strings.HasPrefix(fmt.Sprint(hc["type"]), "HTTPS") {
+			checks[name] = hc
+		}
+	}
 	if len(checks) != 2 {
-		t.Fatalf("%d health checks, want one per region", len(checks))
+		t.Fatalf("%d HTTPS health checks, want one per region", len(checks))
 	}
 	for name, hc := range checks {
 		fqdn, _ := hc["fqdn"].(string)

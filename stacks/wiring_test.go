@@ -1,12 +1,14 @@
 package stacks
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/recovery"
 )
 
 // Wiring checks follow references between resources, which property matching cannot.
@@ -248,12 +250,67 @@ func TestConfigurationVariants(t *testing.T) {
 		change func(*config.Config)
 		check  func(t *testing.T, j tf)
 	}{
-		{"drill inverts only the primary check", func(c *config.Config) { c.FailoverDrill = true }, func(t *testing.T, j tf) {
+		// Inverting a health check is a Route 53 control-plane call (served from us-east-1);
+		// no configuration may ship one inverted, so no drill depends on it.
+		{"no health check is inverted", func(c *config.Config) { c.FailoverControl = config.ControlARC }, func(t *testing.T, j tf) {
 			for name, hc := range j.Resource["aws_route53_health_check"] {
-				primary := strings.Contains(name, "primary")
-				if hc["invert_healthcheck"] != primary {
-					t.Errorf("health check %s invert_healthcheck = %v, want %v", name, hc["invert_healthcheck"], primary)
+				if hc["invert_healthcheck"] == true {
+					t.Errorf("health check %s is inverted", name)
 				}
+			}
+		}},
+		// The default lever is the drain flag: no ARC cluster (billed per hour), and each
+		// record uses its region's HTTPS check directly.
+		{"flag: no ARC resources, records use the HTTPS checks", func(c *config.Config) { c.FailoverControl = config.ControlFlag }, func(t *testing.T, j tf) {
+			for typ := range j.Resource {
+				if strings.HasPrefix(typ, "aws_route53recoverycontrolconfig_") {
+					t.Errorf("%s declared with FAILOVER_CONTROL=flag", typ)
+				}
+			}
+			for name, hc := range j.Resource["aws_route53_health_check"] {
+				if hc["type"] != "HTTPS_STR_MATCH" {
+					t.Errorf("health check %s of type %v with FAILOVER_CONTROL=flag", name, hc["type"])
+				}
+			}
+			for _, o := range []string{"arcClusterEndpoints", "arcRoutingControlArns", "arcControlPanelArn"} {
+				if j.Output[o] != nil {
+					t.Errorf("output %s with FAILOVER_CONTROL=flag", o)
+				}
+			}
+			checkFailoverRecords(t, j, false)
+		}},
+		{"arc: each record's calculated check needs its region's HTTPS check and its own routing control", func(c *config.Config) { c.FailoverControl = config.ControlARC }, func(t *testing.T, j tf) {
+			checkFailoverRecords(t, j, true)
+			if n := len(j.Resource["aws_route53recoverycontrolconfig_cluster"]); n != 1 {
+				t.Errorf("%d ARC clusters, want 1 (each is billed per hour)", n)
+			}
+			controls := j.Resource["aws_route53recoverycontrolconfig_routing_control"]
+			if len(controls) != 2 {
+				t.Errorf("%d routing controls, want one per region", len(controls))
+			}
+			rules := j.Resource["aws_route53recoverycontrolconfig_safety_rule"]
+			if len(rules) != 1 {
+				t.Fatalf("%d safety rules, want the at-least-one-On rule", len(rules))
+			}
+			for name, r := range rules {
+				cfg := block(r["rule_config"])
+				asserted := strs(r["asserted_controls"])
+				if cfg["type"] != "ATLEAST" || cfg["threshold"] != 1.0 || cfg["inverted"] != false || len(asserted) != 2 {
+					t.Errorf("safety rule %s: %v over %v, want ATLEAST 1, not inverted, over both controls", name, cfg, asserted)
+				}
+				for _, a := range asserted {
+					if typ, rc, attr, _ := ref(a); typ != "aws_route53recoverycontrolconfig_routing_control" || attr != "arn" || controls[rc] == nil {
+						t.Errorf("safety rule %s asserts %s, not a routing control", name, a)
+					}
+				}
+			}
+			for _, o := range []string{"arcClusterEndpoints", "arcRoutingControlArns", "arcControlPanelArn"} {
+				if j.Output[o] == nil {
+					t.Errorf("output %s missing with FAILOVER_CONTROL=arc", o)
+				}
+			}
+			if typ, _, attr, _ := ref(j.Output["arcClusterEndpoints"]["value"]); typ != "aws_route53recoverycontrolconfig_cluster" || attr != "cluster_endpoints" {
+				t.Errorf("arcClusterEndpoints = %v, not the cluster's endpoints", j.Output["arcClusterEndpoints"]["value"])
 			}
 		}},
 		{"30 s interval and threshold 5", func(c *config.Config) { c.HealthCheckInterval, c.HealthCheckFailureThreshold = 30, 5 }, func(t *testing.T, j tf) {
@@ -320,6 +377,80 @@ func TestConfigurationVariants(t *testing.T) {
 	}
 }
 
+// checkFailoverRecords follows each failover record to the check it uses. Without ARC
+// that is the HTTPS check on the record's own region's API; with ARC it is a CALCULATED
+// check that needs both children healthy: that same HTTPS check and a RECOVERY_CONTROL
+// check on a routing control of the record's own region (swapping either between the
+// regions would let one region's lever or failure move the other's traffic).
+func checkFailoverRecords(t *testing.T, j tf, arc bool) {
+	t.Helper()
+	checks := j.Resource["aws_route53_health_check"]
+	apiRegion := func(hc map[string]any) string {
+		if hc == nil || hc["type"] != "HTTPS_STR_MATCH" {
+			return ""
+		}
+		if typ, api, _, _ := ref(hc["fqdn"]); typ == "aws_api_gateway_rest_api" {
+			return j.regionOf(j.Resource[typ][api])
+		}
+		return ""
+	}
+	seen := map[string]bool{}
+	for name, rec := range j.Resource["aws_route53_record"] {
+		if block(rec["failover_routing_policy"]) == nil {
+			continue
+		}
+		_, domain, _, _ := ref(block(rec["alias"])["name"])
+		region := j.regionOf(j.Resource["aws_api_gateway_domain_name"][domain])
+		if region == "" || seen[region] {
+			t.Errorf("record %s aliases %v: no region, or a second record for it", name, block(rec["alias"])["name"])
+			continue
+		}
+		seen[region] = true
+		typ, id, _, _ := ref(rec["health_check_id"])
+		hc := checks[id]
+		if typ != "aws_route53_health_check" || hc == nil {
+			t.Errorf("record %s uses %v, not a health check", name, rec["health_check_id"])
+			continue
+		}
+		if !arc {
+			if got := apiRegion(hc); got != region {
+				t.Errorf("record %s for %s uses check %s on the API in %q", name, region, id, got)
+			}
+			continue
+		}
+		children := strs(hc["child_healthchecks"])
+		if hc["type"] != "CALCULATED" || hc["child_health_threshold"] != 2.0 || len(children) != 2 {
+			t.Errorf("record %s uses check %s: type %v, threshold %v, children %v; want CALCULATED, 2 of 2", name, id, hc["type"], hc["child_health_threshold"], children)
+			continue
+		}
+		https, control := 0, 0
+		for _, ch := range children {
+			_, cid, _, _ := ref(ch)
+			child := checks[cid]
+			switch {
+			case apiRegion(child) == region:
+				https++
+			case child != nil && child["type"] == "RECOVERY_CONTROL":
+				ctyp, rc, attr, _ := ref(child["routing_control_arn"])
+				ctl := j.Resource["aws_route53recoverycontrolconfig_routing_control"][rc]
+				if ctyp == "aws_route53recoverycontrolconfig_routing_control" && attr == "arn" && ctl != nil && strings.Contains(fmt.Sprint(ctl["name"]), "-"+region+"-") {
+					control++
+				} else {
+					t.Errorf("record %s for %s: routing-control check %s watches %v", name, region, cid, child["routing_control_arn"])
+				}
+			default:
+				t.Errorf("record %s for %s: child %s is neither that region's HTTPS check nor a routing-control check", name, region, ch)
+			}
+		}
+		if https != 1 || control != 1 {
+			t.Errorf("record %s for %s: %d HTTPS checks of its region, %d of its routing controls; want 1 and 1", name, region, https, control)
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("failover records for %v, want both regions", seen)
+	}
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -327,4 +458,237 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The DR operations role must keep working with us-east-1 gone: no Route 53 write (the
+// control plane lives there), DynamoDB writes limited to exactly the two drain flags in
+// both replicas, reads of the peer observations, and with ARC the routing controls' data
+// plane on exactly our routing controls.
+func TestDROperationsRole(t *testing.T) {
+	drainKeys := []string{"control#drain#us-east-1", "control#drain#us-east-2"}
+	peerKeys := []string{"control#peer#us-east-1", "control#peer#us-east-2"}
+	dynamoWrites := []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:TransactWriteItems", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
+	for _, mode := range []string{config.ControlFlag, config.ControlARC} {
+		t.Run(mode, func(t *testing.T) {
+			j := parse(t, defaultDR)
+			if mode != config.ControlFlag {
+				j = parse(t, synthDR(t, func(c *config.Config) { c.FailoverControl = mode }))
+			}
+			var doc map[string]any
+			for _, p := range j.Resource["aws_iam_role_policy"] {
+				if p["name"] == "dr-operations-role-dev" {
+					doc = j.policyDocument(t, p["policy"])
+				}
+			}
+			if doc == nil {
+				t.Fatal("no policy on the DR operations role")
+			}
+			tableArns := map[string]bool{}
+			for name := range j.Resource["aws_dynamodb_table"] {
+				tableArns["${aws_dynamodb_table."+name+".arn}"] = true
+			}
+			for name := range j.Resource["aws_dynamodb_table_replica"] {
+				tableArns["${aws_dynamodb_table_replica."+name+".arn}"] = true
+			}
+			controls := map[string]bool{}
+			for name := range j.Resource["aws_route53recoverycontrolconfig_routing_control"] {
+				controls["${aws_route53recoverycontrolconfig_routing_control."+name+".arn}"] = true
+			}
+			writesDrain, readsPeers, flipsControls := false, false, false
+			for _, st := range list(doc["statement"]) {
+				s := block(st)
+				actions := strs(s["actions"])
+				resources := strs(s["resources"])
+				var keys []string
+				conditions := list(s["condition"])
+				if len(conditions) == 1 {
+					c := block(conditions[0])
+					if c["test"] == "ForAllValues:StringEquals" && c["variable"] == "dynamodb:LeadingKeys" {
+						keys = strs(c["values"])
+						slices.Sort(keys)
+					}
+				}
+				for _, a := range actions {
+					svc, name, _ := strings.Cut(a, ":")
+					switch {
+					case svc == "route53" && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List"):
+						t.Errorf("statement %v allows %s: a Route 53 control-plane write, served from us-east-1", s["sid"], a)
+					case svc == "route53-recovery-control-config":
+						t.Errorf("statement %v allows %s: ARC configuration, not its data plane", s["sid"], a)
+					case slices.Contains(dynamoWrites, a):
+						if len(conditions) != 1 || !slices.Equal(keys, drainKeys) {
+							t.Errorf("statement %v allows %s with conditions %v; want exactly LeadingKeys = %v", s["sid"], a, conditions, drainKeys)
+						}
+						writesDrain = writesDrain || slices.Equal(keys, drainKeys)
+					case a == "dynamodb:GetItem" && slices.Equal(keys, peerKeys):
+						readsPeers = true
+					case svc == "route53-recovery-cluster" && strings.Contains(name, "RoutingControlState"):
+						for _, r := range resources {
+							if !controls[r] {
+								t.Errorf("statement %v allows %s on %s, not one of our routing controls", s["sid"], a, r)
+							}
+						}
+						flipsControls = len(resources) == 2
+					}
+				}
+				if slices.ContainsFunc(actions, func(a string) bool { return slices.Contains(dynamoWrites, a) }) {
+					if len(resources) != 2 || !tableArns[resources[0]] || !tableArns[resources[1]] || resources[0] == resources[1] {
+						t.Errorf("statement %v writes %v, want the table in both regions", s["sid"], resources)
+					}
+				}
+			}
+			if !writesDrain || !readsPeers {
+				t.Errorf("drain flags writable: %v; peer observations readable: %v", writesDrain, readsPeers)
+			}
+			if flipsControls != (mode == config.ControlARC) {
+				t.Errorf("FAILOVER_CONTROL=%s: routing controls flippable = %v", mode, flipsControls)
+			}
+		})
+	}
+}
+
+// rolePolicy is the inline policy document of the role that arn ("${aws_iam_role.X.arn}")
+// references.
+func (j tf) rolePolicy(t *testing.T, arn any) map[string]any {
+	t.Helper()
+	_, role, _, _ := ref(arn)
+	for _, p := range j.Resource["aws_iam_role_policy"] {
+		if _, r, _, _ := ref(p["role"]); r == role {
+			return j.policyDocument(t, p["policy"])
+		}
+	}
+	t.Errorf("role %v has no inline policy", arn)
+	return nil
+}
+
+// Each region probes the OTHER region's own API host (not its own, not the failover name
+// only), records what it saw only under the peer's key in its own replica, runs every
+// minute in its own region, and pages its own region's topic: the loss of the other
+// region cannot stop the page.
+func TestPeerProbeWiring(t *testing.T) {
+	j := parse(t, defaultDR)
+	other := map[string]string{"us-east-1": "us-east-2", "us-east-2": "us-east-1"}
+	probes := 0
+	for name, fn := range j.Resource["aws_lambda_function"] {
+		if !strings.HasPrefix(fn["function_name"].(string), "payment-peer-probe-") {
+			continue
+		}
+		probes++
+		region := j.regionOf(fn)
+		peer := other[region]
+		if fn["function_name"] != "payment-peer-probe-"+region+"-dev" || fn["timeout"] != 60.0 || block(fn["logging_config"])["log_format"] != "Text" {
+			t.Errorf("probe %s in %s: name %v, timeout %v, log format %v", name, region, fn["function_name"], fn["timeout"], block(fn["logging_config"])["log_format"])
+		}
+		vars := block(block(fn["environment"])["variables"])
+		peerURL, _ := vars["PEER_HEALTH_URL"].(string)
+		typ, api, _, _ := ref(strings.TrimPrefix(peerURL, "https://"))
+		if typ != "aws_api_gateway_rest_api" || j.regionOf(j.Resource[typ][api]) != peer ||
+			!strings.HasSuffix(peerURL, ".execute-api."+peer+".amazonaws.com/prod/health") {
+			t.Errorf("probe in %s targets %q, not %s's own API host /prod/health", region, peerURL, peer)
+		}
+		if vars["PEER_REGION"] != peer || vars["FAILOVER_HEALTH_URL"] != "https://api.payment-dev.example.com/health" ||
+			vars["PROBE_ROUNDS"] != "5" || vars["PROBE_INTERVAL"] != "10s" {
+			t.Errorf("probe in %s environment %v", region, vars)
+		}
+		if typ, _, attr, _ := ref(vars["TABLE_NAME"]); typ != "aws_dynamodb_table" || attr != "name" {
+			t.Errorf("probe in %s TABLE_NAME = %v", region, vars["TABLE_NAME"])
+		}
+		// Writes only the peer's observation, in this region's replica.
+		if doc := j.rolePolicy(t, fn["role"]); doc != nil {
+			for _, st := range list(doc["statement"]) {
+				s := block(st)
+				for _, a := range strs(s["actions"]) {
+					if !strings.HasPrefix(a, "dynamodb:") {
+						continue
+					}
+					conds, res := list(s["condition"]), strs(s["resources"])
+					if len(conds) != 1 || len(res) != 1 {
+						t.Errorf("probe in %s: %s with conditions %v on %v; want one LeadingKeys condition on one table", region, a, conds, res)
+						continue
+					}
+					c := block(conds[0])
+					tr, tn, _, _ := ref(res[0])
+					if c["test"] != "ForAllValues:StringEquals" || c["variable"] != "dynamodb:LeadingKeys" ||
+						!slices.Equal(strs(c["values"]), []string{"control#peer#" + peer}) || len(res) != 1 || j.regionOf(j.Resource[tr][tn]) != region {
+						t.Errorf("probe in %s: %s with %v on %v; want only control#peer#%s in its own replica", region, a, s["condition"], res, peer)
+					}
+				}
+			}
+		}
+		// Its schedule: every minute, in its region, with a role that may invoke only it.
+		scheduled := false
+		for sn, sch := range j.Resource["aws_scheduler_schedule"] {
+			target := block(sch["target"])
+			if target["arn"] != "${aws_lambda_function."+name+".arn}" {
+				continue
+			}
+			scheduled = true
+			if j.regionOf(sch) != region || sch["schedule_expression"] != "rate(1 minute)" || block(sch["flexible_time_window"])["mode"] != "OFF" {
+				t.Errorf("schedule %s: region %s, %v, window %v", sn, j.regionOf(sch), sch["schedule_expression"], sch["flexible_time_window"])
+			}
+			if doc := j.rolePolicy(t, target["role_arn"]); doc != nil {
+				sts := list(doc["statement"])
+				s := block(sts[0])
+				if len(sts) != 1 || !slices.Equal(strs(s["actions"]), []string{"lambda:InvokeFunction"}) || !slices.Equal(strs(s["resources"]), []string{"${aws_lambda_function." + name + ".arn}"}) {
+					t.Errorf("schedule %s role may %v on %v; want lambda:InvokeFunction on its probe only", sn, s["actions"], s["resources"])
+				}
+			}
+		}
+		if !scheduled {
+			t.Errorf("probe in %s has no schedule", region)
+		}
+		// Its alarms, in its region, on its topic.
+		found := map[string]bool{}
+		for an, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+			dims := block(a["dimensions"])
+			metric := a["metric_name"]
+			mine := metric == "PeerHealthy" && dims["PeerRegion"] == peer ||
+				metric == "FailoverNameHealthy" && j.regionOf(a) == region ||
+				metric == "Errors" && dims["FunctionName"] == "${aws_lambda_function."+name+".function_name}"
+			if !mine {
+				continue
+			}
+			found[metric.(string)] = true
+			_, topic, _, _ := ref(list(a["alarm_actions"])[0])
+			if j.regionOf(a) != region || j.regionOf(j.Resource["aws_sns_topic"][topic]) != region {
+				t.Errorf("alarm %s on %s's probe lives in %s, notifies a topic in %s", an, region, j.regionOf(a), j.regionOf(j.Resource["aws_sns_topic"][topic]))
+			}
+			if metric != "Errors" && (a["namespace"] != "PaymentsDR" || a["statistic"] != "Average" || a["comparison_operator"] != "LessThanThreshold" ||
+				a["threshold"] != 0.5 || a["period"] != 60.0 || a["evaluation_periods"] != 1.0 || a["treat_missing_data"] != "breaching") {
+				t.Errorf("alarm %s: %v %v %v %v period %v × %v missing %v", an, a["namespace"], a["statistic"], a["comparison_operator"], a["threshold"], a["period"], a["evaluation_periods"], a["treat_missing_data"])
+			}
+			if metric == "FailoverNameHealthy" && dims["DomainName"] != "api.payment-dev.example.com" {
+				t.Errorf("alarm %s dimensions %v", an, dims)
+			}
+		}
+		if len(found) != 3 {
+			t.Errorf("probe in %s: alarms %v, want PeerHealthy, FailoverNameHealthy and Errors", region, found)
+		}
+	}
+	if probes != 2 {
+		t.Errorf("%d peer probes, want one per region", probes)
+	}
+}
+
+// With ARC the records use CALCULATED checks; the report must still find the HTTPS check
+// behind each one (the RTO bound does not change) and name the control mode.
+func TestReportUnderEachControlMode(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{{config.ControlFlag, "flag"}, {config.ControlARC, "arc"}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			stack := defaultDR
+			if tc.mode != config.ControlFlag {
+				stack = synthDR(t, func(c *config.Config) { c.FailoverControl = tc.mode })
+			}
+			r, err := recovery.Analyze([]byte(stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Control != tc.want || r.RTO.Seconds != 96 || len(r.HealthChecks) != 2 {
+				t.Errorf("control %q, RTO %ds, %d probing checks; want %q, 96 s, 2", r.Control, r.RTO.Seconds, len(r.HealthChecks), tc.want)
+			}
+			if err := r.Check(recovery.DefaultRTOTarget, false); err != nil {
+				t.Errorf("check: %v", err)
+			}
+		})
+	}
 }

@@ -27,11 +27,14 @@ type Config struct {
 	// HealthCheckInterval is Route 53's request interval in seconds (10 or 30).
 	HealthCheckInterval int // HEALTH_CHECK_INTERVAL
 	// HealthCheckFailureThreshold is how many failed checks in a row mark a region unhealthy.
-	HealthCheckFailureThreshold int    // HEALTH_CHECK_FAILURE_THRESHOLD
-	LogRetentionDays            int    // LOG_RETENTION_DAYS
-	FailoverDrill               bool   // FAILOVER_DRILL: inverts the primary health check
-	DeletionProtection          bool   // DELETION_PROTECTION
-	DRExternalID                string // DR_EXTERNAL_ID: sts:ExternalId for the DR operations role
+	HealthCheckFailureThreshold int // HEALTH_CHECK_FAILURE_THRESHOLD
+	LogRetentionDays            int // LOG_RETENTION_DAYS
+	// FailoverControl is the operator's lever for drills, manual failover and failback:
+	// ControlFlag (the drain flag in the global table) or ControlARC (Route 53 ARC
+	// routing controls). Both are data-plane operations that work with us-east-1 down.
+	FailoverControl    string // FAILOVER_CONTROL
+	DeletionProtection bool   // DELETION_PROTECTION
+	DRExternalID       string // DR_EXTERNAL_ID: sts:ExternalId for the DR operations role
 }
 
 // Setting describes one environment variable: its name, what it does, what it accepts
@@ -57,7 +60,7 @@ var Settings = []Setting{
 	{"HEALTH_CHECK_INTERVAL", "seconds between Route 53 checks", "10 or 30", "10"},
 	{"HEALTH_CHECK_FAILURE_THRESHOLD", "failed checks in a row that mark a region unhealthy", "an integer from 1 to 10", "3"},
 	{"LOG_RETENTION_DAYS", "retention of every log group", "a CloudWatch Logs retention: " + joinInts(logRetentionDays), "30"},
-	{"FAILOVER_DRILL", "inverts the primary's health check, so Route 53 fails over (RUNBOOK.md)", "true or false", "false"},
+	{"FAILOVER_CONTROL", "the data-plane lever for drills, manual failover and failback (RUNBOOK.md): `flag` is each region's drain flag in the global table, read by its /health (no extra cost); `arc` adds Route 53 Application Recovery Controller routing controls (an ARC cluster is billed per hour)", "flag or arc", "flag"},
 	{"DELETION_PROTECTION", "table deletion protection, prevent_destroy on the table, its replica and the receipts buckets (the state bucket is always protected)", "true or false", "true"},
 	{"DR_EXTERNAL_ID", "sts:ExternalId required to assume the DR operations role", "2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "payments-dr-<suffix>"},
 }
@@ -71,6 +74,17 @@ func Table() string {
 	}
 	return b.String()
 }
+
+// The accepted values of FAILOVER_CONTROL.
+const (
+	// ControlFlag: drain flags in the global table (DynamoDB data plane); the default.
+	ControlFlag = "flag"
+	// ControlARC: Route 53 ARC routing controls (ARC cluster data plane), in addition to the flags.
+	ControlARC = "arc"
+)
+
+// ARC reports whether Route 53 ARC routing controls are deployed.
+func (c Config) ARC() bool { return c.FailoverControl == ControlARC }
 
 // MetricsRegion is where Route 53 publishes health-check metrics, so where their alarms live.
 const MetricsRegion = "us-east-1"
@@ -148,7 +162,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HealthCheckInterval:         integer("HEALTH_CHECK_INTERVAL", 10),
 		HealthCheckFailureThreshold: integer("HEALTH_CHECK_FAILURE_THRESHOLD", 3),
 		LogRetentionDays:            integer("LOG_RETENTION_DAYS", 30),
-		FailoverDrill:               boolean("FAILOVER_DRILL", false),
+		FailoverControl:             str("FAILOVER_CONTROL", ControlFlag),
 		DeletionProtection:          boolean("DELETION_PROTECTION", true),
 		DRExternalID:                str("DR_EXTERNAL_ID", "payments-dr-"+suffix),
 	}
@@ -207,6 +221,7 @@ func (c Config) validate(skip map[string]bool) error {
 	check(c.HealthCheckInterval == 10 || c.HealthCheckInterval == 30, "HEALTH_CHECK_INTERVAL", strconv.Itoa(c.HealthCheckInterval))
 	check(c.HealthCheckFailureThreshold >= 1 && c.HealthCheckFailureThreshold <= 10, "HEALTH_CHECK_FAILURE_THRESHOLD", strconv.Itoa(c.HealthCheckFailureThreshold))
 	check(slices.Contains(logRetentionDays, c.LogRetentionDays), "LOG_RETENTION_DAYS", strconv.Itoa(c.LogRetentionDays))
+	check(c.FailoverControl == ControlFlag || c.FailoverControl == ControlARC, "FAILOVER_CONTROL", c.FailoverControl)
 	check(len(c.DRExternalID) >= 2 && len(c.DRExternalID) <= 1224 && externalIDPattern.MatchString(c.DRExternalID), "DR_EXTERNAL_ID", c.DRExternalID)
 	return joinErrors(errs)
 }

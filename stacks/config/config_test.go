@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 		DomainName: "api.payment-dev.example.com", StateBucket: "payments-dr-tfstate-dev",
 		StateKey: "payments-dr/dev/terraform.tfstate", StateRegion: "us-west-2",
 		HealthCheckInterval: 10, HealthCheckFailureThreshold: 3, LogRetentionDays: 30,
-		DeletionProtection: true, DRExternalID: "payments-dr-dev",
+		FailoverControl: "flag", DeletionProtection: true, DRExternalID: "payments-dr-dev",
 	}
 	if c != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
@@ -49,7 +49,8 @@ func TestValidSettings(t *testing.T) {
 		"30 s interval":            {"HEALTH_CHECK_INTERVAL": "30"},
 		"threshold bounds":         {"HEALTH_CHECK_FAILURE_THRESHOLD": "10"},
 		"existing zone and e-mail": {"HOSTED_ZONE_ID": "Z0123456789ABCDEFGHIJ", "ALERT_EMAIL": "oncall@example.com"},
-		"drill and no protection":  {"FAILOVER_DRILL": "true", "DELETION_PROTECTION": "false"},
+		"arc and no protection":    {"FAILOVER_CONTROL": "arc", "DELETION_PROTECTION": "false"},
+		"flag spelled out":         {"FAILOVER_CONTROL": "flag"},
 		"trailing dot on domain":   {"API_DOMAIN_NAME": "payments.api.example.org."},
 	}
 	for name, vars := range cases {
@@ -95,7 +96,8 @@ func TestInvalidSettings(t *testing.T) {
 		{"threshold 0", map[string]string{"HEALTH_CHECK_FAILURE_THRESHOLD": "0"}, []string{`HEALTH_CHECK_FAILURE_THRESHOLD="0"`, "1 to 10"}},
 		{"threshold 11", map[string]string{"HEALTH_CHECK_FAILURE_THRESHOLD": "11"}, []string{`HEALTH_CHECK_FAILURE_THRESHOLD="11"`, "1 to 10"}},
 		{"retention not allowed by CloudWatch", map[string]string{"LOG_RETENTION_DAYS": "31"}, []string{`LOG_RETENTION_DAYS="31"`, "1, 3, 5, 7"}},
-		{"drill switch yes", map[string]string{"FAILOVER_DRILL": "yes"}, []string{`FAILOVER_DRILL="yes"`, "true or false"}},
+		{"control mode upper case", map[string]string{"FAILOVER_CONTROL": "ARC"}, []string{`FAILOVER_CONTROL="ARC"`, "flag or arc"}},
+		{"control mode unknown", map[string]string{"FAILOVER_CONTROL": "dns"}, []string{`FAILOVER_CONTROL="dns"`, "flag or arc"}},
 		{"deletion protection 1", map[string]string{"DELETION_PROTECTION": "1"}, []string{`DELETION_PROTECTION="1"`, "true or false"}},
 		{"external id with spaces", map[string]string{"DR_EXTERNAL_ID": "my id"}, []string{`DR_EXTERNAL_ID="my id"`}},
 	}
@@ -148,7 +150,7 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 func TestLongestSuffixMakesValidNames(t *testing.T) {
 	c := Config{EnvironmentSuffix: strings.Repeat("a", 20)}
 	for _, region := range Regions {
-		for _, service := range []string{"payment-docs", "payment-processor", "payment-conflict-watch", "receipts-replication", "apigateway-logs", "payment-api"} {
+		for _, service := range []string{"payment-docs", "payment-processor", "payment-conflict-watch", "receipts-replication", "apigateway-logs", "payment-api", "payment-peer-probe", "payment-peer-probe-schedule"} {
 			name := c.Name(service, region)
 			if len(name) > 63 {
 				t.Errorf("%s is %d characters", name, len(name))
@@ -194,7 +196,7 @@ func TestSettingsDefaultsAreTheRealDefaults(t *testing.T) {
 		"API_DOMAIN_NAME": c.DomainName, "HOSTED_ZONE_ID": c.HostedZoneID, "STATE_BUCKET": c.StateBucket,
 		"STATE_KEY": c.StateKey, "STATE_REGION": c.StateRegion, "ALERT_EMAIL": c.AlertEmail,
 		"HEALTH_CHECK_INTERVAL": strconv.Itoa(c.HealthCheckInterval), "HEALTH_CHECK_FAILURE_THRESHOLD": strconv.Itoa(c.HealthCheckFailureThreshold),
-		"LOG_RETENTION_DAYS": strconv.Itoa(c.LogRetentionDays), "FAILOVER_DRILL": strconv.FormatBool(c.FailoverDrill),
+		"LOG_RETENTION_DAYS": strconv.Itoa(c.LogRetentionDays), "FAILOVER_CONTROL": c.FailoverControl,
 		"DELETION_PROTECTION": strconv.FormatBool(c.DeletionProtection), "DR_EXTERNAL_ID": c.DRExternalID,
 	}
 	for _, s := range Settings {

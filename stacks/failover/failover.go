@@ -1,6 +1,12 @@
 // Package failover holds the DNS failover between the two regions: the hosted zone, one
 // Route 53 health check per region on that region's own API, the PRIMARY/SECONDARY alias
-// records of the failover name, and the alarms on the health checks' status.
+// records of the failover name, the alarms on the health checks' status and, with
+// FAILOVER_CONTROL=arc, Route 53 ARC routing controls that gate each region's record.
+//
+// Every lever here is a data-plane operation: a region's /health answering 503 (its
+// drain flag in the global table) or an ARC routing-control state change. Nothing
+// updates a health check or a record, which would be a Route 53 control-plane call
+// served from us-east-1.
 package failover
 
 import (
@@ -10,6 +16,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53healthcheck"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53recoverycontrolconfigcluster"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53recoverycontrolconfigcontrolpanel"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53recoverycontrolconfigroutingcontrol"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53recoverycontrolconfigsafetyrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zone"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
@@ -41,9 +51,10 @@ type Config struct {
 	// IntervalSeconds and FailureThreshold set how fast a dead region is detected.
 	IntervalSeconds  int
 	FailureThreshold int
-	// Drill inverts the primary's health check, so Route 53 fails over while the primary
-	// is in fact healthy.
-	Drill bool
+	// ARC adds Route 53 ARC routing controls (FAILOVER_CONTROL=arc): each record then
+	// uses a CALCULATED check that is healthy only while both the region's HTTPS check
+	// and its routing control are healthy (On).
+	ARC bool
 	// Topic in the metrics region for the health-check alarms.
 	Topic *monitoring.Topic
 	// Name is the stack's {service}-{region}-{environment} naming.
@@ -64,12 +75,36 @@ func Zone(scope constructs.Construct, id string, cfg Config) (zoneID *string, na
 	return z.ZoneId(), z.NameServers()
 }
 
-// New declares health checks, failover records and health-check alarms in zoneID, and
-// returns the health-check ids in Targets order.
-func New(scope constructs.Construct, id string, zoneID *string, cfg Config) []*string {
+// Output is what the stack reports about the failover.
+type Output struct {
+	// HealthCheckIDs are the HTTPS checks on each region's own API, in Targets order.
+	HealthCheckIDs []*string
+	// RecordCheckIDs are the checks the failover records use, in Targets order: the
+	// HTTPS checks, or with ARC the CALCULATED checks.
+	RecordCheckIDs []*string
+	// ARC is nil unless Config.ARC.
+	ARC *ARC
+}
+
+// ARC is the Route 53 ARC routing-control setup.
+type ARC struct {
+	ClusterArn *string
+	// ClusterEndpoints is the cluster's list of {endpoint, region}: the five regional
+	// data-plane endpoints an operator calls to read or change routing-control state.
+	ClusterEndpoints any
+	ControlPanelArn  *string
+	// RoutingControlArns in Targets order.
+	RoutingControlArns []*string
+}
+
+// New declares health checks, failover records and health-check alarms in zoneID.
+func New(scope constructs.Construct, id string, zoneID *string, cfg Config) Output {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	var ids []*string
-	for _, t := range cfg.Targets {
+	var out Output
+	if cfg.ARC {
+		out.ARC = newARC(c, cfg)
+	}
+	for i, t := range cfg.Targets {
 		role := "SECONDARY"
 		if t.Primary {
 			role = "PRIMARY"
@@ -78,19 +113,26 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) []*s
 			Provider: cfg.Site.Provider,
 			// The region's own execute-api host: checking the failover name would test
 			// whichever region DNS currently points at, not this one.
-			Type:              jsii.String("HTTPS_STR_MATCH"),
-			Fqdn:              t.API.Host,
-			Port:              jsii.Number(443),
-			ResourcePath:      jsii.String("/" + restapi.Stage + restapi.HealthPath),
-			SearchString:      jsii.String(HealthySearchString),
-			EnableSni:         jsii.Bool(true),
-			RequestInterval:   jsii.Number(float64(cfg.IntervalSeconds)),
-			FailureThreshold:  jsii.Number(float64(cfg.FailureThreshold)),
-			MeasureLatency:    jsii.Bool(true),
-			InvertHealthcheck: jsii.Bool(t.Primary && cfg.Drill),
+			Type:             jsii.String("HTTPS_STR_MATCH"),
+			Fqdn:             t.API.Host,
+			Port:             jsii.Number(443),
+			ResourcePath:     jsii.String("/" + restapi.Stage + restapi.HealthPath),
+			SearchString:     jsii.String(HealthySearchString),
+			EnableSni:        jsii.Bool(true),
+			RequestInterval:  jsii.Number(float64(cfg.IntervalSeconds)),
+			FailureThreshold: jsii.Number(float64(cfg.FailureThreshold)),
+			MeasureLatency:   jsii.Bool(true),
+			// Never inverted: flipping a check is a control-plane call (us-east-1); drills
+			// drain a region through its /health instead.
+			InvertHealthcheck: jsii.Bool(false),
 			Tags:              &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-health", t.Site.Region))},
 		})
-		ids = append(ids, check.Id())
+		out.HealthCheckIDs = append(out.HealthCheckIDs, check.Id())
+		recordCheck := check.Id()
+		if out.ARC != nil {
+			recordCheck = arcGate(c, cfg, t, check.Id(), out.ARC.RoutingControlArns[i])
+		}
+		out.RecordCheckIDs = append(out.RecordCheckIDs, recordCheck)
 		route53record.NewRoute53Record(c, jsii.String("record-"+t.Site.Role), &route53record.Route53RecordConfig{
 			Provider:      cfg.Site.Provider,
 			ZoneId:        zoneID,
@@ -100,7 +142,7 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) []*s
 			FailoverRoutingPolicy: &route53record.Route53RecordFailoverRoutingPolicy{
 				Type: jsii.String(role),
 			},
-			HealthCheckId: check.Id(),
+			HealthCheckId: recordCheck,
 			Alias: &route53record.Route53RecordAlias{
 				Name:                 t.API.AliasName,
 				ZoneId:               t.API.AliasZone,
@@ -116,5 +158,91 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) []*s
 			Comparison: "LessThanThreshold", TreatMissingData: "breaching",
 		})
 	}
-	return ids
+	return out
+}
+
+// newARC declares one ARC cluster, a control panel, one routing control per target and
+// a safety rule that keeps at least one of them On.
+//
+// Why ARC survives the loss of us-east-1: the cluster's data plane is five regional
+// endpoints, and "ARC ensures that at least three out of the five Regional cluster
+// endpoints are always accessible to you to make routing control state changes"
+// (https://docs.aws.amazon.com/r53recovery/latest/dg/routing-control.update.api.html,
+// https://docs.aws.amazon.com/r53recovery/latest/dg/getting-started-cli-routing-config.html).
+// The configuration API (these resources) lives in us-west-2: "you must specify the US
+// West (Oregon) Region ... when you create resources such as clusters, control panels, or
+// routing controls" (https://docs.aws.amazon.com/r53recovery/latest/dg/introduction-regions-routing.html);
+// the AWS provider forces that region for this service whatever the provider's region
+// (terraform-provider-aws internal/service/route53recoverycontrolconfig/service_package.go).
+//
+// Cost: "you are charged by the hour for each cluster that you create"
+// (https://docs.aws.amazon.com/r53recovery/latest/dg/routing-control.create.html; price
+// list https://aws.amazon.com/application-recovery-controller/pricing/), hence an option.
+//
+// Routing controls are created Off, and Terraform cannot set their state (it is data
+// plane): after the first apply an operator turns every control On through a cluster
+// endpoint, or both records stay unhealthy and Route 53 answers with the PRIMARY whatever
+// its health.
+func newARC(c constructs.Construct, cfg Config) *ARC {
+	name := cfg.Name("payments-dr", "global")
+	cluster := route53recoverycontrolconfigcluster.NewRoute53RecoverycontrolconfigCluster(c, jsii.String("arc-cluster"), &route53recoverycontrolconfigcluster.Route53RecoverycontrolconfigClusterConfig{
+		Provider: cfg.Site.Provider,
+		Name:     jsii.String(name),
+	})
+	panel := route53recoverycontrolconfigcontrolpanel.NewRoute53RecoverycontrolconfigControlPanel(c, jsii.String("arc-control-panel"), &route53recoverycontrolconfigcontrolpanel.Route53RecoverycontrolconfigControlPanelConfig{
+		Provider:   cfg.Site.Provider,
+		ClusterArn: cluster.Arn(),
+		Name:       jsii.String(name),
+	})
+	arc := &ARC{ClusterArn: cluster.Arn(), ClusterEndpoints: cluster.ClusterEndpoints(), ControlPanelArn: panel.Arn()}
+	for _, t := range cfg.Targets {
+		rc := route53recoverycontrolconfigroutingcontrol.NewRoute53RecoverycontrolconfigRoutingControl(c, jsii.String("arc-routing-control-"+t.Site.Role), &route53recoverycontrolconfigroutingcontrol.Route53RecoverycontrolconfigRoutingControlConfig{
+			Provider:        cfg.Site.Provider,
+			ClusterArn:      cluster.Arn(),
+			ControlPanelArn: panel.Arn(),
+			Name:            jsii.String(cfg.Name("payment-api", t.Site.Region)),
+		})
+		arc.RoutingControlArns = append(arc.RoutingControlArns, rc.Arn())
+	}
+	// An assertion rule: a state change that would leave fewer than one control On is
+	// refused, so a mistyped command cannot take both regions out of DNS. ATLEAST with
+	// threshold N, inverted false, per
+	// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-route53recoverycontrol-safetyrule-ruleconfig.html
+	route53recoverycontrolconfigsafetyrule.NewRoute53RecoverycontrolconfigSafetyRule(c, jsii.String("arc-at-least-one-on"), &route53recoverycontrolconfigsafetyrule.Route53RecoverycontrolconfigSafetyRuleConfig{
+		Provider:         cfg.Site.Provider,
+		ControlPanelArn:  panel.Arn(),
+		Name:             jsii.String("at-least-one-region-on"),
+		AssertedControls: &arc.RoutingControlArns,
+		WaitPeriodMs:     jsii.Number(5000),
+		RuleConfig: &route53recoverycontrolconfigsafetyrule.Route53RecoverycontrolconfigSafetyRuleRuleConfig{
+			Type:      jsii.String("ATLEAST"),
+			Threshold: jsii.Number(1),
+			Inverted:  jsii.Bool(false),
+		},
+	})
+	return arc
+}
+
+// arcGate declares the routing control's RECOVERY_CONTROL check and the CALCULATED check
+// the region's record uses: healthy only while both children are (health threshold 2 of
+// 2: "the number of child health checks ... that Route 53 must consider healthy for the
+// CALCULATED health check to be considered healthy",
+// https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html).
+// So turning a region's control Off fails it over, and a dead region fails over whatever
+// its control says.
+func arcGate(c constructs.Construct, cfg Config, t Target, httpsCheck, routingControl *string) *string {
+	rcCheck := route53healthcheck.NewRoute53HealthCheck(c, jsii.String("routing-control-check-"+t.Site.Role), &route53healthcheck.Route53HealthCheckConfig{
+		Provider:          cfg.Site.Provider,
+		Type:              jsii.String("RECOVERY_CONTROL"),
+		RoutingControlArn: routingControl,
+		Tags:              &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-control", t.Site.Region))},
+	})
+	gate := route53healthcheck.NewRoute53HealthCheck(c, jsii.String("record-check-"+t.Site.Role), &route53healthcheck.Route53HealthCheckConfig{
+		Provider:             cfg.Site.Provider,
+		Type:                 jsii.String("CALCULATED"),
+		ChildHealthchecks:    &[]*string{httpsCheck, rcCheck.Id()},
+		ChildHealthThreshold: jsii.Number(2),
+		Tags:                 &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-record", t.Site.Region))},
+	})
+	return gate.Id()
 }

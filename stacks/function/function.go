@@ -62,6 +62,8 @@ type Config struct {
 	LogRetentionDays int
 	// LogFormat is "JSON" (default) or "Text"; Text passes lines through unchanged.
 	LogFormat string
+	// TimeoutSeconds overrides TimeoutSeconds for a function no API waits on.
+	TimeoutSeconds int
 }
 
 // Function is what the API, event sources and alarms need.
@@ -98,6 +100,10 @@ func New(scope constructs.Construct, id string, cfg Config) Function {
 	if logFormat == "" {
 		logFormat = "JSON"
 	}
+	timeout := cfg.TimeoutSeconds
+	if timeout == 0 {
+		timeout = TimeoutSeconds
+	}
 	fn := lambdafunction.NewLambdaFunction(c, jsii.String("function"), &lambdafunction.LambdaFunctionConfig{
 		Provider:       p,
 		FunctionName:   jsii.String(cfg.Name),
@@ -109,7 +115,7 @@ func New(scope constructs.Construct, id string, cfg Config) Function {
 		Filename:       cfg.Code.Path,
 		SourceCodeHash: cdktf.Fn_Filebase64sha256(cfg.Code.Path),
 		MemorySize:     jsii.Number(MemoryMB),
-		Timeout:        jsii.Number(TimeoutSeconds),
+		Timeout:        jsii.Number(float64(timeout)),
 		Environment:    &lambdafunction.LambdaFunctionEnvironment{Variables: &cfg.Environment},
 		TracingConfig:  &lambdafunction.LambdaFunctionTracingConfig{Mode: jsii.String("Active")},
 		LoggingConfig:  &lambdafunction.LambdaFunctionLoggingConfig{LogFormat: jsii.String(logFormat), LogGroup: logGroup.Name()},

@@ -17,6 +17,10 @@
 // Not counted, and said so in the report: how long Route 53 takes to push a status change
 // to its name servers (not published; seconds in practice), clients that ignore TTLs or
 // keep connections open, and notification: alarms tell people, they do not move traffic.
+//
+// Notification is computed per failed region and lists only the pages that can be
+// delivered while that region is gone: an alarm outside it, on a metric published outside
+// it, notifying topics outside it. Anything else is listed as excluded.
 package recovery
 
 import (
@@ -30,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payments-dr/payments-dr/lambda/probe"
 	"github.com/payments-dr/payments-dr/stacks/metricregion"
 )
 
@@ -48,12 +53,15 @@ type Report struct {
 	HealthChecks []HealthCheck `json:"healthChecks"`
 	Detection    Detection     `json:"detection"`
 	DNS          DNS           `json:"dns"`
-	Notification Notification  `json:"notification"`
-	RTO          RTO           `json:"rto"`
-	RPO          []Store       `json:"rpo"`
-	Gaps         []Gap         `json:"gaps"`
-	// Notes are facts worth knowing that are not gaps (the drill switch being on, a topic
-	// living in the region it reports on).
+	// Control is the operator's lever: "flag" (drain flags in the global table) or "arc"
+	// (Route 53 ARC routing controls gating each record).
+	Control       string         `json:"control"`
+	ControlBasis  string         `json:"controlBasis"`
+	Notifications []Notification `json:"notifications"`
+	RTO           RTO            `json:"rto"`
+	RPO           []Store        `json:"rpo"`
+	Gaps          []Gap          `json:"gaps"`
+	// Notes are facts worth knowing that are not gaps (an inverted health check).
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -85,8 +93,6 @@ type Detection struct {
 	FailureThreshold int    `json:"failureThreshold,omitempty"`
 	Seconds          int    `json:"seconds"`
 	TimeoutSeconds   int    `json:"timeoutSeconds"`
-	// DrillInverted is the drill switch (FAILOVER_DRILL): the primary check is inverted.
-	DrillInverted bool `json:"drillInverted"`
 }
 
 // DNS is the time clients may keep the primary's answer.
@@ -95,24 +101,34 @@ type DNS struct {
 	Basis      string `json:"basis"`
 }
 
-// Notification lists the alarms that fire when the primary region fails. Informational:
-// they page people; DNS failover does not wait for them.
+// Notification lists the pages that reach someone when FailedRegion is lost: alarms that
+// fire on the loss, live outside FailedRegion, watch a metric published outside it and
+// notify topics outside it. Informational: they page people; DNS failover does not wait
+// for them.
 type Notification struct {
 	FailedRegion string        `json:"failedRegion"`
 	Alarms       []AlarmNotice `json:"alarms"`
-	// FirstSeconds is when the first health-check alarm publishes, counted from the failure.
+	// FirstSeconds is the earliest bounded time to first page, counted from the failure;
+	// 0 when no listed alarm has a bound.
 	FirstSeconds int `json:"firstSeconds,omitempty"`
+	// Excluded names the alarms that fire on the loss but cannot page while it lasts,
+	// each with the reason.
+	Excluded []string `json:"excluded,omitempty"`
 }
 
-// AlarmNotice is one alarm that fires on the failure.
+// AlarmNotice is one alarm that fires on the failure and can page.
 type AlarmNotice struct {
 	Name   string `json:"name"`
 	Metric string `json:"metric"` // namespace/metric
 	Region string `json:"region"` // where the alarm lives
 	// AfterSeconds is period × evaluation periods once the metric breaches.
-	AfterSeconds int      `json:"afterSeconds"`
-	TopicRegions []string `json:"topicRegions"`
-	Why          string   `json:"why"`
+	AfterSeconds int `json:"afterSeconds"`
+	// FirstPageSeconds bounds the time from the failure to the page; 0 when the alarm
+	// needs something besides the failure (e.g. writes to replicate) and has no bound.
+	FirstPageSeconds int      `json:"firstPageSeconds,omitempty"`
+	Basis            string   `json:"basis"`
+	TopicRegions     []string `json:"topicRegions"`
+	Why              string   `json:"why"`
 }
 
 // RTO is the upper bound on the time to route clients around a failed primary.
@@ -165,6 +181,13 @@ const (
 	OneWayReplication        GapKind = "one-way-replication"
 	MissingReplica           GapKind = "missing-replica"
 	AlarmWithoutAction       GapKind = "alarm-without-action"
+	// NoSubscriber: an alert topic nobody subscribes to (ALERT_EMAIL empty). A warning:
+	// the stack may be synthesized that way, and on-call tooling may subscribe outside
+	// Terraform; `report --strict` fails on it.
+	NoSubscriber GapKind = "no-alert-subscriber"
+	// NoPageFromOutside: nothing outside a region pages, with a bounded delay, when that
+	// region is lost.
+	NoPageFromOutside GapKind = "no-page-from-outside"
 )
 
 // Gap is something that voids a number of the report.
@@ -172,9 +195,17 @@ type Gap struct {
 	Kind    GapKind `json:"kind"`
 	Subject string  `json:"subject"`
 	Detail  string  `json:"detail"`
+	// Warning gaps fail only a strict check.
+	Warning bool `json:"warning,omitempty"`
 }
 
-func (g Gap) String() string { return fmt.Sprintf("%s: %s: %s", g.Kind, g.Subject, g.Detail) }
+func (g Gap) String() string {
+	w := ""
+	if g.Warning {
+		w = " (warning)"
+	}
+	return fmt.Sprintf("%s%s: %s: %s", g.Kind, w, g.Subject, g.Detail)
+}
 
 // Analyze computes the report of one synthesized DR stack.
 func Analyze(stackJSON []byte) (Report, error) {
@@ -193,10 +224,14 @@ func Analyze(stackJSON []byte) (Report, error) {
 	a.detection(records[0])
 	a.dns(records)
 	a.rto()
-	a.notification()
+	a.control(records)
+	for _, r := range a.s.ServingRegions() {
+		a.notification(r)
+	}
 	a.tables()
 	a.buckets()
 	a.alarmActions()
+	a.subscribers()
 	return a.Report, nil
 }
 
@@ -227,7 +262,7 @@ func (a *analysis) regions(records []*Resource) {
 func (a *analysis) healthChecks(records []*Resource) {
 	used := map[*Resource]string{}
 	for _, rec := range records {
-		hc := a.s.RefTo(rec.Get("health_check_id"), "aws_route53_health_check")
+		hc := a.probingCheck(rec)
 		if hc == nil {
 			a.gap(RecordWithoutHealthCheck, FailoverType(rec)+" "+rec.Str("name"),
 				"the %s failover record (to %s) has no health check: Route 53 treats it as always healthy", FailoverType(rec), a.s.TargetRegion(rec))
@@ -237,6 +272,9 @@ func (a *analysis) healthChecks(records []*Resource) {
 	}
 	checked := map[string]bool{}
 	for _, hc := range a.s.Resources("aws_route53_health_check") {
+		if !probes(hc) {
+			continue // ARC's RECOVERY_CONTROL and CALCULATED checks probe no endpoint
+		}
 		h := HealthCheck{
 			Region:           a.s.HealthCheckRegion(hc),
 			Type:             hc.Str("type"),
@@ -264,7 +302,7 @@ func (a *analysis) healthChecks(records []*Resource) {
 
 func (a *analysis) detection(primary *Resource) {
 	d := Detection{Region: a.primary}
-	if hc := a.s.RefTo(primary.Get("health_check_id"), "aws_route53_health_check"); hc != nil {
+	if hc := a.probingCheck(primary); hc != nil {
 		d.Found = true
 		d.Path = hc.Str("resource_path")
 		d.IntervalSeconds = int(hc.Num(30, "request_interval"))
@@ -274,12 +312,57 @@ func (a *analysis) detection(primary *Resource) {
 		if strings.HasPrefix(hc.Str("type"), "TCP") {
 			d.TimeoutSeconds = 10
 		}
-		d.DrillInverted = hc.Bool("invert_healthcheck")
-		if d.DrillInverted {
-			a.Notes = append(a.Notes, fmt.Sprintf("drill switch ON: the PRIMARY health check (%s) is inverted, so once deployed clients are sent to the secondary while the primary is healthy", a.primary))
+		if hc.Bool("invert_healthcheck") {
+			a.Notes = append(a.Notes, fmt.Sprintf("the PRIMARY health check (%s) is inverted: clients are sent to the secondary while the primary is healthy", a.primary))
 		}
 	}
 	a.Detection = d
+}
+
+// probes reports whether a health check probes an endpoint (HTTP, HTTPS, TCP).
+func probes(hc *Resource) bool {
+	t := hc.Str("type")
+	return strings.HasPrefix(t, "HTTP") || t == "TCP"
+}
+
+// probingCheck is the check that probes the endpoint of rec: its own health check, or
+// with ARC the probing child of the CALCULATED check it uses.
+func (a *analysis) probingCheck(rec *Resource) *Resource {
+	hc := a.s.RefTo(rec.Get("health_check_id"), "aws_route53_health_check")
+	if hc == nil || probes(hc) {
+		return hc
+	}
+	for _, child := range hc.List("child_healthchecks") {
+		if c := a.s.RefTo(child, "aws_route53_health_check"); c != nil && probes(c) {
+			return c
+		}
+	}
+	return nil
+}
+
+// control names the failover lever: ARC when every failover record's check is a
+// CALCULATED one with a RECOVERY_CONTROL child, else the drain flags.
+func (a *analysis) control(records []*Resource) {
+	arc := len(records) > 0
+	for _, rec := range records {
+		hc := a.s.RefTo(rec.Get("health_check_id"), "aws_route53_health_check")
+		gated := false
+		if hc != nil && hc.Str("type") == "CALCULATED" {
+			for _, child := range hc.List("child_healthchecks") {
+				if c := a.s.RefTo(child, "aws_route53_health_check"); c != nil && c.Str("type") == "RECOVERY_CONTROL" {
+					gated = true
+				}
+			}
+		}
+		arc = arc && gated
+	}
+	if arc {
+		a.Control = "arc"
+		a.ControlBasis = "Route 53 ARC routing controls: each record needs its region's HTTPS check and its routing control On (set through a cluster endpoint); drain flags also work"
+		return
+	}
+	a.Control = "flag"
+	a.ControlBasis = "drain flag per region in the global table, read by that region's /health; go run . drain|undrain <region>"
 }
 
 func (a *analysis) dns(records []*Resource) {
@@ -322,54 +405,80 @@ func (a *analysis) rto() {
 	a.RTO = r
 }
 
-// notification collects the alarms that fire when the primary region fails: the health
-// check on it, its serving path (function, API), and replication into it from elsewhere.
-func (a *analysis) notification() {
-	n := Notification{FailedRegion: a.primary}
-	var inFailed []string
+// probeRoundSeconds bounds one probe round (lambda/probe): its health requests' timeout
+// plus the timeout of the write that records them; the last round before an alarm's
+// period ends may take that long to report.
+var probeRoundSeconds = int((probe.DefaultTimeout + probe.RecordTimeout) / time.Second)
+
+// notification lists the pages deliverable when failed is lost, from the alarms that fire
+// on its loss; those that live in failed, watch a metric published only in failed, or
+// notify a topic in failed are excluded (and named).
+func (a *analysis) notification(failed string) {
+	n := Notification{FailedRegion: failed}
+	primary := failed == a.primary
 	for _, al := range a.s.Resources("aws_cloudwatch_metric_alarm") {
 		ns, metric := al.Str("namespace"), al.Str("metric_name")
-		why := ""
-		switch {
-		case ns == "AWS/Route53" && metric == "HealthCheckStatus":
-			if hc := a.s.RefTo(al.Get("dimensions", "HealthCheckId"), "aws_route53_health_check"); hc != nil && a.s.HealthCheckRegion(hc) == a.primary {
-				why = "Route 53 marks " + a.primary + " unhealthy"
-			}
-		case al.Region == a.primary && (ns == "AWS/ApiGateway" ||
-			ns == "AWS/Lambda" && a.s.ServesAPI(a.s.RefTo(al.Get("dimensions", "FunctionName"), "aws_lambda_function"))):
-			why = "the serving path in " + a.primary + " fails"
-		case ns == "AWS/DynamoDB" && metric == "ReplicationLatency" && al.Str("dimensions", "ReceivingRegion") == a.primary:
-			why = "writes in " + al.Region + " cannot reach " + a.primary
-		case ns == "AWS/S3" && al.Region != a.primary:
-			if b := a.s.RefTo(al.Get("dimensions", "DestinationBucket"), "aws_s3_bucket"); b != nil && b.Region == a.primary {
-				why = "receipts written in " + al.Region + " cannot reach " + a.primary
-			}
+		period, evals := int(al.Num(60, "period")), int(al.Num(1, "evaluation_periods"))
+		notice := AlarmNotice{
+			Name: al.Str("alarm_name"), Metric: ns + "/" + metric, Region: al.Region,
+			AfterSeconds: period * evals, TopicRegions: a.s.AlarmTopicRegions(al),
 		}
-		if why == "" {
+		probeBound := func() {
+			notice.FirstPageSeconds = period*(evals+1) + probeRoundSeconds
+			notice.Basis = fmt.Sprintf("period %ds × (%d evaluation period(s) + 1 for a failure mid-period) + %ds probe round (request + record timeouts)", period, evals, probeRoundSeconds)
+		}
+		switch {
+		case ns == "PaymentsDR" && metric == "PeerHealthy" && al.Str("dimensions", "PeerRegion") == failed:
+			notice.Why = "the probe in " + al.Region + " sees " + failed + "'s /health fail (a probe that stops reporting breaches too)"
+			probeBound()
+		case ns == "PaymentsDR" && metric == "FailoverNameHealthy" && primary:
+			notice.Why = fmt.Sprintf("the probe in %s sees the failover name fail until DNS moves off %s (RTO bound %ds)", al.Region, failed, a.RTO.Seconds)
+			probeBound()
+		case ns == "AWS/Route53" && metric == "HealthCheckStatus":
+			hc := a.s.RefTo(al.Get("dimensions", "HealthCheckId"), "aws_route53_health_check")
+			if hc == nil || a.s.HealthCheckRegion(hc) != failed {
+				continue
+			}
+			notice.Why = "Route 53 marks " + failed + " unhealthy"
+			interval, threshold := int(hc.Num(30, "request_interval")), int(hc.Num(3, "failure_threshold"))
+			notice.FirstPageSeconds = interval*threshold + period*evals
+			notice.Basis = fmt.Sprintf("Route 53 detection %ds × %d + period %ds × %d", interval, threshold, period, evals)
+		case al.Region == failed && (ns == "AWS/ApiGateway" ||
+			ns == "AWS/Lambda" && a.s.ServesAPI(a.s.RefTo(al.Get("dimensions", "FunctionName"), "aws_lambda_function"))):
+			notice.Why = "the serving path in " + failed + " fails"
+		case ns == "AWS/DynamoDB" && metric == "ReplicationLatency" && al.Str("dimensions", "ReceivingRegion") == failed:
+			notice.Why = "writes in " + al.Region + " cannot reach " + failed
+			notice.Basis = fmt.Sprintf("period %ds × %d once replication lags past the threshold; no bound from the failure (needs writes)", period, evals)
+		case ns == "AWS/S3":
+			b := a.s.RefTo(al.Get("dimensions", "DestinationBucket"), "aws_s3_bucket")
+			if b == nil || b.Region != failed {
+				continue
+			}
+			notice.Why = "receipts written in " + al.Region + " cannot reach " + failed
+			notice.Basis = fmt.Sprintf("period %ds × %d once the metric breaches; no bound from the failure (needs writes)", period, evals)
+		default:
 			continue
 		}
-		notice := AlarmNotice{
-			Name:         al.Str("alarm_name"),
-			Metric:       ns + "/" + metric,
-			Region:       al.Region,
-			AfterSeconds: int(al.Num(60, "period") * al.Num(1, "evaluation_periods")),
-			TopicRegions: a.s.AlarmTopicRegions(al),
-			Why:          why,
+		switch {
+		case al.Region == failed:
+			n.Excluded = append(n.Excluded, notice.Name+" (alarm in "+failed+")")
+			continue
+		case ns == "AWS/Route53" && failed == metricregion.Route53Region:
+			n.Excluded = append(n.Excluded, notice.Name+" (AWS/Route53 metrics exist only in "+metricregion.Route53Region+")")
+			continue
+		case len(notice.TopicRegions) == 0:
+			n.Excluded = append(n.Excluded, notice.Name+" (no topic)")
+			continue
+		case slices.Contains(notice.TopicRegions, failed):
+			n.Excluded = append(n.Excluded, notice.Name+" (topic in "+failed+")")
+			continue
 		}
 		n.Alarms = append(n.Alarms, notice)
-		if metric == "HealthCheckStatus" && a.Detection.Found {
-			if t := a.Detection.Seconds + notice.AfterSeconds; n.FirstSeconds == 0 || t < n.FirstSeconds {
-				n.FirstSeconds = t
-			}
-		}
-		if slices.Contains(notice.TopicRegions, a.primary) {
-			inFailed = append(inFailed, notice.Name)
+		if t := notice.FirstPageSeconds; t > 0 && (n.FirstSeconds == 0 || t < n.FirstSeconds) {
+			n.FirstSeconds = t
 		}
 	}
-	if len(inFailed) > 0 {
-		sort.Strings(inFailed)
-		a.Notes = append(a.Notes, fmt.Sprintf("%d of these alarms notify a topic in %s, the failed region itself (%s): in a whole-region outage their delivery depends on SNS there; the alarms whose topic is elsewhere page from outside it", len(inFailed), a.primary, strings.Join(inFailed, ", ")))
-	}
+	sort.Strings(n.Excluded)
 	sort.SliceStable(n.Alarms, func(i, j int) bool {
 		x, y := n.Alarms[i], n.Alarms[j]
 		if x.Region != y.Region {
@@ -377,7 +486,37 @@ func (a *analysis) notification() {
 		}
 		return x.Name < y.Name
 	})
-	a.Notification = n
+	if n.FirstSeconds == 0 {
+		a.gap(NoPageFromOutside, failed, "no alarm outside %s pages with a bounded delay when it is lost: nobody is told it is gone", failed)
+	}
+	a.Notifications = append(a.Notifications, n)
+}
+
+// subscribers: an alert topic without a subscription pages nobody.
+func (a *analysis) subscribers() {
+	var lonely []string
+	seen := map[*Resource]bool{}
+	for _, al := range a.s.Resources("aws_cloudwatch_metric_alarm") {
+		for _, act := range al.List("alarm_actions") {
+			t := a.s.RefTo(act, "aws_sns_topic")
+			if t == nil || seen[t] {
+				continue
+			}
+			seen[t] = true
+			subscribed := false
+			for _, sub := range a.s.Resources("aws_sns_topic_subscription") {
+				subscribed = subscribed || a.s.RefTo(sub.Get("topic_arn"), "aws_sns_topic") == t
+			}
+			if !subscribed {
+				lonely = append(lonely, t.Str("name")+" ("+t.Region+")")
+			}
+		}
+	}
+	if len(lonely) > 0 {
+		sort.Strings(lonely)
+		a.Gaps = append(a.Gaps, Gap{Kind: NoSubscriber, Subject: strings.Join(lonely, ", "), Warning: true,
+			Detail: "no subscriber on the alert topics: every alarm pages nobody; set ALERT_EMAIL or subscribe on-call tooling to these topics"})
+	}
 }
 
 // tables: a global table replicates every replica to every other one.
@@ -528,9 +667,9 @@ func num(v any) float64 {
 	return f
 }
 
-// Check fails when the RTO bound is missing or above target, or a gap exists; the error
-// names every problem.
-func (r Report) Check(target time.Duration) error {
+// Check fails when the RTO bound is missing or above target, or a gap exists (a warning
+// gap only when strict); the error names every problem.
+func (r Report) Check(target time.Duration, strict bool) error {
 	var problems []string
 	switch {
 	case !r.RTO.Bounded:
@@ -539,7 +678,9 @@ func (r Report) Check(target time.Duration) error {
 		problems = append(problems, fmt.Sprintf("RTO: bound %s exceeds the target %s (%s)", r.RTO.Bound(), target, r.RTO.sum()))
 	}
 	for _, g := range r.Gaps {
-		problems = append(problems, "gap "+g.String())
+		if strict || !g.Warning {
+			problems = append(problems, "gap "+g.String())
+		}
 	}
 	if len(problems) == 0 {
 		return nil
@@ -624,13 +765,26 @@ func seconds(s float64) string {
 // Summary is the few lines the synth prints: RTO bound and RPO, and gaps if any.
 func (r Report) Summary() []string {
 	lines := []string{r.RTOLine(), r.RPOLine()}
-	if r.Detection.DrillInverted {
-		lines = append(lines, "drill switch ON: the primary health check is inverted")
+	for _, n := range r.Notifications {
+		if n.FirstSeconds > 0 {
+			lines = append(lines, fmt.Sprintf("first page when %s fails: ≤ %ds, from outside it", n.FailedRegion, n.FirstSeconds))
+		}
 	}
 	if n := len(r.Gaps); n > 0 {
-		lines = append(lines, fmt.Sprintf("%d gap(s): run `go run . report` for details", n))
+		lines = append(lines, fmt.Sprintf("%d gap(s) (%d warning): run `go run . report` for details", n, r.Warnings()))
 	}
 	return lines
+}
+
+// Warnings counts the warning gaps.
+func (r Report) Warnings() int {
+	n := 0
+	for _, g := range r.Gaps {
+		if g.Warning {
+			n++
+		}
+	}
+	return n
 }
 
 // JSON is the report as indented JSON.

@@ -64,7 +64,48 @@ func failover(attrs map[string]any) string {
 }
 
 func inRegion(region string) func(map[string]any) bool {
-	return func(a map[string]any) bool { return strings.Contains(a["fqdn"].(string), "."+region+".") }
+	return func(a map[string]any) bool {
+		fqdn, _ := a["fqdn"].(string)
+		return strings.Contains(fqdn, "."+region+".")
+	}
+}
+
+// defaultGaps are the gaps of the default configuration: nobody subscribes to the topics
+// (a warning: ALERT_EMAIL is empty).
+var defaultGaps = []GapKind{NoSubscriber}
+
+// addAlarm adds a PaymentsDR alarm in the region of provider, notifying that region's
+// alert topic, as the peer probe's alarms are.
+func addAlarm(doc map[string]any, provider, name, metric string, dims map[string]any) {
+	topic := ""
+	each(doc, "aws_sns_topic", func(id string, a map[string]any) {
+		if a["provider"] == provider && strings.Contains(a["name"].(string), "alerts") {
+			topic = "${aws_sns_topic." + id + ".arn}"
+		}
+	})
+	alarms := doc["resource"].(map[string]any)["aws_cloudwatch_metric_alarm"].(map[string]any)
+	alarms[name] = map[string]any{
+		"alarm_name": name, "namespace": "PaymentsDR", "metric_name": metric, "dimensions": dims,
+		"period": 60.0, "evaluation_periods": 1.0, "statistic": "Average", "threshold": 0.5,
+		"comparison_operator": "LessThanThreshold", "treat_missing_data": "breaching",
+		"alarm_actions": []any{topic}, "provider": provider,
+	}
+}
+
+// withProbes adds each region's probe alarms on the other region.
+func withProbes(doc map[string]any) {
+	addAlarm(doc, "aws.primary", "peer-us-east-2", "PeerHealthy", map[string]any{"TableName": "t", "PeerRegion": "us-east-2"})
+	addAlarm(doc, "aws.primary", "name-from-us-east-1", "FailoverNameHealthy", map[string]any{"TableName": "t", "DomainName": "d"})
+	addAlarm(doc, "aws.secondary", "peer-us-east-1", "PeerHealthy", map[string]any{"TableName": "t", "PeerRegion": "us-east-1"})
+	addAlarm(doc, "aws.secondary", "name-from-us-east-2", "FailoverNameHealthy", map[string]any{"TableName": "t", "DomainName": "d"})
+}
+
+func subscribeAll(doc map[string]any) {
+	subs := map[string]any{}
+	each(doc, "aws_sns_topic", func(id string, a map[string]any) {
+		subs["sub-"+id] = map[string]any{"topic_arn": "${aws_sns_topic." + id + ".arn}", "protocol": "email", "endpoint": "oncall@example.com", "provider": a["provider"]}
+	})
+	doc["resource"].(map[string]any)["aws_sns_topic_subscription"] = subs
 }
 
 func TestAnalyze(t *testing.T) {
@@ -75,6 +116,8 @@ func TestAnalyze(t *testing.T) {
 		detect   int
 		gaps     []GapKind
 		checkErr string // substring; "" means Check passes with the default target
+		// noDefaultGaps: gaps lists every gap, defaultGaps included or not.
+		noDefaultGaps bool
 	}{
 		{name: "default configuration", rto: 96, detect: 30},
 		{
@@ -154,7 +197,40 @@ func TestAnalyze(t *testing.T) {
 			checkErr: "gap alarm-without-action: payment-processor-throttles-us-east-2",
 		},
 		{
-			name: "drill switch on: a note, not a gap",
+			name:   "subscribed topics: no warning",
+			mutate: subscribeAll,
+			rto:    96, detect: 30, noDefaultGaps: true,
+		},
+		{
+			name: "no alarm outside us-east-1 on its loss: a gap (the Route 53 alarm lives there)",
+			mutate: func(doc map[string]any) {
+				deleteWhere(doc, "aws_cloudwatch_metric_alarm", isProbeAlarm)
+			},
+			rto: 96, detect: 30, gaps: []GapKind{NoPageFromOutside},
+			checkErr: "gap no-page-from-outside: us-east-1",
+		},
+		{
+			name: "probe alarm notifying a topic in the region it watches: a gap",
+			mutate: func(doc map[string]any) {
+				deleteWhere(doc, "aws_cloudwatch_metric_alarm", isProbeAlarm)
+				withProbes(doc)
+				each(doc, "aws_cloudwatch_metric_alarm", func(id string, a map[string]any) {
+					if id == "peer-us-east-1" || id == "name-from-us-east-2" {
+						primaryTopic := ""
+						each(doc, "aws_sns_topic", func(tid string, t map[string]any) {
+							if t["provider"] == "aws.primary" && strings.Contains(t["name"].(string), "alerts") {
+								primaryTopic = "${aws_sns_topic." + tid + ".arn}"
+							}
+						})
+						a["alarm_actions"] = []any{primaryTopic}
+					}
+				})
+			},
+			rto: 96, detect: 30, gaps: []GapKind{NoPageFromOutside},
+			checkErr: "gap no-page-from-outside: us-east-1",
+		},
+		{
+			name: "inverted primary check: a note, not a gap",
 			mutate: func(doc map[string]any) {
 				each(doc, "aws_route53_health_check", func(_ string, a map[string]any) {
 					if inRegion("us-east-1")(a) {
@@ -186,10 +262,14 @@ func TestAnalyze(t *testing.T) {
 			for _, g := range r.Gaps {
 				kinds = append(kinds, g.Kind)
 			}
-			if strings.Join(gapStrings(kinds), ",") != strings.Join(gapStrings(tc.gaps), ",") {
-				t.Errorf("gaps %v, want %v", r.Gaps, tc.gaps)
+			want := append(slices.Clone(tc.gaps), defaultGaps...)
+			if tc.noDefaultGaps {
+				want = tc.gaps
 			}
-			err = r.Check(DefaultRTOTarget)
+			if got, want := gapStrings(kinds), gapStrings(want); !slices.Equal(got, want) {
+				t.Errorf("gaps %v, want %v", r.Gaps, want)
+			}
+			err = r.Check(DefaultRTOTarget, false)
 			switch {
 			case tc.checkErr == "" && err != nil:
 				t.Errorf("Check: %v", err)
@@ -210,6 +290,7 @@ func gapStrings(kinds []GapKind) []string {
 	for _, k := range kinds {
 		s = append(s, string(k))
 	}
+	slices.Sort(s)
 	return s
 }
 
@@ -218,10 +299,10 @@ func TestDefaultReport(t *testing.T) {
 	if got, want := r.RTOLine(), "RTO ≤ 96s = detection 30s + check timeout 6s + DNS TTL 60s"; got != want {
 		t.Errorf("RTOLine %q, want %q", got, want)
 	}
-	if r.DNS.TTLSeconds != 60 || r.Detection.IntervalSeconds != 10 || r.Detection.FailureThreshold != 3 || r.Detection.DrillInverted {
+	if r.DNS.TTLSeconds != 60 || r.Detection.IntervalSeconds != 10 || r.Detection.FailureThreshold != 3 {
 		t.Errorf("detection %+v dns %+v", r.Detection, r.DNS)
 	}
-	if r.Check(90*time.Second) == nil {
+	if r.Check(90*time.Second, false) == nil {
 		t.Error("Check(90s) passed with a 96 s bound")
 	}
 	rpo := r.RPOLine()
@@ -230,15 +311,8 @@ func TestDefaultReport(t *testing.T) {
 			t.Errorf("RPO line %q lacks %q", rpo, want)
 		}
 	}
-	// The health-check alarm on the primary fires, and its topic lives in the metrics region.
-	var health *AlarmNotice
-	for i, n := range r.Notification.Alarms {
-		if n.Metric == "AWS/Route53/HealthCheckStatus" {
-			health = &r.Notification.Alarms[i]
-		}
-	}
-	if health == nil || health.TopicRegions[0] != "us-east-1" || r.Notification.FirstSeconds != 90 {
-		t.Errorf("notification %+v", r.Notification)
+	if r.Control != "flag" {
+		t.Errorf("control %q, want flag", r.Control)
 	}
 	for _, reg := range r.Regions {
 		if reg.Resources == 0 || reg.Role == "" {
@@ -268,22 +342,97 @@ func TestAnalyzeRejects(t *testing.T) {
 	}
 }
 
-// Only alarms on the serving path, the health checks and replication fire on a regional
-// failure; background functions (the conflict watch) are not part of it.
-func TestNotificationCoversTheServingPathOnly(t *testing.T) {
+// When a region is lost, only pages deliverable from outside it count: alarms there, on
+// metrics published there, notifying topics there. The Route 53 health-check alarms live in
+// us-east-1, so they page on the loss of us-east-2 but never on the loss of us-east-1.
+func TestNotificationPagesFromOutsideTheFailedRegion(t *testing.T) {
 	r := analyzeFixture(t)
-	var names []string
-	for _, a := range r.Notification.Alarms {
-		names = append(names, a.Name)
+	tests := []struct {
+		failed   string
+		first    int      // seconds to the first page
+		want     []string // metrics that must page
+		excluded []string // alarm-name prefixes that must be excluded
+	}{
+		// PeerHealthy in us-east-2: period 60 × (1 + 1) + 5 s probe round (3 s + 2 s).
+		{"us-east-1", 125, []string{"PaymentsDR/PeerHealthy", "PaymentsDR/FailoverNameHealthy"}, []string{"payment-api-health-us-east-1", "payment-processor-errors-us-east-1", "payment-api-5xx-us-east-1"}},
+		// The Route 53 alarm in us-east-1 on us-east-2's check: 10 s × 3 + 60 s.
+		{"us-east-2", 90, []string{"PaymentsDR/PeerHealthy", "AWS/Route53/HealthCheckStatus"}, []string{"payment-processor-errors-us-east-2"}},
 	}
-	for _, want := range []string{"payment-processor-errors-us-east-1-dev", "payment-api-5xx-us-east-1-dev", "payment-api-health-us-east-1-dev"} {
-		if !slices.Contains(names, want) {
-			t.Errorf("notification lacks %s: %v", want, names)
+	if len(r.Notifications) != len(tests) {
+		t.Fatalf("%d notification sections, want one per region", len(r.Notifications))
+	}
+	for i, tc := range tests {
+		n := r.Notifications[i]
+		if n.FailedRegion != tc.failed || n.FirstSeconds != tc.first {
+			t.Errorf("notification %s: first page %ds, want %s and %ds", n.FailedRegion, n.FirstSeconds, tc.failed, tc.first)
+		}
+		var names, metrics []string
+		for _, a := range n.Alarms {
+			names = append(names, a.Name)
+			metrics = append(metrics, a.Metric)
+			if a.Region == tc.failed || slices.Contains(a.TopicRegions, tc.failed) {
+				t.Errorf("%s fails: %s (alarm in %s, topics %v) cannot page", tc.failed, a.Name, a.Region, a.TopicRegions)
+			}
+			if strings.Contains(a.Name, "conflict-watch") {
+				t.Errorf("%s fails: lists %s, which a regional failure does not set off", tc.failed, a.Name)
+			}
+			if a.FirstPageSeconds > 0 && a.Basis == "" {
+				t.Errorf("%s: a time without its formula", a.Name)
+			}
+		}
+		for _, w := range tc.want {
+			if !slices.Contains(metrics, w) {
+				t.Errorf("%s fails: no page on %s: %v", tc.failed, w, names)
+			}
+		}
+		for _, x := range tc.excluded {
+			if slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, x) }) {
+				t.Errorf("%s fails: lists %s*, which cannot page while it is gone", tc.failed, x)
+			}
+			if !slices.ContainsFunc(n.Excluded, func(n string) bool { return strings.HasPrefix(n, x) }) {
+				t.Errorf("%s fails: %s* not named as excluded: %v", tc.failed, x, n.Excluded)
+			}
+		}
+		if !strings.Contains(r.Table(), "Notification when "+tc.failed+" fails") {
+			t.Errorf("table has no section for %s", tc.failed)
 		}
 	}
-	for _, n := range names {
-		if strings.Contains(n, "conflict-watch") || strings.Contains(n, "us-east-2") && strings.HasPrefix(n, "payment-processor") {
-			t.Errorf("notification lists %s, which a failure of us-east-1 does not set off", n)
-		}
+}
+
+// A missing subscriber is a warning: the plain check passes, the strict one fails.
+func TestWarningGapsFailOnlyStrict(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		subscribed bool
+		strictErr  bool
+	}{
+		{"no subscriber", false, true},
+		{"subscribed", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := loadFixture(t)
+			if tc.subscribed {
+				subscribeAll(doc)
+			}
+			b, _ := json.Marshal(doc)
+			r, err := Analyze(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Check(DefaultRTOTarget, false); err != nil {
+				t.Errorf("plain check: %v", err)
+			}
+			err = r.Check(DefaultRTOTarget, true)
+			if (err != nil) != tc.strictErr || tc.strictErr && !strings.Contains(err.Error(), "no-alert-subscriber (warning)") {
+				t.Errorf("strict check: %v, want an error: %v", err, tc.strictErr)
+			}
+			if tc.strictErr && !strings.Contains(r.Table(), "no subscriber on the alert topics") {
+				t.Errorf("table does not list the missing subscriber:\n%s", r.Table())
+			}
+		})
 	}
+}
+
+func isProbeAlarm(a map[string]any) bool {
+	return a["metric_name"] == "PeerHealthy" || a["metric_name"] == "FailoverNameHealthy"
 }

@@ -31,7 +31,8 @@ func (r Report) Table() string {
 		}
 		regions = append(regions, fmt.Sprintf("%s %s (%d resources)", role, reg.Name, reg.Resources))
 	}
-	fmt.Fprintf(&b, "Failover name %s: %s\n\n", r.DNSName, strings.Join(regions, ", "))
+	fmt.Fprintf(&b, "Failover name %s: %s\n", r.DNSName, strings.Join(regions, ", "))
+	fmt.Fprintf(&b, "Failover control: %s (%s)\n\n", r.Control, r.ControlBasis)
 
 	var rows [][]string
 	for _, t := range r.RTO.Terms {
@@ -42,11 +43,6 @@ func (r Report) Table() string {
 	} else {
 		rows = append(rows, []string{"= RTO bound", "none", "no failover without a health check on the PRIMARY record"})
 	}
-	drill := "off (primary check not inverted)"
-	if r.Detection.DrillInverted {
-		drill = "ON (primary check inverted: traffic goes to the secondary)"
-	}
-	rows = append(rows, []string{"drill switch", "", drill})
 	for _, nc := range r.RTO.NotCounted {
 		rows = append(rows, []string{"not counted", "", nc})
 	}
@@ -66,15 +62,26 @@ func (r Report) Table() string {
 	}
 	section("Health checks", "region\tcheck\tinterval × threshold\tinverted\trecord", rows)
 
-	rows = nil
-	for _, n := range r.Notification.Alarms {
-		rows = append(rows, []string{n.Name, n.Metric, n.Region, fmt.Sprintf("%ds", n.AfterSeconds), strings.Join(n.TopicRegions, ", "), n.Why})
+	for _, n := range r.Notifications {
+		rows = nil
+		for _, al := range n.Alarms {
+			first := "unbounded"
+			if al.FirstPageSeconds > 0 {
+				first = fmt.Sprintf("%ds", al.FirstPageSeconds)
+			}
+			rows = append(rows, []string{al.Name, al.Metric, al.Region, strings.Join(al.TopicRegions, ", "), first, al.Basis, al.Why})
+		}
+		title := fmt.Sprintf("Notification when %s fails: pages deliverable from outside %s (informational: alarms do not gate DNS failover)", n.FailedRegion, n.FailedRegion)
+		if n.FirstSeconds > 0 {
+			title += fmt.Sprintf("\n  first page ≤ %ds after the failure", n.FirstSeconds)
+		} else {
+			title += "\n  no page with a bounded delay: see Gaps"
+		}
+		if len(n.Excluded) > 0 {
+			title += "\n  cannot page while " + n.FailedRegion + " is gone: " + strings.Join(n.Excluded, ", ")
+		}
+		section(title, "alarm\tmetric\talarm region\ttopic region\tfirst page\tbasis\twhy", rows)
 	}
-	title := fmt.Sprintf("Notification when %s fails (informational: alarms do not gate DNS failover)", r.Notification.FailedRegion)
-	if r.Notification.FirstSeconds > 0 {
-		title += fmt.Sprintf("\n  first page ~%ds after the failure: detection + the health-check alarm's period", r.Notification.FirstSeconds)
-	}
-	section(title, "alarm\tmetric\talarm region\tbreach for\ttopic region\twhy", rows)
 
 	rows = nil
 	for _, st := range r.RPO {
@@ -96,9 +103,13 @@ func (r Report) Table() string {
 	} else {
 		rows = nil
 		for _, g := range r.Gaps {
-			rows = append(rows, []string{string(g.Kind), g.Subject, g.Detail})
+			kind := string(g.Kind)
+			if g.Warning {
+				kind += " (warning)"
+			}
+			rows = append(rows, []string{kind, g.Subject, g.Detail})
 		}
-		section(fmt.Sprintf("Gaps (%d)", len(r.Gaps)), "", rows)
+		section(fmt.Sprintf("Gaps (%d, %d warning; `report --strict` fails on warnings too)", len(r.Gaps), r.Warnings()), "", rows)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "Note: %s\n", n)

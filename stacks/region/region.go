@@ -4,12 +4,16 @@
 package region
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdaeventsourcemapping"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/schedulerschedule"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/lambda/conflict"
+	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/encryption"
@@ -228,6 +232,121 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 	t.Alarm("conflict-watch-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-conflict-watch-errors"),
 		Description: "The conflict watch in " + s.Region + " fails; overwritten payments would go unreported.",
+		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
+		Statistic: "Sum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
+	})
+}
+
+// Peer probe settings (lambda/peerwatch): each one-minute invocation runs ProbeRounds
+// rounds ProbeInterval apart, so an outage shorter than a minute is still seen, and
+// finishes well within ProbeTimeoutSeconds.
+const (
+	ProbeRounds         = 5
+	ProbeInterval       = "10s"
+	ProbeTimeoutSeconds = 60
+	// ProbeSchedule: EventBridge Scheduler's rate expression.
+	ProbeSchedule = "rate(1 minute)"
+)
+
+// PeerConfig is what the peer probe needs: the other region and its API.
+type PeerConfig struct {
+	Table table.Table
+	Code  function.Code
+	// Region and APIHost of the region to watch: its regional execute-api host, not the
+	// failover name, so the probe sees that region whatever DNS answers.
+	Region  string
+	APIHost *string
+}
+
+// WatchPeer declares this region's probe of the other region: the function, its
+// one-minute schedule, and the alarms that page this region's topic when the peer or the
+// failover name stops answering healthy. Everything is in this region, so the loss of the
+// other one cannot stop the page.
+func (b *Base) WatchPeer(cfg PeerConfig) {
+	s := b.Site
+	name := b.Config.Name("payment-peer-probe", s.Region)
+	fn := function.New(b.scope, "peer-probe", function.Config{
+		Site:        s,
+		Name:        name,
+		Description: "probes " + cfg.Region + "'s /health and the failover name",
+		Code:        cfg.Code,
+		Environment: map[string]*string{
+			"TABLE_NAME":          cfg.Table.Name,
+			"PEER_REGION":         jsii.String(cfg.Region),
+			"PEER_HEALTH_URL":     jsii.String("https://" + *cfg.APIHost + "/" + restapi.Stage + restapi.HealthPath),
+			"FAILOVER_HEALTH_URL": jsii.String("https://" + b.Config.DomainName + restapi.HealthPath),
+			"PROBE_ROUNDS":        jsii.String(fmt.Sprint(ProbeRounds)),
+			"PROBE_INTERVAL":      jsii.String(ProbeInterval),
+		},
+		Policy: []iam.Statement{
+			// The observation of the peer, in this region's replica, and nothing else:
+			// ForAllValues:StringEquals on the partition key.
+			// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+			{Sid: "RecordPeerObservation", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{cfg.Table.Arns[s.Region]},
+				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(cfg.Region))}}}},
+			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
+		},
+		KMSKeyArn:        b.KeyArn,
+		LogRetentionDays: b.Config.LogRetentionDays,
+		// The probe prints Embedded Metric Format lines; Text keeps them as they are.
+		LogFormat:      "Text",
+		TimeoutSeconds: ProbeTimeoutSeconds,
+	})
+	// Scheduler assumes this role to invoke the function, in this account only.
+	// https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html
+	role := iam.NewRole(b.scope, "peer-probe-schedule-role", iam.RoleConfig{
+		Site:   s,
+		Name:   b.Config.Name("payment-peer-probe-schedule", s.Region),
+		Trust:  iam.ServiceTrust("scheduler.amazonaws.com", iam.SourceAccount(b.Account)),
+		Policy: []iam.Statement{{Sid: "InvokeProbe", Actions: []string{"lambda:InvokeFunction"}, Resources: []*string{fn.Arn}}},
+	})
+	deps := append([]cdktf.ITerraformDependable{}, role.Grants...)
+	schedulerschedule.NewSchedulerSchedule(b.scope, jsii.String("peer-probe-schedule"), &schedulerschedule.SchedulerScheduleConfig{
+		Provider:           s.Provider,
+		Name:               jsii.String(name),
+		Description:        jsii.String("Runs the peer probe of " + cfg.Region + " every minute"),
+		ScheduleExpression: jsii.String(ProbeSchedule),
+		// OFF: invoke on the minute, not anywhere in a window.
+		FlexibleTimeWindow: &schedulerschedule.SchedulerScheduleFlexibleTimeWindow{Mode: jsii.String("OFF")},
+		Target: &schedulerschedule.SchedulerScheduleTarget{
+			Arn:     fn.Arn,
+			RoleArn: role.Arn,
+			// Scheduler invokes Lambda asynchronously
+			// (https://docs.aws.amazon.com/lambda/latest/dg/with-scheduledevents-example.html);
+			// a late invocation would only overlap the next one, which already runs.
+			RetryPolicy: &schedulerschedule.SchedulerScheduleTargetRetryPolicy{
+				MaximumRetryAttempts: jsii.Number(0), MaximumEventAgeInSeconds: jsii.Number(60),
+			},
+		},
+		DependsOn: &deps,
+	})
+	t := b.Topic
+	// EMF metrics land in the emitting function's region, this one.
+	here := metricregion.Place{Resource: s.Region}
+	for _, m := range []struct {
+		id, metric, service, what string
+		dims                      map[string]*string
+	}{
+		{"peer-healthy-alarm", "PeerHealthy", "payment-peer-" + cfg.Region + "-down",
+			"The probe in " + s.Region + " sees " + cfg.Region + "'s /health fail, or stopped reporting",
+			map[string]*string{"TableName": cfg.Table.Name, "PeerRegion": jsii.String(cfg.Region)}},
+		{"failover-name-healthy-alarm", "FailoverNameHealthy", "payment-failover-name-down",
+			"The probe in " + s.Region + " sees https://" + b.Config.DomainName + "/health fail, or stopped reporting",
+			map[string]*string{"TableName": cfg.Table.Name, "DomainName": jsii.String(b.Config.DomainName)}},
+	} {
+		t.Alarm(m.id, monitoring.Alarm{
+			Name:        b.AlarmName(m.service),
+			Description: m.what + ": a page from outside the region it watches.",
+			Namespace:   metricregion.PaymentsDRNamespace, Metric: m.metric, Dimensions: m.dims, Place: here,
+			// 1 per healthy round, 0 otherwise: a minute mostly unhealthy breaches; a
+			// probe that stopped reporting breaches too.
+			Statistic: "Average", PeriodSeconds: 60, EvaluationPeriods: 1, Threshold: 0.5,
+			Comparison: "LessThanThreshold", TreatMissingData: "breaching",
+		})
+	}
+	t.Alarm("peer-probe-errors", monitoring.Alarm{
+		Name:        b.AlarmName("payment-peer-probe-errors"),
+		Description: "The peer probe in " + s.Region + " fails; the loss of " + cfg.Region + " might not page.",
 		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Sum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
 	})
