@@ -1,0 +1,114 @@
+package probe
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/payments-dr/payments-dr/lambda/control"
+)
+
+// Metric names and dimensions; the stacks' alarms use the same strings.
+const (
+	MetricNamespace           = "PaymentsDR"
+	MetricPeerHealthy         = "PeerHealthy"
+	MetricFailoverNameHealthy = "FailoverNameHealthy"
+	DimensionTable            = "TableName"
+	DimensionPeerRegion       = "PeerRegion"
+	DimensionDomainName       = "DomainName"
+)
+
+// EMF document, as in package conflict (CloudWatch embedded metric format
+// specification,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
+// the root's _aws member holds the millisecond Timestamp and an array of
+// metric directives; every dimension and metric a directive names is a root
+// member holding its value; other root members are kept in the log event as
+// properties, not published as metrics.
+//
+// The two metrics have different dimension sets, and a directive publishes
+// each of its metrics under each of its dimension sets, so each metric gets a
+// directive of its own.
+type emfDocument struct {
+	AWS        emfMetadata `json:"_aws"`
+	TableName  string      `json:"TableName"`
+	PeerRegion string      `json:"PeerRegion"`
+	DomainName string      `json:"DomainName,omitempty"`
+
+	PeerHealthy         int  `json:"PeerHealthy"`
+	FailoverNameHealthy *int `json:"FailoverNameHealthy,omitempty"`
+
+	// Properties: for reading the log, not metrics.
+	Region                string `json:"Region"`
+	PeerState             string `json:"PeerState"`
+	FailoverNameState     string `json:"FailoverNameState,omitempty"`
+	PeerLatencyMs         int64  `json:"PeerLatencyMs"`
+	FailoverNameLatencyMs *int64 `json:"FailoverNameLatencyMs,omitempty"`
+	Recorded              bool   `json:"Recorded"`
+}
+
+type emfMetadata struct {
+	Timestamp         int64          `json:"Timestamp"`
+	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+}
+
+type emfDirective struct {
+	Namespace  string          `json:"Namespace"`
+	Dimensions [][]string      `json:"Dimensions"`
+	Metrics    []emfMetricDefn `json:"Metrics"`
+}
+
+type emfMetricDefn struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+func healthy(s control.State) int {
+	if s == control.StateUp {
+		return 1
+	}
+	return 0
+}
+
+// emit writes the round's EMF line in one Write, so it cannot interleave with
+// log lines on the same stream (stdout in Lambda).
+func (p *Prober) emit(obs Observation, peer, failover answer) error {
+	doc := emfDocument{
+		AWS: emfMetadata{
+			Timestamp: obs.At.UnixMilli(),
+			CloudWatchMetrics: []emfDirective{{
+				Namespace:  MetricNamespace,
+				Dimensions: [][]string{{DimensionTable, DimensionPeerRegion}},
+				// "None": the value is a 0/1 flag whose Average over a period is
+				// the share of healthy rounds, which the alarms compare to 0.5.
+				Metrics: []emfMetricDefn{{Name: MetricPeerHealthy, Unit: "None"}},
+			}},
+		},
+		TableName:     p.cfg.TableName,
+		PeerRegion:    p.cfg.PeerRegion,
+		PeerHealthy:   healthy(obs.Peer),
+		Region:        p.cfg.Region,
+		PeerState:     string(obs.Peer),
+		PeerLatencyMs: peer.latency.Milliseconds(),
+		Recorded:      obs.Recorded == nil,
+	}
+	if p.cfg.FailoverHealthURL != "" {
+		v, ms := healthy(obs.FailoverName), failover.latency.Milliseconds()
+		doc.AWS.CloudWatchMetrics = append(doc.AWS.CloudWatchMetrics, emfDirective{
+			Namespace:  MetricNamespace,
+			Dimensions: [][]string{{DimensionTable, DimensionDomainName}},
+			Metrics:    []emfMetricDefn{{Name: MetricFailoverNameHealthy, Unit: "None"}},
+		})
+		doc.DomainName = p.domain
+		doc.FailoverNameHealthy = &v
+		doc.FailoverNameState = string(obs.FailoverName)
+		doc.FailoverNameLatencyMs = &ms
+	}
+	line, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if _, err := p.cfg.Metrics.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("probe: write metrics line: %w", err)
+	}
+	return nil
+}
