@@ -30,6 +30,8 @@ func main() {
 	flag.DurationVar(&o.CatchUp, "catch-up", o.CatchUp, "how long the returning primary's replica takes to work through its backlog")
 	flag.DurationVar(&o.Drill, "drill", o.Drill, "how long the primary stays drained")
 	flag.DurationVar(&o.Lag, "lag", o.Lag, "normal replication lag")
+	flag.BoolVar(&o.ReplicationLast, "replication-last", false, "bring the primary's API back while replication to it is still stopped")
+	flag.BoolVar(&o.NoDrill, "no-drill", false, "stop after the kill and the return")
 	flag.BoolVar(&o.DisableFailbackGate, "no-failback-gate", false, "serve /health without the failback gate (shows what the gate prevents)")
 	flag.Parse()
 	o.Timeline = os.Stdout

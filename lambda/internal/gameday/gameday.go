@@ -55,6 +55,13 @@ type Options struct {
 	// DisableFailbackGate serves /health without the failback-gate check,
 	// to show that the game day catches a premature failback.
 	DisableFailbackGate bool
+	// ReplicationLast brings the primary's API back while replication to it
+	// is still stopped; replication restarts CatchUp later. Without it,
+	// replication restarts first and the API follows once the first outage
+	// observation has reached the primary's replica.
+	ReplicationLast bool
+	// NoDrill stops after the kill and the return.
+	NoDrill bool
 
 	Timeline io.Writer    // the readable timeline; nil: discarded
 	Logger   *slog.Logger // the functions' own logs; nil: discarded
@@ -65,8 +72,10 @@ func Defaults() Options {
 	return Options{
 		Clients: 4, Pace: 20 * time.Millisecond, TTL: 250 * time.Millisecond, Timeout: 2 * time.Second,
 		Lag:           50 * time.Millisecond,
-		ProbeInterval: 150 * time.Millisecond, ProbeTimeout: 500 * time.Millisecond,
-		CheckInterval: 100 * time.Millisecond, CheckTimeout: 500 * time.Millisecond, CheckThreshold: 3,
+		// Timeouts are not scaled: /health bounds itself at 1.2 s
+		// (api.DefaultHealthTimeout), which Route 53's 2 s must cover.
+		ProbeInterval: 150 * time.Millisecond, ProbeTimeout: 2 * time.Second,
+		CheckInterval: 100 * time.Millisecond, CheckTimeout: 2 * time.Second, CheckThreshold: 3,
 		Steady: 2 * time.Second, Outage: 3 * time.Second, CatchUp: 2 * time.Second, Drill: 2 * time.Second,
 		Deadline: 30 * time.Second,
 	}
@@ -279,4 +288,3 @@ func (g *run) seenDown(ctx context.Context, r *region, t time.Time) error {
 		return err == nil && p.LastDownAtMs >= t.UnixMilli()
 	})
 }
-

@@ -30,6 +30,9 @@ func (g *run) scenarios(ctx context.Context) error {
 	if err := g.killAndReturn(ctx, p, s); err != nil {
 		return err
 	}
+	if g.o.NoDrill {
+		return nil
+	}
 	sleep(ctx, g.o.Steady/2)
 	return g.drill(ctx, p, s)
 }
@@ -70,9 +73,11 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	backlog := g.links[1].pending()
 	p.rep.proxy.start()
 	g.links[0].resume()
-	g.links[1].resumeCatchingUp(g.o.CatchUp)
-	if err := g.await(ctx, p.name+"'s replica holds its failback gate closed", func() bool { return g.gateClosedIn(ctx, p) }); err != nil {
-		return err
+	if !g.o.ReplicationLast {
+		g.links[1].resumeCatchingUp(g.o.CatchUp)
+		if err := g.await(ctx, p.name+"'s replica holds its failback gate closed", func() bool { return g.gateClosedIn(ctx, p) }); err != nil {
+			return err
+		}
 	}
 	tBack := time.Now()
 	if err := p.api.start(); err != nil {
@@ -81,7 +86,15 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	if err := p.startProbe(s, g.o.ProbeInterval, g.o.ProbeTimeout); err != nil {
 		return err
 	}
-	g.tl.log("RETURN %s: API back; its replica is %d writes behind, worked through over %v", p.name, backlog, g.o.CatchUp)
+	if g.o.ReplicationLast {
+		g.tl.log("RETURN %s: API back; replication to it still stopped (%d writes behind), restarts in %v", p.name, backlog, g.o.CatchUp)
+		time.AfterFunc(g.o.CatchUp, func() {
+			g.links[1].resumeCatchingUp(g.o.CatchUp)
+			g.tl.log("replication to %s restarts; its backlog is worked through over %v", p.name, g.o.CatchUp)
+		})
+	} else {
+		g.tl.log("RETURN %s: API back; its replica is %d writes behind, worked through over %v", p.name, backlog, g.o.CatchUp)
+	}
 	mon := g.watchHealth(ctx, p)
 	took, err = g.firstAck(ctx, 0, tBack, "failback after the return")
 	samples := mon()

@@ -21,5 +21,8 @@ func (t *timeline) log(format string, args ...any) {
 }
 
 func (t *timeline) since(at time.Time) string {
+	if at.IsZero() {
+		return "never"
+	}
 	return fmt.Sprintf("%.2fs", at.Sub(t.start).Seconds())
 }
