@@ -71,7 +71,7 @@ type Options struct {
 func Defaults() Options {
 	return Options{
 		Clients: 4, Pace: 20 * time.Millisecond, TTL: 250 * time.Millisecond, Timeout: 2 * time.Second,
-		Lag:           50 * time.Millisecond,
+		Lag: 50 * time.Millisecond,
 		// Timeouts are not scaled: /health bounds itself at 1.2 s
 		// (api.DefaultHealthTimeout), which Route 53's 2 s must cover.
 		ProbeInterval: 150 * time.Millisecond, ProbeTimeout: 2 * time.Second,
