@@ -47,16 +47,16 @@ const (
 
 // Config is what a Prober needs; see New for defaults.
 type Config struct {
-	Region, PeerRegion string        // this region, the region probed
-	PeerHealthURL      string        // the peer's regional /health URL
-	FailoverHealthURL  string        // the failover name's /health URL; "" = not probed
-	TableName          string        // metric dimension
-	Levers             control.Table // where observations of PeerRegion are written (this region's replica)
-	HTTPClient         *http.Client  // nil: a client with Timeout (no redirects)
-	Timeout            time.Duration // per request; 0: 3 s
-	Metrics            io.Writer     // EMF lines; nil: discarded
-	Logger             *slog.Logger  // nil: discarded
-	Now                func() time.Time
+	Region, PeerRegion string           // this region, the region probed
+	PeerHealthURL      string           // the peer's regional /health URL
+	FailoverHealthURL  string           // the failover name's /health URL; "" = not probed
+	TableName          string           // metric dimension
+	Levers             control.Table    // where observations of PeerRegion are written (this region's replica)
+	HTTPClient         *http.Client     // nil: a client with Timeout (no redirects)
+	Timeout            time.Duration    // per request; 0: 3 s
+	Metrics            io.Writer        // EMF lines; nil: discarded
+	Logger             *slog.Logger     // nil: discarded
+	Now                func() time.Time // nil: time.Now
 }
 
 // Observation is the outcome of one round.
