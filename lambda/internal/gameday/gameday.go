@@ -15,8 +15,9 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Region names: the deployment's primary and secondary.
@@ -182,14 +183,24 @@ func (g *run) setup(ctx context.Context) error {
 	g.tl.log("starting %s and %s: dynalite + s3rver each, replicating table endpoints, functions, API stand-ins", Primary, Secondary)
 	clk := &clock{}
 	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, logger: g.o.Logger}
-	var wg sync.WaitGroup
-	var errs [2]error
+	// One region after the other: localaws picks a free port, closes it and
+	// hands it to node, so two regions starting at once can be handed the
+	// same port; the second dynalite then dies and its region silently
+	// shares the first one's tables. A table that already exists shows it:
+	// start that region again on fresh ports.
 	for i, name := range []string{Primary, Secondary} {
-		wg.Go(func() { g.regions[i], errs[i] = startRegion(ctx, i, name, clk, ro, g.tl) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
-		return err
+		var err error
+		for attempt := 1; ; attempt++ {
+			g.regions[i], err = startRegion(ctx, i, name, clk, ro, g.tl)
+			var inUse *types.ResourceInUseException
+			if err == nil || !errors.As(err, &inUse) || attempt == 3 {
+				break
+			}
+			g.tl.log("%s: its stand-ins collided with another's port (%v); starting it again", name, err)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	for i := range g.regions {
 		from, to := g.regions[i], g.regions[1-i]
