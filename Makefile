@@ -5,7 +5,7 @@ export GOFLAGS := -mod=readonly
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 PACKAGES := . ./stacks/... ./lambda/...
 
-.PHONY: setup synth test test-infra test-function snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
+.PHONY: setup synth test test-infra test-function gameday snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
 
 # node_modules is rebuilt only when the lock changes.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -23,6 +23,13 @@ synth: setup
 # fuzz-seed and integration tests (against dynalite and s3rver), the operator tools.
 test: setup
 	go test -count=1 $(PACKAGES)
+
+# The local game day: both regions' functions on dynalite/s3rver stand-ins with lagging
+# replication, a Route 53-like router and clients posting payments; kills, brings back,
+# drains and undrains the primary. Ends with the one-line summary; fails on a lost or
+# duplicated payment or a failed scenario assertion. (`make test` runs it too.)
+gameday: setup
+	go run ./lambda/gameday
 
 # Rewrite generated/ from a fresh synth, and the README's diagram and recovery report
 # from it; review and commit the diff.

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
@@ -35,28 +38,28 @@ func TestLoadSettings(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
-		want    settings
+		want    Settings
 		wantErr []string // substrings of the error
 	}{
-		{"defaults", base, settings{table: "payments", bucket: "receipts", maxAmount: payment.DefaultMaxAmount}, nil},
-		{"all set", with("MAX_AMOUNT_MINOR", "5000"), settings{table: "payments", bucket: "receipts", maxAmount: 5000}, nil},
-		{"path style", with("S3_FORCE_PATH_STYLE", "true"), settings{table: "payments", bucket: "receipts", maxAmount: payment.DefaultMaxAmount, forcePathStyle: true}, nil},
-		{"nothing set", nil, settings{}, []string{"TABLE_NAME", "RECEIPTS_BUCKET"}},
-		{"max not a number", with("MAX_AMOUNT_MINOR", "12.5"), settings{}, []string{"MAX_AMOUNT_MINOR"}},
-		{"max zero", with("MAX_AMOUNT_MINOR", "0"), settings{}, []string{"MAX_AMOUNT_MINOR"}},
-		{"path style not a bool", with("S3_FORCE_PATH_STYLE", "yes please"), settings{}, []string{"S3_FORCE_PATH_STYLE"}},
+		{"defaults", base, Settings{Table: "payments", Bucket: "receipts", MaxAmount: payment.DefaultMaxAmount}, nil},
+		{"all set", with("MAX_AMOUNT_MINOR", "5000"), Settings{Table: "payments", Bucket: "receipts", MaxAmount: 5000}, nil},
+		{"path style", with("S3_FORCE_PATH_STYLE", "true"), Settings{Table: "payments", Bucket: "receipts", MaxAmount: payment.DefaultMaxAmount, ForcePathStyle: true}, nil},
+		{"nothing set", nil, Settings{}, []string{"TABLE_NAME", "RECEIPTS_BUCKET"}},
+		{"max not a number", with("MAX_AMOUNT_MINOR", "12.5"), Settings{}, []string{"MAX_AMOUNT_MINOR"}},
+		{"max zero", with("MAX_AMOUNT_MINOR", "0"), Settings{}, []string{"MAX_AMOUNT_MINOR"}},
+		{"path style not a bool", with("S3_FORCE_PATH_STYLE", "yes please"), Settings{}, []string{"S3_FORCE_PATH_STYLE"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := loadSettings(envOf(tc.env))
+			got, err := LoadSettings(envOf(tc.env))
 			if len(tc.wantErr) == 0 {
 				if err != nil || got != tc.want {
-					t.Fatalf("loadSettings = %+v, %v; want %+v", got, err, tc.want)
+					t.Fatalf("LoadSettings = %+v, %v; want %+v", got, err, tc.want)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatalf("loadSettings = %+v, want an error", got)
+				t.Fatalf("LoadSettings = %+v, want an error", got)
 			}
 			for _, s := range tc.wantErr {
 				if !strings.Contains(err.Error(), s) {
@@ -92,7 +95,7 @@ func TestSetupFromEnvironment(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	h, err := setup(ctx, os.Getenv, slog.New(slog.DiscardHandler))
+	h, err := Setup(ctx, os.Getenv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +151,36 @@ func TestSetupFailsWithoutRegion(t *testing.T) {
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_PROFILE", "")
-	_, err := setup(context.Background(), envOf(map[string]string{"TABLE_NAME": "t", "RECEIPTS_BUCKET": "b"}), slog.New(slog.DiscardHandler))
+	_, err := Setup(context.Background(), envOf(map[string]string{"TABLE_NAME": "t", "RECEIPTS_BUCKET": "b"}), slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
 		t.Errorf("setup without a region: %v", err)
+	}
+}
+
+// TestConfigWithEndpoints wires the function the way the game day does: two
+// regions in one process, each pointed at its own stand-ins through Settings
+// rather than the process-wide AWS_ENDPOINT_URL_* variables.
+func TestConfigWithEndpoints(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	if err := servers.Provision(ctx, "payments-endpoints", "receipts-endpoints"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1") // must be overridden
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
+	cfg, err := LoadAWSConfig(ctx,
+		config.WithRegion("us-east-2"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localaws.AccessKey, localaws.SecretKey, "")),
+		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.New(Config(cfg, Settings{
+		Table: "payments-endpoints", Bucket: "receipts-endpoints", ForcePathStyle: true,
+		DynamoDBEndpoint: servers.DynamoDB.URL, S3Endpoint: servers.S3.URL,
+	}, slog.New(slog.DiscardHandler)))
+	got, _ := h.Handle(ctx, events.APIGatewayProxyRequest{Path: "/health", HTTPMethod: http.MethodGet})
+	if got.StatusCode != 200 || got.Body != `{"status":"ok","region":"us-east-2"}` {
+		t.Errorf("health = %d %s", got.StatusCode, got.Body)
 	}
 }

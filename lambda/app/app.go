@@ -1,0 +1,149 @@
+// Package app wires the payment function: settings from the environment, the
+// SDK clients, the store, the failover levers and the /health checks. The
+// Lambda main (package lambda) and the local game day (lambda/gameday) build
+// their handlers here, so the game day exercises exactly the production wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/store"
+)
+
+// Settings are the function's own settings.
+type Settings struct {
+	Table          string
+	Bucket         string
+	MaxAmount      int64
+	ForcePathStyle bool
+
+	// DynamoDBEndpoint and S3Endpoint override the SDK's endpoints. They are
+	// not read from the environment: in Lambda the SDK resolves endpoints
+	// itself (and reads AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3),
+	// which serves one region per process. The game day runs two regions in
+	// one process and points each at its own stand-ins here.
+	DynamoDBEndpoint string
+	S3Endpoint       string
+}
+
+// LoadSettings reads and checks the function's own environment, reporting
+// every problem at once so a broken deploy is fixed in one round.
+func LoadSettings(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		Table:     getenv("TABLE_NAME"),
+		Bucket:    getenv("RECEIPTS_BUCKET"),
+		MaxAmount: payment.DefaultMaxAmount,
+	}
+	var errs []error
+	if s.Table == "" {
+		errs = append(errs, errors.New("TABLE_NAME is not set: it must name the payments table"))
+	}
+	if s.Bucket == "" {
+		errs = append(errs, errors.New("RECEIPTS_BUCKET is not set: it must name this region's receipts bucket"))
+	}
+	if v := getenv("MAX_AMOUNT_MINOR"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("MAX_AMOUNT_MINOR=%q: want a positive integer number of minor units", v))
+		}
+		s.MaxAmount = n
+	}
+	if v := getenv("S3_FORCE_PATH_STYLE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("S3_FORCE_PATH_STYLE=%q: want true or false", v))
+		}
+		s.ForcePathStyle = b
+	}
+	return s, errors.Join(errs...)
+}
+
+// LoadAWSConfig loads the SDK configuration with the function's HTTP client.
+// Short connect and request timeouts: a dependency that hangs should become a
+// quick 503 the client can retry, not a Lambda timeout.
+func LoadAWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
+	httpClient := awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = time.Second }).
+		WithTimeout(5 * time.Second)
+	cfg, err := config.LoadDefaultConfig(ctx, append([]func(*config.LoadOptions) error{config.WithHTTPClient(httpClient)}, opts...)...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: AWS_REGION is set by the Lambda runtime; set it when running elsewhere")
+	}
+	return cfg, nil
+}
+
+// DynamoDB returns the table client of the function (and of anything that
+// must reach the table the way it does, such as the game day's peer probe).
+func DynamoDB(cfg aws.Config, s Settings) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if s.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(s.DynamoDBEndpoint)
+		}
+	})
+}
+
+// Config wires the handler's configuration from an SDK config: the payment
+// flow over this region's replica and bucket, and the /health checks,
+// including the failover levers of package control.
+func Config(cfg aws.Config, s Settings, logger *slog.Logger) api.Config {
+	db := DynamoDB(cfg, s)
+	st := store.New(
+		db,
+		s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.UsePathStyle = s.ForcePathStyle
+			if s.S3Endpoint != "" {
+				o.BaseEndpoint = aws.String(s.S3Endpoint)
+			}
+		}),
+		s.Table, s.Bucket,
+	)
+	// The levers of the failover (package control): one attempt each, like the
+	// other checks, because Route 53's next check is the retry.
+	levers := control.Table{DB: db, Name: s.Table, Attempts: 1}
+	logger.Info("configured", "region", cfg.Region, "table", s.Table, "bucket", s.Bucket, "maxAmountMinor", s.MaxAmount)
+	return api.Config{
+		Payments: &payment.Service{Store: st, Region: cfg.Region},
+		Checks: []api.Check{
+			{Name: store.DynamoDBName, Run: st.CheckTable},
+			{Name: store.S3Name, Run: st.CheckBucket},
+			{Name: control.CheckDrained, Run: levers.CheckNotDrained(cfg.Region)},
+			{Name: control.CheckFailbackGate, Run: levers.CheckGateOpen(cfg.Region)},
+		},
+		Region:    cfg.Region,
+		MaxAmount: s.MaxAmount,
+		Logger:    logger,
+	}
+}
+
+// Setup builds the SDK clients once per cold start, from the environment
+// (getenv for the function's own settings, the SDK's standard variables for
+// the rest), and wires the handler.
+func Setup(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*api.Handler, error) {
+	s, err := LoadSettings(getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadAWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(Config(cfg, s, logger)), nil
+}

@@ -1,0 +1,175 @@
+package gameday
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// ack is a payment a client was told is stored (2xx).
+type ack struct {
+	ID        string
+	Region    int // the region whose API answered
+	Status    int // 201 created, 200 replay
+	CreatedAt string
+	RecRegion string // the record's region: where it was created
+	At        time.Time
+}
+
+// clients post payments continuously, each through its own resolver cache,
+// and retry each payment with the same idempotency key until it is
+// acknowledged.
+type clients struct {
+	n        int
+	pace     time.Duration // between one client's payments
+	ttl      time.Duration // how long a DNS answer is cached
+	timeout  time.Duration // per request
+	router   *router
+	urls     [2]string
+	runID    string
+	tl       *timeline
+	stopping chan struct{}
+	wg       sync.WaitGroup
+
+	mu       sync.Mutex
+	acks     []ack
+	rejected []string // 4xx other than 429: a client can do nothing but give up
+	attempts int
+	retries  int
+}
+
+// start runs the clients until stop; ctx bounds everything, including the
+// retries of a payment in flight when stop is called.
+func (c *clients) start(ctx context.Context) {
+	c.stopping = make(chan struct{})
+	for i := range c.n {
+		c.wg.Go(func() { c.run(ctx, i) })
+	}
+}
+
+// stop lets each client finish (acknowledge) the payment it is on, then
+// waits for them.
+func (c *clients) stop() {
+	close(c.stopping)
+	c.wg.Wait()
+}
+
+func (c *clients) run(ctx context.Context, i int) {
+	hc := &http.Client{
+		Timeout: c.timeout,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: c.timeout}).DialContext,
+			MaxIdleConnsPerHost: 2,
+		},
+	}
+	defer hc.CloseIdleConnections()
+	cached, expires := 0, time.Time{}
+	resolve := func() int {
+		if now := time.Now(); now.After(expires) {
+			cached, expires = c.router.resolve(), now.Add(c.ttl)
+		}
+		return cached
+	}
+	for n := 0; ; n++ {
+		select {
+		case <-c.stopping:
+			return
+		case <-ctx.Done():
+			return
+		case <-time.After(c.pace):
+		}
+		id := fmt.Sprintf("gd-%s-c%d-%06d", c.runID, i, n)
+		body, _ := json.Marshal(map[string]any{"paymentId": id, "amount": 100 + n, "currency": "USD"})
+		backoff := 10 * time.Millisecond
+		for {
+			region := resolve()
+			a, retry, err := c.post(ctx, hc, region, id, body)
+			c.mu.Lock()
+			c.attempts++
+			switch {
+			case err == nil:
+				c.acks = append(c.acks, a)
+			case retry:
+				c.retries++
+			default:
+				c.rejected = append(c.rejected, fmt.Sprintf("%s: %v", id, err))
+			}
+			c.mu.Unlock()
+			if !retry {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 200*time.Millisecond)
+		}
+	}
+}
+
+// post sends one attempt; retry says whether the same request should be sent again.
+func (c *clients) post(ctx context.Context, hc *http.Client, region int, id string, body []byte) (ack, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.urls[region]+"/payments", bytes.NewReader(body))
+	if err != nil {
+		return ack{}, false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return ack{}, true, err // refused, reset, timed out: maybe stored, so send the same request again
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return ack{}, true, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusOK:
+		var rec struct {
+			PaymentID string `json:"paymentId"`
+			CreatedAt string `json:"createdAt"`
+			Region    string `json:"region"`
+		}
+		if err := json.Unmarshal(out, &rec); err != nil || rec.PaymentID != id {
+			return ack{}, false, fmt.Errorf("%d with an unreadable record: %s", resp.StatusCode, out)
+		}
+		return ack{ID: id, Region: region, Status: resp.StatusCode, CreatedAt: rec.CreatedAt, RecRegion: rec.Region, At: time.Now()}, false, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return ack{}, true, fmt.Errorf("%d", resp.StatusCode)
+	}
+	return ack{}, false, fmt.Errorf("%d: %s", resp.StatusCode, out)
+}
+
+// snapshot returns the acknowledgements so far.
+func (c *clients) snapshot() []ack {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]ack(nil), c.acks...)
+}
+
+// firstAckBy waits until a payment acknowledged by region at or after since
+// appears, and returns its time; ok is false at the deadline.
+func (c *clients) firstAckBy(ctx context.Context, region int, since time.Time, within time.Duration) (time.Time, bool) {
+	deadline := time.Now().Add(within)
+	for {
+		c.mu.Lock()
+		for _, a := range c.acks {
+			if a.Region == region && !a.At.Before(since) {
+				c.mu.Unlock()
+				return a.At, true
+			}
+		}
+		c.mu.Unlock()
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return time.Time{}, false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

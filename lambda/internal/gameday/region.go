@@ -1,0 +1,232 @@
+package gameday
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/app"
+	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/probe"
+)
+
+// tableName is the global table's name, the same in both regions.
+const tableName = "payments-gameday"
+
+// region is one region of the game day: its own dynalite and s3rver, the
+// replicating table endpoint in front of dynalite, the payment function
+// wired by package app behind an API Gateway stand-in, and its peer probe.
+type region struct {
+	idx      int
+	name     string
+	aws      *localaws.Servers
+	rep      *replica
+	api      *server
+	cfg      aws.Config
+	settings app.Settings
+	tl       *timeline
+
+	mu      sync.Mutex
+	created map[string]int // payments this region's function answered 201 for, even if the client never saw it
+
+	probeStop func()
+}
+
+type regionOptions struct {
+	lag                 time.Duration
+	disableFailbackGate bool
+	logger              *slog.Logger // the function's own log
+}
+
+func startRegion(ctx context.Context, idx int, name string, clk *clock, o regionOptions, tl *timeline) (*region, error) {
+	servers, err := localaws.Start()
+	if err != nil {
+		return nil, fmt.Errorf("%s: local AWS stand-ins: %w", name, err)
+	}
+	r := &region{idx: idx, name: name, aws: servers, tl: tl, created: map[string]int{}}
+	bucket := "receipts-" + name
+	if err := servers.Provision(ctx, tableName, bucket); err != nil {
+		r.close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	r.rep = &replica{
+		region: name, table: tableName, target: servers.DynamoDB.URL, direct: servers.DynamoDBClient(),
+		clock: clk, log: slog.New(slog.DiscardHandler), versions: map[string]int64{},
+		fwd: &http.Client{Timeout: 10 * time.Second},
+	}
+	if r.rep.proxy, err = newServer(name+" table", r.rep); err != nil {
+		r.close()
+		return nil, err
+	}
+	// The production SDK configuration (package app), with this region and
+	// the stand-ins' static credentials instead of the environment's.
+	r.cfg, err = app.LoadAWSConfig(ctx,
+		config.WithRegion(name),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localaws.AccessKey, localaws.SecretKey, "")),
+		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.settings = app.Settings{
+		Table: tableName, Bucket: bucket, ForcePathStyle: true,
+		DynamoDBEndpoint: r.rep.proxy.URL(), S3Endpoint: servers.S3.URL,
+	}
+	fn := app.Config(r.cfg, r.settings, o.logger)
+	if o.disableFailbackGate {
+		// The harness's own check that it catches a premature failback:
+		// /health without the gate, as before issue 7.
+		fn.Checks = slices.DeleteFunc(fn.Checks, func(c api.Check) bool { return c.Name == control.CheckFailbackGate })
+	}
+	h := api.New(fn)
+	r.api, err = newServer(name+" API", &adapter{handle: h.Handle, answered: r.answered})
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *region) answered(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
+	if req.HTTPMethod != http.MethodPost || resp.StatusCode != http.StatusCreated {
+		return
+	}
+	var rec struct {
+		PaymentID string `json:"paymentId"`
+	}
+	if json.Unmarshal([]byte(resp.Body), &rec) == nil {
+		r.mu.Lock()
+		r.created[rec.PaymentID]++
+		r.mu.Unlock()
+	}
+}
+
+func (r *region) createdCount(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.created[id]
+}
+
+// levers is this region's replica as the operator tools and probes see it:
+// through the replicating endpoint.
+func (r *region) levers() control.Table {
+	return control.Table{DB: app.DynamoDB(r.cfg, r.settings), Name: tableName}
+}
+
+// startProbe runs the real peer probe (package probe) of this region against
+// the peer's API, writing into this region's replica.
+func (r *region) startProbe(peer *region, interval, timeout time.Duration) error {
+	p, err := probe.New(probe.Config{
+		Region: r.name, PeerRegion: peer.name,
+		PeerHealthURL: peer.api.URL() + "/health",
+		TableName:     tableName,
+		Levers:        r.levers(),
+		Timeout:       timeout,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var last control.State
+		for {
+			obs := p.Round(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if obs.Peer != last {
+				r.tl.log("probe in %s: %s is %s", r.name, peer.name, obs.Peer)
+				last = obs.Peer
+			}
+			if obs.Recorded != nil {
+				r.tl.log("probe in %s: observation not recorded: %v", r.name, obs.Recorded)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(interval):
+			}
+		}
+	}()
+	r.probeStop = func() { cancel(); <-done }
+	return nil
+}
+
+func (r *region) stopProbe() {
+	if r.probeStop != nil {
+		r.probeStop()
+		r.probeStop = nil
+	}
+}
+
+// health GETs this region's /health directly.
+func (r *region) health(ctx context.Context) (int, []string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api.URL()+"/health", nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+	if err != nil {
+		return 0, nil, err
+	}
+	var h struct {
+		Failing []string `json:"failing"`
+	}
+	json.Unmarshal(body, &h)
+	return resp.StatusCode, h.Failing, nil
+}
+
+// peerItem reads this region's copy of control#peer#<region> directly.
+func (r *region) peerItem(ctx context.Context, of string) (control.Peer, error) {
+	return control.Table{DB: r.rep.direct, Name: tableName}.Peer(ctx, of)
+}
+
+func (r *region) close() {
+	r.stopProbe()
+	if r.api != nil {
+		r.api.stop()
+	}
+	if r.rep != nil && r.rep.proxy != nil {
+		r.rep.proxy.stop()
+	}
+	r.aws.Close()
+}
+
+// get GETs one payment from this region's API directly.
+func (r *region) get(ctx context.Context, id string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api.URL()+"/payments/"+id, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}

@@ -1,0 +1,271 @@
+package gameday
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/payments-dr/payments-dr/lambda/control"
+)
+
+func (g *run) scenarios(ctx context.Context) error {
+	p, s := g.regions[0], g.regions[1]
+
+	// Steady state: everything on the primary.
+	g.tl.log("steady state: %d clients post payments through the router (TTL %v), replication lag %v", g.o.Clients, g.o.TTL, g.o.Lag)
+	start := time.Now()
+	if _, err := g.firstAck(ctx, 0, start, "steady state"); err != nil {
+		return err
+	}
+	sleep(ctx, g.o.Steady)
+	for _, a := range g.clients.snapshot() {
+		if a.Region == 1 {
+			g.violate("steady state: %s acknowledged %s while %s was healthy", Secondary, a.ID, Primary)
+			break
+		}
+	}
+
+	if err := g.killAndReturn(ctx, p, s); err != nil {
+		return err
+	}
+	if g.o.NoDrill {
+		return nil
+	}
+	sleep(ctx, g.o.Steady/2)
+	return g.drill(ctx, p, s)
+}
+
+// kill takes a region away at once: its API refuses connections, its probe
+// stops, replication to and from it stops. Its data survives.
+func (g *run) kill(r *region) {
+	r.api.stop()
+	r.rep.proxy.stop()
+	for _, l := range g.links {
+		l.pause()
+	}
+	r.stopProbe()
+}
+
+func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
+	tKill := time.Now()
+	g.kill(p)
+	g.tl.log("KILL %s: API and table endpoint closed, probe stopped, replication to and from it stopped", p.name)
+	took, err := g.firstAck(ctx, 1, tKill, "failover after the kill")
+	if err != nil {
+		return err
+	}
+	g.res.Failovers = append(g.res.Failovers, Switch{"kill", took})
+	g.tl.log("failover: first payment acknowledged by %s %.2fs after the kill", s.name, took.Seconds())
+	if err := g.seenDown(ctx, p, tKill); err != nil {
+		return err
+	}
+	g.tl.log("%s's replica records that its probe saw %s out of service", s.name, p.name)
+	sleep(ctx, time.Until(tKill.Add(g.o.Outage)))
+
+	// The primary comes back while its replica is behind: replication to it
+	// restarts with the whole outage as backlog. Its table endpoint and
+	// replication come back first and the API once the first outage
+	// observation has reached its replica (see the README: a region whose
+	// API returns while replication to it is still stopped reads its
+	// pre-outage copy of the gate).
+	backlog := g.links[1].pending()
+	p.rep.proxy.start()
+	g.links[0].resume()
+	if !g.o.ReplicationLast {
+		g.links[1].resumeCatchingUp(g.o.CatchUp)
+		if err := g.await(ctx, p.name+"'s replica holds its failback gate closed", func() bool { return g.gateClosedIn(ctx, p) }); err != nil {
+			return err
+		}
+	}
+	tBack := time.Now()
+	if err := p.api.start(); err != nil {
+		return err
+	}
+	if err := p.startProbe(s, g.o.ProbeInterval, g.o.ProbeTimeout); err != nil {
+		return err
+	}
+	if g.o.ReplicationLast {
+		g.tl.log("RETURN %s: API back; replication to it still stopped (%d writes behind), restarts in %v", p.name, backlog, g.o.CatchUp)
+		time.AfterFunc(g.o.CatchUp, func() {
+			g.links[1].resumeCatchingUp(g.o.CatchUp)
+			g.tl.log("replication to %s restarts; its backlog is worked through over %v", p.name, g.o.CatchUp)
+		})
+	} else {
+		g.tl.log("RETURN %s: API back; its replica is %d writes behind, worked through over %v", p.name, backlog, g.o.CatchUp)
+	}
+	mon := g.watchHealth(ctx, p)
+	took, err = g.firstAck(ctx, 0, tBack, "failback after the return")
+	samples := mon()
+	if err != nil {
+		return err
+	}
+	back := tBack.Add(took)
+	g.res.Failbacks = append(g.res.Failbacks, Switch{"return", took})
+	caught := g.links[1].caughtUp()
+	g.tl.log("failback: first payment acknowledged by %s %.2fs after its return (backlog done at %s)", p.name, took.Seconds(), g.tl.since(caught))
+
+	// What the failback gate is for: no traffic to the primary while its
+	// replica lacks what the secondary accepted.
+	if caught.IsZero() || back.Before(caught) {
+		g.violate("%s acknowledged a payment at %s while its replica was still behind (backlog done: %s)", p.name, g.tl.since(back), g.tl.since(caught))
+	}
+	if at, ok := answeredDuring(g.router.history(), 0, tBack, orNow(caught)); ok {
+		g.violate("router answered %s at %s while its replica was still behind", p.name, g.tl.since(at))
+	}
+	gated := false
+	for _, h := range samples {
+		if h.code == 200 && (caught.IsZero() || h.at.Before(caught)) {
+			g.violate("%s /health answered 200 at %s while its replica was still behind", p.name, g.tl.since(h.at))
+			break
+		}
+		gated = gated || (h.code == 503 && slices.Equal(h.failing, []string{control.CheckFailbackGate}))
+	}
+	if !gated {
+		g.violate("%s /health never answered 503 failback-gate after its return", p.name)
+	} else {
+		g.tl.log("%s /health answered 503 failing [failback-gate] until its replica caught up", p.name)
+	}
+	g.readYourWrites(ctx, p, s, later(tBack, g.heartbeat(ctx, p)), "return")
+	g.noFlap(tKill, tBack, 1, "kill")
+	return nil
+}
+
+func (g *run) drill(ctx context.Context, p, s *region) error {
+	// Through the secondary's endpoint, as the runbook says: the surviving
+	// region's table; replication carries the flag to the primary.
+	levers := s.levers()
+	tDrain := time.Now()
+	if err := levers.SetDrain(ctx, control.Drain{Region: p.name, Drained: true, Reason: "game day drill", By: "gameday"}, tDrain); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	g.tl.log("DRILL: drain %s through %s's table", p.name, s.name)
+	took, err := g.firstAck(ctx, 1, tDrain, "failover after the drain")
+	if err != nil {
+		return err
+	}
+	g.res.Failovers = append(g.res.Failovers, Switch{"drain", took})
+	g.tl.log("failover: first payment acknowledged by %s %.2fs after the drain", s.name, took.Seconds())
+	if err := g.seenDown(ctx, p, tDrain); err != nil {
+		return err
+	}
+	sleep(ctx, time.Until(tDrain.Add(g.o.Drill)))
+
+	tUndrain := time.Now()
+	if err := levers.SetDrain(ctx, control.Drain{Region: p.name, Drained: false, Reason: "drill over", By: "gameday"}, tUndrain); err != nil {
+		return fmt.Errorf("undrain: %w", err)
+	}
+	g.tl.log("UNDRAIN %s through %s's table", p.name, s.name)
+	took, err = g.firstAck(ctx, 0, tUndrain, "failback after the undrain")
+	if err != nil {
+		return err
+	}
+	g.res.Failbacks = append(g.res.Failbacks, Switch{"undrain", took})
+	g.tl.log("failback: first payment acknowledged by %s %.2fs after the undrain", p.name, took.Seconds())
+	g.readYourWrites(ctx, p, s, g.heartbeat(ctx, p), "undrain")
+	g.noFlap(tDrain, tUndrain, 1, "drill")
+	return nil
+}
+
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// noFlap checks that once the router moved to region after from, it stayed
+// there until to.
+func (g *run) noFlap(from, to time.Time, region int, what string) {
+	h := g.router.history()
+	var moved time.Time
+	for _, a := range h {
+		if a.Region == region && a.At.After(from) && a.At.Before(to) {
+			moved = a.At
+			break
+		}
+	}
+	if moved.IsZero() {
+		g.violate("%s: router never answered %s", what, g.regions[region].name)
+		return
+	}
+	if at, ok := answeredDuring(h, 1-region, moved, to); ok {
+		g.violate("%s: router went back to %s at %s", what, g.regions[1-region].name, g.tl.since(at))
+	}
+}
+
+// heartbeat is the newest heartbeat about r in r's own replica: everything
+// the observer wrote before it has reached r (replication is in write order).
+func (g *run) heartbeat(ctx context.Context, r *region) time.Time {
+	peer, err := r.peerItem(ctx, r.name)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(peer.HeartbeatAtMs)
+}
+
+// readYourWrites reads back, from the primary's API right after it took
+// traffic again, every payment the secondary acknowledged before cutoff.
+func (g *run) readYourWrites(ctx context.Context, p, s *region, cutoff time.Time, what string) {
+	var ids []string
+	for _, a := range g.clients.snapshot() {
+		if a.Region == s.idx && a.At.Before(cutoff) {
+			ids = append(ids, a.ID)
+		}
+	}
+	var (
+		mu      sync.Mutex
+		missing []string
+		wg      sync.WaitGroup
+		next    = make(chan string)
+	)
+	for range 8 {
+		wg.Go(func() {
+			for id := range next {
+				if code, err := p.get(ctx, id); err != nil || code != 200 {
+					mu.Lock()
+					missing = append(missing, fmt.Sprintf("%s (%d %v)", id, code, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		g.violate("%s: %d of %d payments acknowledged by %s were not readable at %s when it took traffic again, e.g. %s",
+			what, len(missing), len(ids), s.name, p.name, missing[0])
+		return
+	}
+	g.tl.log("%s: all %d payments acknowledged by %s read back from %s as it takes traffic again", what, len(ids), s.name, p.name)
+}
+
+type healthSample struct {
+	at      time.Time // when the answer arrived
+	code    int
+	failing []string
+}
+
+// watchHealth samples r's /health until the returned function is called,
+// which returns the samples.
+func (g *run) watchHealth(ctx context.Context, r *region) func() []healthSample {
+	ctx, cancel := context.WithCancel(ctx)
+	var samples []healthSample
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			code, failing, err := r.health(ctx)
+			if err == nil {
+				samples = append(samples, healthSample{time.Now(), code, failing})
+			}
+			sleep(ctx, 50*time.Millisecond)
+		}
+	}()
+	return func() []healthSample { cancel(); <-done; return samples }
+}
