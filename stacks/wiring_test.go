@@ -27,8 +27,35 @@ func TestFunctionWiring(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if !slices.Equal(keys, []string{"RECEIPTS_BUCKET", "TABLE_NAME"}) {
-			t.Errorf("function %s environment %v, want exactly RECEIPTS_BUCKET and TABLE_NAME", name, keys)
+		if !slices.Equal(keys, []string{"PEER_REGION", "RECEIPTS_BUCKET", "TABLE_NAME"}) {
+			t.Errorf("function %s environment %v, want exactly PEER_REGION, RECEIPTS_BUCKET and TABLE_NAME", name, keys)
+		}
+		// The failback gate reads the other region's replica: PEER_REGION must be
+		// the other region, and the function may read only its own gate item there.
+		peer, _ := vars["PEER_REGION"].(string)
+		if peer == region || peer == "" {
+			t.Errorf("function %s in %s has PEER_REGION %v, want the other region", name, region, peer)
+		}
+		gateRead := false
+		if doc := j.rolePolicy(t, fn["role"]); doc != nil {
+			for _, st := range list(doc["statement"]) {
+				s := block(st)
+				if s["sid"] != "ReadObserversGateItem" {
+					continue
+				}
+				res, conds := strs(s["resources"]), list(s["condition"])
+				if len(res) != 1 || len(conds) != 1 {
+					break
+				}
+				tr, tn, _, _ := ref(res[0])
+				c := block(conds[0])
+				gateRead = slices.Equal(strs(s["actions"]), []string{"dynamodb:GetItem"}) &&
+					j.regionOf(j.Resource[tr][tn]) == peer && c["variable"] == "dynamodb:LeadingKeys" &&
+					slices.Equal(strs(c["values"]), []string{"control#peer#" + region})
+			}
+		}
+		if !gateRead {
+			t.Errorf("function %s in %s: no GetItem of exactly control#peer#%s in %s's replica (the failback gate's cross-region read)", name, region, region, peer)
 		}
 		if typ, _, attr, _ := ref(vars["TABLE_NAME"]); typ != "aws_dynamodb_table" || attr != "name" {
 			t.Errorf("function %s TABLE_NAME = %v, want the table's name", name, vars["TABLE_NAME"])

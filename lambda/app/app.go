@@ -39,15 +39,27 @@ type Settings struct {
 	// one process and points each at its own stand-ins here.
 	DynamoDBEndpoint string
 	S3Endpoint       string
+
+	// PeerRegion (PEER_REGION, optional) is the other region of the pair:
+	// /health also reads its replica's copy of the failback-gate item, which
+	// holds observations that may not have replicated here yet.
+	PeerRegion string
+	// PeerDynamoDBEndpoint overrides the SDK's endpoint for PeerRegion (the
+	// game day; not read from the environment).
+	PeerDynamoDBEndpoint string
+	// CatchUp of the failback gate; zero: control.DefaultCatchUp (the game
+	// day's timescale is shorter; not read from the environment).
+	CatchUp control.CatchUp
 }
 
 // LoadSettings reads and checks the function's own environment, reporting
 // every problem at once so a broken deploy is fixed in one round.
 func LoadSettings(getenv func(string) string) (Settings, error) {
 	s := Settings{
-		Table:     getenv("TABLE_NAME"),
-		Bucket:    getenv("RECEIPTS_BUCKET"),
-		MaxAmount: payment.DefaultMaxAmount,
+		Table:      getenv("TABLE_NAME"),
+		Bucket:     getenv("RECEIPTS_BUCKET"),
+		MaxAmount:  payment.DefaultMaxAmount,
+		PeerRegion: getenv("PEER_REGION"),
 	}
 	var errs []error
 	if s.Table == "" {
@@ -118,6 +130,17 @@ func Config(cfg aws.Config, s Settings, logger *slog.Logger) api.Config {
 	// The levers of the failover (package control): one attempt each, like the
 	// other checks, because Route 53's next check is the retry.
 	levers := control.Table{DB: db, Name: s.Table, Attempts: 1}
+	var observer *control.Table
+	if s.PeerRegion != "" && s.PeerRegion != cfg.Region {
+		peer := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+			o.Region = s.PeerRegion
+			if s.PeerDynamoDBEndpoint != "" {
+				o.BaseEndpoint = aws.String(s.PeerDynamoDBEndpoint)
+			}
+		})
+		observer = &control.Table{DB: peer, Name: s.Table, Attempts: 1}
+		levers.CatchUp = s.CatchUp
+	}
 	logger.Info("configured", "region", cfg.Region, "table", s.Table, "bucket", s.Bucket, "maxAmountMinor", s.MaxAmount)
 	return api.Config{
 		Payments: &payment.Service{Store: st, Region: cfg.Region},
@@ -125,7 +148,7 @@ func Config(cfg aws.Config, s Settings, logger *slog.Logger) api.Config {
 			{Name: store.DynamoDBName, Run: st.CheckTable},
 			{Name: store.S3Name, Run: st.CheckBucket},
 			{Name: control.CheckDrained, Run: levers.CheckNotDrained(cfg.Region)},
-			{Name: control.CheckFailbackGate, Run: levers.CheckGateOpen(cfg.Region)},
+			{Name: control.CheckFailbackGate, Run: levers.CheckGateOpen(cfg.Region, observer)},
 		},
 		Region:    cfg.Region,
 		MaxAmount: s.MaxAmount,

@@ -152,6 +152,50 @@ func (p Peer) Gate() Gate {
 		p.Observer, p.Region, stamp(p.LastDownAtMs), p.Observer, stamp(p.HeartbeatAtMs))}
 }
 
+// CatchUp says how close to the observer a recovering region's replica must
+// be before it takes traffic back.
+type CatchUp struct {
+	// Tolerance: the copy's heartbeat may be at most this much older than the
+	// observer's newest one. Two probe rounds: what the observer accepted in
+	// that time replicates while Route 53 counts the region's healthy checks.
+	Tolerance time.Duration
+	// Window: the tolerance applies while the observer's latest
+	// out-of-service observation is at most this old (by its own clock), so
+	// that replication lag long after an outage does not fail a healthy region.
+	Window time.Duration
+}
+
+// DefaultCatchUp fits the deployed probe (rounds 10 s apart) and Route 53's
+// default 3 × 10 s to mark a region healthy again.
+var DefaultCatchUp = CatchUp{Tolerance: 20 * time.Second, Window: 10 * time.Minute}
+
+// GateAgainst decides with the observer's own copy of the item as well, read
+// from the observer's replica. Gate alone cannot see an observation that never
+// replicated here: a region that returns while replication into it is still
+// stalled holds its copy from before the outage, which reads open (the local
+// game day's "replication last" scenario). And a heartbeat written just after
+// the observation proves only what was written before it: while the outage is
+// recent, the copy must also be within c.Tolerance of the observer's newest
+// heartbeat, i.e. the backlog of the outage has been worked through.
+func (p Peer) GateAgainst(observed Peer, c CatchUp) Gate {
+	if !observed.Found || observed.LastDownAtMs == 0 {
+		return p.Gate()
+	}
+	where := fmt.Sprintf("read in %s's replica", observed.Observer)
+	if p.HeartbeatAtMs <= observed.LastDownAtMs {
+		return Gate{false, fmt.Sprintf("%s saw %s out of service at %s (%s); no heartbeat it wrote after that has replicated here yet (newest here: %s), so the payments it took meanwhile may be missing",
+			observed.Observer, p.Region, stamp(observed.LastDownAtMs), where, stamp(p.HeartbeatAtMs))}
+	}
+	behind := time.Duration(observed.HeartbeatAtMs-p.HeartbeatAtMs) * time.Millisecond
+	recent := time.Duration(observed.HeartbeatAtMs-observed.LastDownAtMs)*time.Millisecond <= c.Window
+	if recent && behind > c.Tolerance {
+		return Gate{false, fmt.Sprintf("%s saw %s out of service at %s (%s); replication from it is still %s behind here (more than %s): waiting for the outage's backlog",
+			observed.Observer, p.Region, stamp(observed.LastDownAtMs), where, behind.Round(time.Millisecond), c.Tolerance)}
+	}
+	return Gate{true, fmt.Sprintf("%s's heartbeat of %s, written after it last saw %s out of service (%s, %s), has replicated here (%s behind its newest)",
+		observed.Observer, stamp(p.HeartbeatAtMs), p.Region, stamp(observed.LastDownAtMs), where, behind.Round(time.Millisecond))}
+}
+
 func (p Peer) observerName() string {
 	if p.Observer == "" {
 		return "the other region"
@@ -174,6 +218,9 @@ type DynamoDB interface {
 type Table struct {
 	DB   DynamoDB
 	Name string
+	// CatchUp of the failback gate against the observer's replica; zero:
+	// DefaultCatchUp.
+	CatchUp CatchUp
 	// Attempts bounds the SDK's attempts per call; 0 keeps the client's own.
 	// /health uses 1: Route 53 waits about 2 s, and its next check is the retry.
 	Attempts int
@@ -288,14 +335,50 @@ func (t Table) CheckNotDrained(region string) func(context.Context) error {
 	}
 }
 
-// CheckGateOpen is region's /health check on its failback gate.
-func (t Table) CheckGateOpen(region string) func(context.Context) error {
+// ObserverReadTimeout bounds the read of the observer's replica inside /health,
+// which must answer Route 53 within about 2 s whatever the other region does.
+const ObserverReadTimeout = 500 * time.Millisecond
+
+// CheckGateOpen is region's /health check on its failback gate, read in this
+// replica. observer, when not nil, is the other region's replica: its copy of
+// the item is compared too (Peer.GateAgainst), within ObserverReadTimeout. An
+// observer that does not answer in time (it may be the region that failed)
+// leaves the decision to this replica's copy alone.
+func (t Table) CheckGateOpen(region string, observer *Table) func(context.Context) error {
 	return func(ctx context.Context) error {
-		p, err := t.Peer(ctx, region)
+		type read struct {
+			p   Peer
+			err error
+		}
+		theirs := make(chan read, 1) // buffered: a late answer never blocks
+		if observer != nil {
+			go func() {
+				octx, cancel := context.WithTimeout(ctx, ObserverReadTimeout)
+				defer cancel()
+				p, err := observer.Peer(octx, region)
+				theirs <- read{p, err}
+			}()
+		}
+		mine, err := t.Peer(ctx, region)
 		if err != nil {
 			return err
 		}
-		if g := p.Gate(); !g.Open {
+		g := mine.Gate()
+		if observer != nil {
+			select {
+			case r := <-theirs:
+				if r.err == nil {
+					c := t.CatchUp
+					if c == (CatchUp{}) {
+						c = DefaultCatchUp
+					}
+					g = mine.GateAgainst(r.p, c)
+				}
+			case <-time.After(ObserverReadTimeout):
+			case <-ctx.Done():
+			}
+		}
+		if !g.Open {
 			return fmt.Errorf("%w: %s", ErrGateClosed, g.Reason)
 		}
 		return nil

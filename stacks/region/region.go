@@ -78,6 +78,9 @@ type ServingConfig struct {
 	PaymentCode, WatchCode function.Code
 	// OtherRegion receives this region's table writes; its lag is alarmed here.
 	OtherRegion string
+	// OtherKeyArn is OtherRegion's key: /health reads the failback-gate item in
+	// that region's replica too (lambda/control, CheckGateOpen).
+	OtherKeyArn *string
 	// APIKeyValue: nil to generate the key here, else the value generated elsewhere.
 	APIKeyValue *string
 	ZoneID      *string
@@ -96,8 +99,16 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		Name:        b.Config.Name("payment-processor", s.Region),
 		Description: "payments API",
 		Code:        cfg.PaymentCode,
-		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name, "RECEIPTS_BUCKET": b.Bucket.Name},
+		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name, "RECEIPTS_BUCKET": b.Bucket.Name, "PEER_REGION": jsii.String(cfg.OtherRegion)},
 		Policy: []iam.Statement{
+			// The other region's probe writes its observations of this region there
+			// first; /health reads that one item across regions, so a region that
+			// returns while replication into it is stalled cannot fail back early.
+			// DynamoDB fine-grained access: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+			{Sid: "ReadObserversGateItem", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{cfg.Table.Arns[cfg.OtherRegion]},
+				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(s.Region))}}}},
+			{Sid: "DecryptObserversReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
+				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
 			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn}},
 			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
 			// HeadBucket (the health check) needs ListBucket; it also turns a missing

@@ -182,7 +182,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 func (g *run) setup(ctx context.Context) error {
 	g.tl.log("starting %s and %s: dynalite + s3rver each, replicating table endpoints, functions, API stand-ins", Primary, Secondary)
 	clk := &clock{}
-	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, logger: g.o.Logger}
+	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, probeInterval: g.o.ProbeInterval, logger: g.o.Logger}
 	// One region after the other: localaws picks a free port, closes it and
 	// hands it to node, so two regions starting at once can be handed the
 	// same port; the second dynalite then dies and its region silently
@@ -201,6 +201,9 @@ func (g *run) setup(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	for i := range g.regions {
+		g.regions[i].wire(g.regions[1-i])
 	}
 	for i := range g.regions {
 		from, to := g.regions[i], g.regions[1-i]

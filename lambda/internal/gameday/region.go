@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -43,11 +44,15 @@ type region struct {
 	created map[string]int // payments this region's function answered 201 for, even if the client never saw it
 
 	probeStop func()
+
+	opts    regionOptions
+	handler atomic.Pointer[api.Handler]
 }
 
 type regionOptions struct {
 	lag                 time.Duration
 	disableFailbackGate bool
+	probeInterval       time.Duration
 	logger              *slog.Logger // the function's own log
 }
 
@@ -85,19 +90,36 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 		Table: tableName, Bucket: bucket, ForcePathStyle: true,
 		DynamoDBEndpoint: r.rep.proxy.URL(), S3Endpoint: servers.S3.URL,
 	}
-	fn := app.Config(r.cfg, r.settings, o.logger)
-	if o.disableFailbackGate {
-		// The harness's own check that it catches a premature failback:
-		// /health without the gate, as before issue 7.
-		fn.Checks = slices.DeleteFunc(fn.Checks, func(c api.Check) bool { return c.Name == control.CheckFailbackGate })
-	}
-	h := api.New(fn)
-	r.api, err = newServer(name+" API", &adapter{handle: h.Handle, answered: r.answered})
+	r.opts = o
+	r.wire(nil)
+	r.api, err = newServer(name+" API", &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		return r.handler.Load().Handle(ctx, req)
+	}, answered: r.answered})
 	if err != nil {
 		r.close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// wire builds the function as package app does in Lambda. With a peer, its
+// /health also reads the peer's replica (directly, as PEER_REGION's endpoint
+// would be reached in AWS) for the failback gate; the regions are started one
+// after the other, so the peer is wired in once both exist.
+func (r *region) wire(peer *region) {
+	s := r.settings
+	if peer != nil {
+		s.PeerRegion, s.PeerDynamoDBEndpoint = peer.name, peer.aws.DynamoDB.URL
+		// Production's catch-up tolerance is two probe rounds; the same here.
+		s.CatchUp = control.CatchUp{Tolerance: 2 * r.opts.probeInterval, Window: time.Minute}
+	}
+	fn := app.Config(r.cfg, s, r.opts.logger)
+	if r.opts.disableFailbackGate {
+		// The harness's own check that it catches a premature failback:
+		// /health without the gate, as before issue 7.
+		fn.Checks = slices.DeleteFunc(fn.Checks, func(c api.Check) bool { return c.Name == control.CheckFailbackGate })
+	}
+	r.handler.Store(api.New(fn))
 }
 
 func (r *region) answered(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse) {
