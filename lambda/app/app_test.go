@@ -15,7 +15,7 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 )
 

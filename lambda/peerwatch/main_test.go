@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

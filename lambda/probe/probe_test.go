@@ -23,7 +23,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/probe"
 )
 

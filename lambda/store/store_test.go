@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/lambda/store"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/payments-dr/payments-dr/lambda/internal/localaws"
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 )
 
 // testOptions are the defaults with shorter phases; the scaled checks, TTL
