@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/payments-dr/payments-dr/lambda/emf"
 )
 
 // EMF document (CloudWatch embedded metric format specification): a root
@@ -14,26 +16,10 @@ import (
 // directives; each directive's dimension names and metric names are root
 // members holding the dimension values and metric values.
 type emfDocument struct {
-	AWS         emfMetadata `json:"_aws"`
-	TableName   string      `json:"TableName"`
-	Overwritten int         `json:"PaymentOverwritten"`
-	Removed     int         `json:"PaymentRemoved"`
-}
-
-type emfMetadata struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
-type emfDirective struct {
-	Namespace  string          `json:"Namespace"`
-	Dimensions [][]string      `json:"Dimensions"`
-	Metrics    []emfMetricDefn `json:"Metrics"`
-}
-
-type emfMetricDefn struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
+	AWS         emf.Metadata `json:"_aws"`
+	TableName   string       `json:"TableName"`
+	Overwritten int          `json:"PaymentOverwritten"`
+	Removed     int          `json:"PaymentRemoved"`
 }
 
 // EMFLine returns the EMF log line (without newline) that publishes the two
@@ -45,12 +31,12 @@ func EMFLine(table string, overwritten, removed int, now time.Time) ([]byte, err
 		return nil, errors.New("conflict: empty table name for the " + DimensionTable + " dimension")
 	}
 	return json.Marshal(emfDocument{
-		AWS: emfMetadata{
+		AWS: emf.Metadata{
 			Timestamp: now.UnixMilli(),
-			CloudWatchMetrics: []emfDirective{{
+			CloudWatchMetrics: []emf.Directive{{
 				Namespace:  MetricNamespace,
 				Dimensions: [][]string{{DimensionTable}},
-				Metrics: []emfMetricDefn{
+				Metrics: []emf.Metric{
 					{Name: MetricOverwritten, Unit: "Count"},
 					{Name: MetricRemoved, Unit: "Count"},
 				},

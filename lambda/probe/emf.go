@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/emf"
 )
 
 // Metric names and dimensions; the stacks' alarms use the same strings.
@@ -29,10 +30,10 @@ const (
 // each of its metrics under each of its dimension sets, so each metric gets a
 // directive of its own.
 type emfDocument struct {
-	AWS        emfMetadata `json:"_aws"`
-	TableName  string      `json:"TableName"`
-	PeerRegion string      `json:"PeerRegion"`
-	DomainName string      `json:"DomainName,omitempty"`
+	AWS        emf.Metadata `json:"_aws"`
+	TableName  string       `json:"TableName"`
+	PeerRegion string       `json:"PeerRegion"`
+	DomainName string       `json:"DomainName,omitempty"`
 
 	PeerHealthy         int  `json:"PeerHealthy"`
 	FailoverNameHealthy *int `json:"FailoverNameHealthy,omitempty"`
@@ -46,22 +47,6 @@ type emfDocument struct {
 	Recorded              bool   `json:"Recorded"`
 }
 
-type emfMetadata struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
-}
-
-type emfDirective struct {
-	Namespace  string          `json:"Namespace"`
-	Dimensions [][]string      `json:"Dimensions"`
-	Metrics    []emfMetricDefn `json:"Metrics"`
-}
-
-type emfMetricDefn struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
 func healthy(s control.State) int {
 	if s == control.StateUp {
 		return 1
@@ -73,14 +58,14 @@ func healthy(s control.State) int {
 // log lines on the same stream (stdout in Lambda).
 func (p *Prober) emit(obs Observation, peer, failover answer) error {
 	doc := emfDocument{
-		AWS: emfMetadata{
+		AWS: emf.Metadata{
 			Timestamp: obs.At.UnixMilli(),
-			CloudWatchMetrics: []emfDirective{{
+			CloudWatchMetrics: []emf.Directive{{
 				Namespace:  MetricNamespace,
 				Dimensions: [][]string{{DimensionTable, DimensionPeerRegion}},
 				// "None": the value is a 0/1 flag whose Average over a period is
 				// the share of healthy rounds, which the alarms compare to 0.5.
-				Metrics: []emfMetricDefn{{Name: MetricPeerHealthy, Unit: "None"}},
+				Metrics: []emf.Metric{{Name: MetricPeerHealthy, Unit: "None"}},
 			}},
 		},
 		TableName:     p.cfg.TableName,
@@ -93,10 +78,10 @@ func (p *Prober) emit(obs Observation, peer, failover answer) error {
 	}
 	if p.cfg.FailoverHealthURL != "" {
 		v, ms := healthy(obs.FailoverName), failover.latency.Milliseconds()
-		doc.AWS.CloudWatchMetrics = append(doc.AWS.CloudWatchMetrics, emfDirective{
+		doc.AWS.CloudWatchMetrics = append(doc.AWS.CloudWatchMetrics, emf.Directive{
 			Namespace:  MetricNamespace,
 			Dimensions: [][]string{{DimensionTable, DimensionDomainName}},
-			Metrics:    []emfMetricDefn{{Name: MetricFailoverNameHealthy, Unit: "None"}},
+			Metrics:    []emf.Metric{{Name: MetricFailoverNameHealthy, Unit: "None"}},
 		})
 		doc.DomainName = p.domain
 		doc.FailoverNameHealthy = &v
