@@ -495,7 +495,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	tw.Flush()
 
-	fmt.Fprintf(stdout, "\nfailback gate, as each region's /health evaluates it in its own replica:\n")
+	fmt.Fprintf(stdout, "\nfailback gate, as each region's /health evaluates it (its own replica, and the observer's where read):\n")
 	for _, r := range l.regions() {
 		fmt.Fprintf(stdout, "  %s: %s\n", r, gateLine(r, views))
 	}
@@ -509,22 +509,40 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 // gateLine is region's gate verdict from its own replica, or, when that was not
 // read, from another replica's copy, saying so.
 func gateLine(region string, views []replicaView) string {
-	var fallback *replicaView
+	var fallback, mine *replicaView
 	why := "not read: --via"
 	for i, v := range views {
 		switch {
 		case v.region == region && v.err != nil:
 			why = "no answer"
 		case v.region == region:
-			return verdict(v.peers[region].Gate())
+			mine = &views[i]
 		case v.err == nil:
 			fallback = &views[i]
 		}
+	}
+	if mine != nil {
+		var observed *control.Peer
+		if fallback != nil {
+			p := fallback.peers[region]
+			observed = &p
+		}
+		return verdict(healthGate(mine.peers[region], observed))
 	}
 	if fallback == nil {
 		return "unknown: no replica answered"
 	}
 	return fmt.Sprintf("unknown in %s's own replica (%s); %s's copy says %s", region, why, fallback.region, verdict(fallback.peers[region].Gate()))
+}
+
+// healthGate is the failback gate as region's /health decides it
+// (control.Table.CheckGateOpen): against the observer's copy when that replica
+// was read, else on the region's own copy alone.
+func healthGate(mine control.Peer, observed *control.Peer) control.Gate {
+	if observed == nil {
+		return mine.Gate()
+	}
+	return mine.GateAgainst(*observed, control.DefaultCatchUp)
 }
 
 func verdict(g control.Gate) string {
@@ -617,20 +635,21 @@ func failbackVerdict(back, observer string, own, obs replicaView) (bool, string)
 			lag += fmt.Sprintf(" (%s behind)", time.Duration(d)*time.Millisecond)
 		}
 	}
-	if g := mine.Gate(); !g.Open {
+	var observed *control.Peer
+	if obs.err == nil {
+		theirs := obs.peers[back]
+		observed = &theirs
+		// Said plainly when the observer's newest round is the outage itself.
+		if theirs.LastDownAtMs != 0 && theirs.HeartbeatAtMs == theirs.LastDownAtMs && mine.HeartbeatAtMs <= theirs.LastDownAtMs {
+			return false, fmt.Sprintf("%s's newest probe round (%s) saw %s %s%s", observer, stampMs(theirs.HeartbeatAtMs), back, theirs.State, lag)
+		}
+	}
+	g := healthGate(mine, observed)
+	if !g.Open {
 		return false, fmt.Sprintf("%s's failback gate is closed: %s%s", back, g.Reason, lag)
 	}
 	if obs.err != nil {
-		return true, fmt.Sprintf("%s (%s's replica could not be read to compare: %v)", mine.Gate().Reason, observer, obs.err)
+		return true, fmt.Sprintf("%s (%s's replica could not be read to compare: %v)", g.Reason, observer, obs.err)
 	}
-	// The copy's gate can be open on an old item: the observer may have seen the
-	// region out of service since, or its copy may never have arrived at all.
-	if theirs := obs.peers[back]; theirs.LastDownAtMs != 0 && mine.HeartbeatAtMs <= theirs.LastDownAtMs {
-		if theirs.HeartbeatAtMs == theirs.LastDownAtMs {
-			return false, fmt.Sprintf("%s's newest probe round (%s) saw %s %s%s", observer, stampMs(theirs.HeartbeatAtMs), back, theirs.State, lag)
-		}
-		return false, fmt.Sprintf("%s saw %s out of service at %s, and neither that nor a later heartbeat has replicated to %s yet%s",
-			observer, back, stampMs(theirs.LastDownAtMs), back, lag)
-	}
-	return true, mine.Gate().Reason + lag
+	return true, g.Reason + lag
 }
