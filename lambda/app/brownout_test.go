@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 )
@@ -187,5 +188,31 @@ func requireOnePayment(t *testing.T, servers *localaws.Servers, table, bucket, i
 	got, _ := io.ReadAll(obj.Body)
 	if want := payment.Receipt(mine[0]); string(got) != string(want) {
 		t.Fatalf("receipt %s:\n%s\nwant\n%s", prefix, got, want)
+	}
+}
+
+// TestBudgetsNest keeps every timeout inside the one around it, so that the
+// innermost bound is what fires and each layer still has time to answer.
+func TestBudgetsNest(t *testing.T) {
+	tests := []struct {
+		inner, outer       string
+		innerDur, outerDur time.Duration
+	}{
+		{"DialTimeout", "AttemptTimeout", DialTimeout, AttemptTimeout},
+		{"AttemptTimeout", "CallTimeout", AttemptTimeout, CallTimeout},
+		{"CallTimeout", "api.DefaultRequestTimeout", CallTimeout, api.DefaultRequestTimeout},
+		{"api.DefaultRequestTimeout", "the 5 s a POST may take in a brownout", api.DefaultRequestTimeout, maxHungPayment},
+		{"the 5 s a POST may take in a brownout", "the function timeout", maxHungPayment, functionTimeout},
+		{"payment.DefaultMaxWait + 1 s to finish", "api.DefaultRequestTimeout", payment.DefaultMaxWait + time.Second, api.DefaultRequestTimeout},
+		{"AttemptTimeout", "api.DefaultHealthTimeout", AttemptTimeout, api.DefaultHealthTimeout},
+		{"control.ObserverReadTimeout", "api.DefaultHealthTimeout", control.ObserverReadTimeout, api.DefaultHealthTimeout},
+		{"api.DefaultHealthTimeout", "Route 53's 2 s", api.DefaultHealthTimeout, maxHungHealth},
+	}
+	for _, tc := range tests {
+		t.Run(tc.inner+" < "+tc.outer, func(t *testing.T) {
+			if tc.innerDur >= tc.outerDur {
+				t.Errorf("%s (%v) must be shorter than %s (%v)", tc.inner, tc.innerDur, tc.outer, tc.outerDur)
+			}
+		})
 	}
 }
