@@ -115,6 +115,11 @@ func TestBrownout(t *testing.T) {
 			if took > maxHungPayment {
 				t.Errorf("POST took %v, want at most %v", took, maxHungPayment)
 			}
+			// One hung call must end at the SDK's bounds (CallTimeout), not
+			// only when the request budget behind them runs out.
+			if took >= api.DefaultRequestTimeout {
+				t.Errorf("POST took %v: the request budget (%v) ended it, not the SDK's per-call bounds", took, api.DefaultRequestTimeout)
+			}
 
 			get, took := invoke(h, events.APIGatewayProxyRequest{Path: "/payments/warm", HTTPMethod: http.MethodGet})
 			t.Logf("GET with %s: %d in %v", tc.name, get.StatusCode, took.Round(time.Millisecond))
