@@ -116,8 +116,12 @@ func (s *Service) Submit(ctx context.Context, req Request) (rec Record, created 
 // identical requests rewrote the receipt while the others read it, and the
 // S3 stand-in, which rewrites an object in place, served some of those reads
 // short of their Content-Length: 503s after the attempt timeout (issue 9).
-// S3 itself replaces an object atomically, but each rewrite is still a
-// billed PUT, a new object version and a replication.
+// S3 itself never serves a partial object ("Updates to a single key are
+// atomic ... you will get the old data or the new data, but never partial
+// or corrupt data",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel),
+// but each rewrite is still a billed PUT, a new object version and a
+// replication.
 //
 // A retry of Create inside the SDK whose first attempt did land sees its own
 // record here and waits like a duplicate; it is answered 200, not 201.
