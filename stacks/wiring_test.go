@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payments-dr/payments-dr/ops/recovery"
 	"github.com/payments-dr/payments-dr/stacks/config"
-	"github.com/payments-dr/payments-dr/stacks/recovery"
 )
 
 // Wiring checks follow references between resources, which property matching cannot.

@@ -1,15 +1,32 @@
-package main
+package cli
 
 // These tests never synthesize: they read generated/payments-dr.json and temp files.
 
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/payments-dr/payments-dr/lambda/localaws"
 )
+
+// TestMain runs the tests from the module root, where `go run .` runs the commands: their
+// paths (README.md, generated/payments-dr.json) are relative to it.
+func TestMain(m *testing.M) {
+	root, err := localaws.ProjectRoot()
+	if err == nil {
+		err = os.Chdir(root)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cli tests: module root:", err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
 
 const scratchReadme = `# payments-dr
 
@@ -88,7 +105,7 @@ func TestReadmeCurrent(t *testing.T) {
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := runCommand(args, &out, &errOut)
+	code := Run(args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
