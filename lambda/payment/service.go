@@ -157,19 +157,30 @@ func (s *Service) awaitCreator(ctx context.Context, rec Record) (Record, error) 
 			return Record{}, ctx.Err()
 		case <-timer.C:
 		}
-		cur, err := s.Store.Get(ctx, rec.PaymentID)
-		if errors.Is(err, ErrNotFound) {
-			return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while its creator was finishing it", rec.PaymentID))
-		}
-		if err != nil {
+		if rec, err = s.reread(ctx, rec); err != nil {
 			return Record{}, err
 		}
-		if cur.RequestHash != rec.RequestHash {
-			return Record{}, ErrConflict // replaced by the other region's create; see finish
-		}
-		rec = cur
 	}
 	return rec, nil
+}
+
+// reread reads rec's payment again while another writer may be changing it.
+func (s *Service) reread(ctx context.Context, rec Record) (Record, error) {
+	cur, err := s.Store.Get(ctx, rec.PaymentID)
+	if errors.Is(err, ErrNotFound) {
+		return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while being processed", rec.PaymentID))
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	if cur.RequestHash != rec.RequestHash {
+		// Only possible across regions: a conflicting create in the other
+		// region won last-writer-wins over this one. A receipt already
+		// written here is stale until that record is replayed or its
+		// receipt replicates; see the package note in store.Create.
+		return Record{}, ErrConflict
+	}
+	return cur, nil
 }
 
 func (s *Service) clock() time.Time {
@@ -220,20 +231,9 @@ func (s *Service) finish(ctx context.Context, rec Record, verify bool) (Record, 
 		}
 		// Someone else got there first (a concurrent replay here, or a
 		// write replicated from the other region): look again.
-		cur, err := s.Store.Get(ctx, rec.PaymentID)
-		if errors.Is(err, ErrNotFound) {
-			return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while being processed", rec.PaymentID))
-		}
+		cur, err := s.reread(ctx, rec)
 		if err != nil {
 			return Record{}, err
-		}
-		if cur.RequestHash != rec.RequestHash {
-			// Only possible across regions: a conflicting create in the
-			// other region won last-writer-wins over this one. The
-			// receipt just written here is stale until that record is
-			// replayed or its receipt replicates; see the package note
-			// in store.Create.
-			return Record{}, ErrConflict
 		}
 		if cur.Status == StatusProcessed && bytes.Equal(Receipt(cur), body) {
 			return cur, nil // the receipt we just wrote or checked is its receipt
