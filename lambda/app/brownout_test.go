@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
@@ -39,7 +40,10 @@ func handlerOn(t *testing.T, servers *localaws.Servers, table, bucket string, lo
 	cfg, err := LoadAWSConfig(context.Background(),
 		config.WithRegion(localaws.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localaws.AccessKey, localaws.SecretKey, "")),
-		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}))
+		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}),
+		// s3rver stores no checksums, and the S3 client notes each
+		// unvalidated GetObject on stdout: thousands of lines in a race.
+		config.WithLogger(logging.Nop{}))
 	if err != nil {
 		t.Fatal(err)
 	}

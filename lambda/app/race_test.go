@@ -16,12 +16,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/payment"
 )
 
-var races = flag.Int("races", 200, "races of identical POSTs TestIdenticalRequestRace runs")
+var races = flag.Int("races", 300, "races of identical POSTs TestIdenticalRequestRace runs")
 
 // Shape of one race, as reported in issue 9: identical POSTs spread over
 // function instances that share the table and the bucket.
@@ -126,5 +130,43 @@ func TestIdenticalRequestRace(t *testing.T) {
 		*races, raceRequests, raceInstances, time.Since(start).Round(time.Millisecond), strings.Join(summary, ", "))
 	for _, u := range unexpected {
 		t.Error(u)
+	}
+	requireProcessedWithReceipts(t, servers, "payments-race", "receipts-race", *races)
+}
+
+// requireProcessedWithReceipts checks that the table holds n payments, all
+// processed, and the bucket n receipts: one of each per race.
+func requireProcessedWithReceipts(t *testing.T, servers *localaws.Servers, table, bucket string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	records := 0
+	scan := dynamodb.NewScanPaginator(servers.DynamoDBClient(), &dynamodb.ScanInput{TableName: &table})
+	for scan.HasMorePages() {
+		page, err := scan.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []payment.Record
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &recs); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Status != payment.StatusProcessed {
+				t.Errorf("payment %s left %s", r.PaymentID, r.Status)
+			}
+		}
+		records += len(recs)
+	}
+	receipts := 0
+	list := s3.NewListObjectsV2Paginator(servers.S3Client(), &s3.ListObjectsV2Input{Bucket: &bucket})
+	for list.HasMorePages() {
+		page, err := list.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipts += len(page.Contents)
+	}
+	if records != n || receipts != n {
+		t.Errorf("%d payments and %d receipts stored, want %d of each", records, receipts, n)
 	}
 }
