@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 )
+
+var raceRuns atomic.Int64
 
 var races = flag.Int("races", 300, "races of identical POSTs TestIdenticalRequestRace runs")
 
@@ -76,14 +79,17 @@ func TestIdenticalRequestRace(t *testing.T) {
 		t.Skip("stress test; -short skips it")
 	}
 	servers := localaws.Shared(t)
-	if err := servers.Provision(context.Background(), "payments-race", "receipts-race"); err != nil {
+	// Fresh names per run: the servers outlive a run under -count.
+	n := raceRuns.Add(1)
+	table, bucket := fmt.Sprintf("payments-race-%d", n), fmt.Sprintf("receipts-race-%d", n)
+	if err := servers.Provision(context.Background(), table, bucket); err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	var handlers []*api.Handler
 	for range raceInstances {
-		handlers = append(handlers, handlerOn(t, servers, "payments-race", "receipts-race", logger))
+		handlers = append(handlers, handlerOn(t, servers, table, bucket, logger))
 	}
 
 	counts := map[int]int{}
@@ -131,7 +137,7 @@ func TestIdenticalRequestRace(t *testing.T) {
 	for _, u := range unexpected {
 		t.Error(u)
 	}
-	requireProcessedWithReceipts(t, servers, "payments-race", "receipts-race", *races)
+	requireProcessedWithReceipts(t, servers, table, bucket, *races)
 }
 
 // requireProcessedWithReceipts checks that the table holds n payments, all
