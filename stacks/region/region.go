@@ -24,6 +24,7 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
 	"github.com/payments-dr/payments-dr/stacks/table"
+	"github.com/payments-dr/payments-dr/stacks/waf"
 )
 
 // Base is what a region holds before anything serves from it.
@@ -131,6 +132,15 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		ZoneID:            cfg.ZoneID,
 
 		ValidationRecordFqdn: cfg.ValidationRecordFqdn,
+	})
+	waf.New(c, "waf", waf.Config{
+		Site:             s,
+		Name:             b.Config.Name("payment-api", s.Region),
+		StageArn:         api.StageArn,
+		RateLimit:        b.Config.WAFRateLimit,
+		HealthPaths:      restapi.HealthRequestPaths,
+		KMSKeyArn:        b.KeyArn,
+		LogRetentionDays: b.Config.LogRetentionDays,
 	})
 	b.alarms(fn, api, cfg)
 	b.watchOverwrites(cfg)

@@ -59,6 +59,11 @@ const (
 	HealthBurstLimit = 100
 )
 
+// HealthRequestPaths are the paths /health is requested under, as the request arrives:
+// through the execute-api host (Route 53's checks and the peer probe) with the stage in
+// front, and through the custom domain, whose base path mapping hides the stage.
+var HealthRequestPaths = []string{"/" + Stage + HealthPath, HealthPath}
+
 // HealthMethodPath is /health's GET in aws_api_gateway_method_settings' form:
 // the resource path without its leading slash, then the method.
 var HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
@@ -120,6 +125,7 @@ type API struct {
 	Name      *string
 	Host      *string // <id>.execute-api.<region>.amazonaws.com, the health-check target
 	Endpoint  *string // https://<host>/prod
+	StageArn  *string // what a WAF web ACL is associated with
 	APIKeyID  *string
 	APIKey    *string // sensitive: the key's value
 	AliasName *string // the regional domain's target, for alias records
@@ -278,6 +284,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		Name:      api.Name(),
 		Host:      host,
 		Endpoint:  jsii.String("https://" + *host + "/" + Stage),
+		StageArn:  stage.Arn(),
 		APIKeyID:  key.Id(),
 		APIKey:    key.Value(),
 		AliasName: domain.RegionalDomainName(),
