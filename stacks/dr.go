@@ -126,7 +126,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	}
 	ops := operations.Config{
 		Site:           primarySite,
-		Name:           "dr-operations-role-" + cfg.EnvironmentSuffix,
+		Name:           config.DROperationsRolePrefix + cfg.EnvironmentSuffix,
 		Operators:      cfg.OperatorARNs(),
 		ExternalID:     cfg.DRExternalID,
 		HealthCheckIDs: healthChecks,

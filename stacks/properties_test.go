@@ -202,12 +202,7 @@ func TestDRStackProperties(t *testing.T) {
 		}, false})
 	}
 
-	// DR operations role: trusted by the account with an external id.
-	add(property{"DR role", "aws_iam_role", m{"name": "dr-operations-role-dev"}, false})
-	add(property{"DR role trust", "aws_iam_policy_document", m{"statement": []any{m{
-		"actions":   []any{"sts:AssumeRole"},
-		"condition": []any{m{"test": "StringEquals", "variable": "sts:ExternalId", "values": []any{"payments-dr-dev"}}},
-	}}}, true})
+	// The DR operations role, trusted only by named operators: TestDROperatorsTrust.
 
 	assertProperties(t, defaultDR, props)
 }

@@ -84,6 +84,10 @@ var Settings = []Setting{
 	{"AUTH_JWKS_URL", "the issuer's JSON Web Key Set, fetched by each region's authorizer", "an https URL without fragment", ExampleAuthIssuer + ".well-known/jwks.json"},
 }
 
+// DROperationsRolePrefix begins the DR operations role's name, dr-operations-role-<suffix>;
+// the recovery report looks for it.
+const DROperationsRolePrefix = "dr-operations-role-"
+
 // ExampleAuthIssuer is the default issuer: under example.com, reserved for documentation
 // (RFC 2606), so no real token is ever signed by it and the default configuration
 // synthesizes without credentials yet rejects every caller. The recovery report lists a

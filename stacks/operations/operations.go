@@ -105,9 +105,9 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 		trust.Conditions = []iam.Condition{{Test: "StringEquals", Variable: "sts:ExternalId", Values: []*string{jsii.String(cfg.ExternalID)}}}
 	}
 	role := iam.NewRole(c, "role", iam.RoleConfig{
-		Site: cfg.Site,
-		Name: cfg.Name,
-		Trust: trust,
+		Site:   cfg.Site,
+		Name:   cfg.Name,
+		Trust:  trust,
 		Policy: policy,
 	})
 	return role.Arn
