@@ -2,12 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,27 +36,17 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-type keys struct {
-	rsa, ec, other authtest.Key
-}
-
 var (
 	keysOnce sync.Once
-	testKeys keys
+	testKeys authtest.Keys
 	keysErr  error
 )
 
-// newKeys generates the RSA keys once: 2048-bit generation is the slowest
+// newKeys generates the keys once: 2048-bit RSA generation is the slowest
 // part of these tests.
-func newKeys(t *testing.T) keys {
+func newKeys(t *testing.T) authtest.Keys {
 	t.Helper()
-	keysOnce.Do(func() {
-		var errs [3]error
-		testKeys.rsa, errs[0] = authtest.RSAKey("rsa-1")
-		testKeys.ec, errs[1] = authtest.ECKey("ec-1")
-		testKeys.other, errs[2] = authtest.RSAKey("rsa-2")
-		keysErr = errors.Join(errs[:]...)
-	})
+	keysOnce.Do(func() { testKeys, keysErr = authtest.NewKeys() })
 	if keysErr != nil {
 		t.Fatal(keysErr)
 	}
@@ -99,162 +83,45 @@ func mint(t *testing.T, k authtest.Key, claims jwt.MapClaims) string {
 	return tok
 }
 
-// with returns claims with changes applied; a nil value removes the claim.
-func with(c jwt.MapClaims, changes jwt.MapClaims) jwt.MapClaims {
-	out := jwt.MapClaims{}
-	for k, v := range c {
-		out[k] = v
-	}
-	for k, v := range changes {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 func TestValidate(t *testing.T) {
 	k := newKeys(t)
 	clk := newClock()
-	now := clk.Now()
-
-	// Keys that sign but must not be trusted or must not be usable.
-	hmacSecret := []byte("a shared secret the JWKS should never have published")
-	hmacKey := authtest.Key{KID: "hmac-1", Method: jwt.SigningMethodHS256, Secret: hmacSecret, Public: hmacSecret}
-	encKey, err := authtest.ECKey("enc-1")
+	v := newValidator(t, startIdP(t, k.Published()...), clk)
+	cases, err := authtest.Cases(k, clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	encKey.Use = "enc"
-	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	es384 := authtest.Key{KID: "ec-384", Method: jwt.SigningMethodES384, Secret: p384, Public: &p384.PublicKey}
-
-	idp := startIdP(t, k.rsa, k.ec, hmacKey, encKey, es384)
-	v := newValidator(t, idp, clk)
-
-	base := authtest.Claims("client-a", now)
-	bearer := func(tok string) string { return "Bearer " + tok }
-	signed := func(key authtest.Key, changes jwt.MapClaims) string { return bearer(mint(t, key, with(base, changes))) }
-	// as signs with key's material under another algorithm or kid.
-	as := func(key authtest.Key, method jwt.SigningMethod, kid string) authtest.Key {
-		key.Method, key.KID = method, kid
-		return key
-	}
-
-	pubDER, err := x509.MarshalPKIXPublicKey(k.rsa.Public)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
-	hsWithPublicKey := authtest.Key{KID: k.rsa.KID, Method: jwt.SigningMethodHS256, Secret: pubPEM}
-	none := bearer(mint(t, authtest.Key{KID: k.rsa.KID, Method: jwt.SigningMethodNone, Secret: jwt.UnsafeAllowNoneSignatureType}, base))
-
-	valid := mint(t, k.rsa, base)
-	// Padded with a claim until the header is just over the limit, and
-	// otherwise valid: only the size check can refuse it.
-	padded := func(n int) string { return signed(k.rsa, jwt.MapClaims{"pad": strings.Repeat("x", n)}) }
-	lo, hi := 0, auth.MaxTokenBytes // padded(hi) is over the limit
-	for lo < hi {
-		if mid := (lo + hi) / 2; len(padded(mid)) > auth.MaxHeaderBytes {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	oversized := padded(hi)
-
-	tests := []struct {
-		name   string
-		header string
-		want   string // principal; "" means refused
-		err    error  // the reason a refusal must carry
-	}{
-		{name: "valid RS256", header: signed(k.rsa, nil), want: "client-a"},
-		{name: "valid ES256", header: signed(k.ec, nil), want: "client-a"},
-		{name: "lower-case scheme", header: "bearer " + valid, want: "client-a"},
-		{name: "no kid: every key is tried", header: signed(as(k.rsa, jwt.SigningMethodRS256, ""), nil), want: "client-a"},
-		{name: "no sub: client_id", header: signed(k.rsa, jwt.MapClaims{"sub": nil, "client_id": "svc-1"}), want: "svc-1"},
-		{name: "no sub: azp", header: signed(k.rsa, jwt.MapClaims{"sub": nil, "azp": "svc-2"}), want: "svc-2"},
-		{name: "aud list containing ours", header: signed(k.rsa, jwt.MapClaims{"aud": []string{"other", authtest.Audience}}), want: "client-a"},
-		{name: "expired within leeway", header: signed(k.rsa, jwt.MapClaims{"exp": now.Add(-30 * time.Second).Unix()}), want: "client-a"},
-		{name: "nbf within leeway", header: signed(k.rsa, jwt.MapClaims{"nbf": now.Add(30 * time.Second).Unix()}), want: "client-a"},
-
-		{name: "expired", header: signed(k.rsa, jwt.MapClaims{"exp": now.Add(-90 * time.Second).Unix()}), err: jwt.ErrTokenExpired},
-		{name: "not yet valid", header: signed(k.rsa, jwt.MapClaims{"nbf": now.Add(90 * time.Second).Unix()}), err: jwt.ErrTokenNotValidYet},
-		{name: "no exp", header: signed(k.rsa, jwt.MapClaims{"exp": nil}), err: jwt.ErrTokenRequiredClaimMissing},
-		{name: "wrong issuer", header: signed(k.rsa, jwt.MapClaims{"iss": "https://evil.example/"}), err: jwt.ErrTokenInvalidIssuer},
-		{name: "no issuer", header: signed(k.rsa, jwt.MapClaims{"iss": nil}), err: jwt.ErrTokenRequiredClaimMissing},
-		{name: "wrong audience", header: signed(k.rsa, jwt.MapClaims{"aud": "another-api"}), err: jwt.ErrTokenInvalidAudience},
-		{name: "no audience", header: signed(k.rsa, jwt.MapClaims{"aud": nil}), err: jwt.ErrTokenRequiredClaimMissing},
-		{name: "alg none", header: none, err: jwt.ErrTokenSignatureInvalid},
-		{name: "HS256 keyed with the RSA public key", header: signed(hsWithPublicKey, nil), err: jwt.ErrTokenSignatureInvalid},
-		{name: "HS256 with an oct key the JWKS publishes", header: signed(hmacKey, nil), err: jwt.ErrTokenSignatureInvalid},
-		{name: "RS512 with a trusted key", header: signed(as(k.rsa, jwt.SigningMethodRS512, k.rsa.KID), nil), err: jwt.ErrTokenSignatureInvalid},
-		{name: "PS256 with a trusted key", header: signed(as(k.rsa, jwt.SigningMethodPS256, k.rsa.KID), nil), err: jwt.ErrTokenSignatureInvalid},
-		{name: "ES384 with a published P-384 key", header: signed(es384, nil), err: jwt.ErrTokenSignatureInvalid},
-		{name: "trusted kid, untrusted key", header: signed(as(k.other, jwt.SigningMethodRS256, k.rsa.KID), nil), err: jwt.ErrTokenSignatureInvalid},
-		{name: "unknown kid", header: signed(k.other, nil), err: jwt.ErrTokenUnverifiable},
-		{name: "key published for encryption", header: signed(encKey, nil), err: jwt.ErrTokenUnverifiable},
-		{name: "no principal", header: signed(k.rsa, jwt.MapClaims{"sub": nil}), err: auth.ErrNoPrincipal},
-		{name: "principal too long", header: signed(k.rsa, jwt.MapClaims{"sub": strings.Repeat("s", auth.MaxPrincipalBytes+1)}), err: auth.ErrNoPrincipal},
-		{name: "tampered claims", header: bearer(tamper(valid)), err: jwt.ErrTokenSignatureInvalid},
-
-		{name: "empty header", header: "", err: auth.ErrMalformedHeader},
-		{name: "token without scheme", header: valid, err: auth.ErrMalformedHeader},
-		{name: "basic scheme", header: "Basic " + valid, err: auth.ErrMalformedHeader},
-		{name: "scheme only", header: "Bearer", err: auth.ErrMalformedHeader},
-		{name: "scheme and space only", header: "Bearer ", err: auth.ErrMalformedHeader},
-		{name: "two tokens", header: "Bearer " + valid + " " + valid, err: auth.ErrMalformedHeader},
-		{name: "not a JWT", header: "Bearer abc.def", err: jwt.ErrTokenMalformed},
-		{name: "oversized", header: oversized, err: auth.ErrTokenTooLarge},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := v.Validate(context.Background(), tc.header)
-			if tc.want != "" {
-				if err != nil || got != tc.want {
-					t.Fatalf("Validate = %q, %v; want %q", got, err, tc.want)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			got, err := v.Validate(context.Background(), tc.Header)
+			if tc.Principal != "" {
+				if err != nil || got != tc.Principal {
+					t.Fatalf("Validate = %q, %v; want %q", got, err, tc.Principal)
 				}
 				return
 			}
 			if err == nil {
 				t.Fatalf("Validate accepted the token as %q", got)
 			}
-			if !errors.Is(err, tc.err) {
-				t.Errorf("error %v, want %v", err, tc.err)
+			if !errors.Is(err, tc.Err) {
+				t.Errorf("error %v, want %v", err, tc.Err)
 			}
-			if tc.header != "" && len(tc.header) > 20 && strings.Contains(err.Error(), strings.TrimPrefix(tc.header, "Bearer ")) {
+			if tok := strings.TrimPrefix(tc.Header, "Bearer "); len(tok) > 20 && strings.Contains(err.Error(), tok) {
 				t.Error("the error repeats the token")
 			}
 		})
 	}
-	if len(oversized) <= auth.MaxHeaderBytes {
-		t.Fatalf("oversized header is %d bytes, not over %d", len(oversized), auth.MaxHeaderBytes)
-	}
-}
-
-// tamper changes the claims segment of a token, keeping its signature.
-func tamper(tok string) string {
-	parts := strings.Split(tok, ".")
-	c, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(c), `"client-a"`, `"client-b"`, 1)))
-	return strings.Join(parts, ".")
 }
 
 func TestRotation(t *testing.T) {
 	k := newKeys(t)
 	clk := newClock()
-	idp := startIdP(t, k.rsa)
+	idp := startIdP(t, k.RSA)
 	v := newValidator(t, idp, clk)
 	if idp.Fetches() != 1 {
 		t.Fatalf("cold start made %d fetches, want 1", idp.Fetches())
 	}
-	newTok := "Bearer " + mint(t, k.other, authtest.Claims("client-a", clk.Now()))
+	newTok := "Bearer " + mint(t, k.Other, authtest.Claims("client-a", clk.Now()))
 
 	// The new key is not published yet: one refetch, still unknown.
 	clk.Advance(auth.DefaultRefreshInterval)
@@ -267,7 +134,7 @@ func TestRotation(t *testing.T) {
 
 	// A flood of made-up key ids within the interval fetches nothing more.
 	for i := range 200 {
-		tok := mint(t, authtest.Key{KID: fmt.Sprintf("bogus-%d", i), Method: k.other.Method, Secret: k.other.Secret},
+		tok := mint(t, authtest.Key{KID: fmt.Sprintf("bogus-%d", i), Method: k.Other.Method, Secret: k.Other.Secret},
 			authtest.Claims("client-a", clk.Now()))
 		if _, err := v.Validate(context.Background(), "Bearer "+tok); err == nil {
 			t.Fatal("bogus kid accepted")
@@ -279,14 +146,14 @@ func TestRotation(t *testing.T) {
 	}
 
 	// The provider rotates; the new key is honoured at the next allowed fetch.
-	if err := idp.Serve(k.rsa, k.other); err != nil {
+	if err := idp.Serve(k.RSA, k.Other); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Validate(context.Background(), newTok); err == nil {
 		t.Fatal("accepted before the refresh interval had passed")
 	}
 	clk.Advance(auth.DefaultRefreshInterval / 2)
-	newTok = "Bearer " + mint(t, k.other, authtest.Claims("client-a", clk.Now()))
+	newTok = "Bearer " + mint(t, k.Other, authtest.Claims("client-a", clk.Now()))
 	if got, err := v.Validate(context.Background(), newTok); err != nil || got != "client-a" {
 		t.Fatalf("after rotation: %q, %v", got, err)
 	}
@@ -303,12 +170,12 @@ func TestKeysOutliveTheEndpoint(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			k := newKeys(t)
 			clk := newClock()
-			idp := startIdP(t, k.rsa)
+			idp := startIdP(t, k.RSA)
 			v := newValidator(t, idp, clk)
 			idp.SetMode(mode.m)
 			// Old enough to be refetched, which fails: the set stays.
 			clk.Advance(auth.DefaultMaxKeyAge + time.Second)
-			tok := "Bearer " + mint(t, k.rsa, authtest.Claims("client-a", clk.Now()))
+			tok := "Bearer " + mint(t, k.RSA, authtest.Claims("client-a", clk.Now()))
 			for i := range 2 {
 				if got, err := v.Validate(context.Background(), tok); err != nil || got != "client-a" {
 					t.Fatalf("call %d with the endpoint %s: %q, %v", i, mode.name, got, err)
@@ -324,13 +191,13 @@ func TestKeysOutliveTheEndpoint(t *testing.T) {
 func TestWithdrawnKeyStopsWorking(t *testing.T) {
 	k := newKeys(t)
 	clk := newClock()
-	idp := startIdP(t, k.rsa, k.ec)
+	idp := startIdP(t, k.RSA, k.EC)
 	v := newValidator(t, idp, clk)
-	if err := idp.Serve(k.ec); err != nil { // rsa-1 withdrawn
+	if err := idp.Serve(k.EC); err != nil { // rsa-1 withdrawn
 		t.Fatal(err)
 	}
 	clk.Advance(auth.DefaultMaxKeyAge - time.Second)
-	tok := func() string { return "Bearer " + mint(t, k.rsa, authtest.Claims("client-a", clk.Now())) }
+	tok := func() string { return "Bearer " + mint(t, k.RSA, authtest.Claims("client-a", clk.Now())) }
 	if _, err := v.Validate(context.Background(), tok()); err != nil {
 		t.Fatalf("before the set is stale: %v", err)
 	}
@@ -343,10 +210,10 @@ func TestWithdrawnKeyStopsWorking(t *testing.T) {
 func TestColdStartWithTheProviderDown(t *testing.T) {
 	k := newKeys(t)
 	clk := newClock()
-	idp := startIdP(t, k.rsa)
+	idp := startIdP(t, k.RSA)
 	idp.SetMode(authtest.Down)
 	v := newValidator(t, idp, clk) // must not fail
-	tok := func() string { return "Bearer " + mint(t, k.rsa, authtest.Claims("client-a", clk.Now())) }
+	tok := func() string { return "Bearer " + mint(t, k.RSA, authtest.Claims("client-a", clk.Now())) }
 	if _, err := v.Validate(context.Background(), tok()); err == nil {
 		t.Fatal("accepted with no keys loaded")
 	}
@@ -369,7 +236,7 @@ func TestHangingEndpoint(t *testing.T) {
 	const budget = 3 * time.Second
 	k := newKeys(t)
 	clk := newClock()
-	idp := startIdP(t, k.rsa)
+	idp := startIdP(t, k.RSA)
 	idp.SetMode(authtest.Hang)
 
 	start := time.Now()
@@ -379,7 +246,7 @@ func TestHangingEndpoint(t *testing.T) {
 	}
 	clk.Advance(auth.DefaultRefreshInterval)
 	start = time.Now()
-	_, err := v.Validate(context.Background(), "Bearer "+mint(t, k.rsa, authtest.Claims("client-a", clk.Now())))
+	_, err := v.Validate(context.Background(), "Bearer "+mint(t, k.RSA, authtest.Claims("client-a", clk.Now())))
 	took := time.Since(start)
 	t.Logf("call against a hanging JWKS endpoint took %s (fetch timeout %s, budget %s)", took, auth.DefaultFetchTimeout, budget)
 	if err == nil {
