@@ -97,11 +97,12 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 
 	paymentCode := function.NewCode(stack, "payment-function-code", bundles.Payment)
 	watchCode := function.NewCode(stack, "conflict-watch-code", bundles.ConflictWatch)
+	authorizerCode := function.NewCode(stack, "authorizer-code", bundles.Authorizer)
 	primaryAPI := primary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: secondarySite.Region, OtherKeyArn: secondary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: secondarySite.Region, OtherKeyArn: secondary.KeyArn, ZoneID: zoneID,
 	})
 	secondaryAPI := secondary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
 		// The key generated in the primary, so clients keep working after failover.
 		APIKeyValue:          primaryAPI.APIKey,
 		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,

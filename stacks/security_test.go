@@ -20,6 +20,8 @@ var securityChecks = []semanticCheck{
 	{"each region's stage is behind its own WAF ACL with the managed groups and a per-IP rate rule", wafFindings},
 	{"the WAF never judges the health paths with managed rules and its rate limit is out of the checkers' reach", wafHealthFindings},
 	{"each WAF ACL logs to an encrypted aws-waf-logs- group in its region, without credentials", wafLogFindings},
+	{"every payment method needs a bearer token checked by its own region's authorizer; /health needs none", authorizerFindings},
+	{"each authorizer is a TOKEN authorizer on the Authorization header, cached 300 s, invocable only from its API's authorizers", authorizerSetupFindings},
 }
 
 func TestSecurity(t *testing.T) {
@@ -110,6 +112,69 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 				}
 			}
 		}, "checkers"},
+		{"a payment method left open", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["http_method"] == "POST" && j.regionOf(m) == "us-east-2" {
+					m["authorization"] = "NONE"
+					delete(m, "authorizer_id")
+				}
+			}
+		}, "POST /payments in us-east-2 has authorization NONE"},
+		{"a payment method guarded by the other region's authorizer", authorizerFindings, func(t *testing.T, j tf) {
+			var primary string
+			for name, a := range j.Resource["aws_api_gateway_authorizer"] {
+				if j.regionOf(a) == "us-east-1" {
+					primary = "${aws_api_gateway_authorizer." + name + ".id}"
+				}
+			}
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["http_method"] == "GET" && m["authorization"] == "CUSTOM" && j.regionOf(m) == "us-east-2" {
+					m["authorizer_id"] = primary
+				}
+			}
+		}, "not an authorizer of its own API"},
+		{"the API key no longer required (usage plans)", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["authorization"] == "CUSTOM" {
+					m["api_key_required"] = false
+				}
+			}
+		}, "without the API key"},
+		{"/health behind the authorizer", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["authorization"] == "NONE" {
+					m["authorization"] = "CUSTOM"
+				}
+			}
+		}, "/health"},
+		{"authorizer reading another header", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, a := range j.Resource["aws_api_gateway_authorizer"] {
+				a["identity_source"] = "method.request.header.X-Token"
+			}
+		}, "identity source"},
+		{"authorizer result cached for an hour", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, a := range j.Resource["aws_api_gateway_authorizer"] {
+				a["authorizer_result_ttl_in_seconds"] = 3600.0
+			}
+		}, "TTL"},
+		{"authorizer invocable from any API", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, p := range j.Resource["aws_lambda_permission"] {
+				if strings.Contains(fmt.Sprint(p["source_arn"]), "/authorizers/") {
+					delete(p, "source_arn")
+				}
+			}
+		}, "no permission"},
+		{"authorizer given a table grant", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, p := range j.Resource["aws_iam_role_policy"] {
+				if strings.HasPrefix(fmt.Sprint(p["name"]), "payment-processor-") {
+					for _, q := range j.Resource["aws_iam_role_policy"] {
+						if strings.HasPrefix(fmt.Sprint(q["name"]), "payment-authorizer-") {
+							q["policy"] = p["policy"]
+						}
+					}
+				}
+			}
+		}, "may do"},
 		{"log group without the aws-waf-logs- prefix", wafLogFindings, func(t *testing.T, j tf) {
 			for _, g := range j.Resource["aws_cloudwatch_log_group"] {
 				if name, _ := g["name"].(string); strings.HasPrefix(name, waf.LogGroupPrefix) {
@@ -308,6 +373,128 @@ func wafLogFindings(j tf) []string {
 		}
 	}
 	return out
+}
+
+// routeOf names a method by its path, rebuilt from the API's resources.
+func (j tf) routeOf(m map[string]any) string {
+	path := ""
+	for id := m["resource_id"]; ; {
+		typ, r := j.resource(id)
+		if typ != "aws_api_gateway_resource" {
+			break
+		}
+		path = "/" + fmt.Sprint(r["path_part"]) + path
+		id = r["parent_id"]
+	}
+	return fmt.Sprintf("%v %s", m["http_method"], path)
+}
+
+func authorizerFindings(j tf) []string {
+	var out []string
+	want := map[string]restapi.Route{}
+	for _, r := range restapi.Routes {
+		want[r.Method+" "+r.Path] = r
+	}
+	perRegion := map[string]int{}
+	for _, m := range j.Resource["aws_api_gateway_method"] {
+		region, route := j.regionOf(m), j.routeOf(m)
+		perRegion[region]++
+		r, known := want[route]
+		switch {
+		case !known:
+			out = append(out, fmt.Sprintf("%s in %s is not in restapi.Routes", route, region))
+		case r.Path == restapi.HealthPath:
+			if m["authorization"] != "NONE" || m["authorizer_id"] != nil || m["api_key_required"] != false {
+				out = append(out, fmt.Sprintf("%s in %s: authorization %v, key %v; Route 53's checkers send neither token nor key", route, region, m["authorization"], m["api_key_required"]))
+			}
+		case m["authorization"] != "CUSTOM":
+			out = append(out, fmt.Sprintf("%s in %s has authorization %v, want CUSTOM", route, region, m["authorization"]))
+		default:
+			typ, a := j.resource(m["authorizer_id"])
+			if typ != "aws_api_gateway_authorizer" || a["rest_api_id"] != m["rest_api_id"] || j.regionOf(a) != region {
+				out = append(out, fmt.Sprintf("%s in %s: authorizer %v is not an authorizer of its own API", route, region, m["authorizer_id"]))
+			}
+			if m["api_key_required"] != true {
+				out = append(out, fmt.Sprintf("%s in %s: without the API key its usage plan no longer applies", route, region))
+			}
+		}
+	}
+	for _, region := range j.regions() {
+		if perRegion[region] != len(restapi.Routes) {
+			out = append(out, fmt.Sprintf("%s has %d methods, want %d", region, perRegion[region], len(restapi.Routes)))
+		}
+	}
+	return out
+}
+
+func authorizerSetupFindings(j tf) []string {
+	var out []string
+	for name, a := range j.Resource["aws_api_gateway_authorizer"] {
+		region := j.regionOf(a)
+		if a["type"] != restapi.AuthorizerType || a["identity_source"] != restapi.AuthorizerIdentitySource {
+			out = append(out, fmt.Sprintf("%s: authorizer type %v, identity source %v; want TOKEN on the Authorization header", region, a["type"], a["identity_source"]))
+		}
+		if a["authorizer_result_ttl_in_seconds"] != float64(restapi.AuthorizerTTLSeconds) {
+			out = append(out, fmt.Sprintf("%s: authorizer TTL %v, want %d", region, a["authorizer_result_ttl_in_seconds"], restapi.AuthorizerTTLSeconds))
+		}
+		fnRef := strings.Replace(fmt.Sprint(a["authorizer_uri"]), ".invoke_arn}", ".function_name}", 1)
+		typ, fn := j.resource(a["authorizer_uri"])
+		if typ != "aws_lambda_function" || j.regionOf(fn) != region {
+			out = append(out, fmt.Sprintf("%s: authorizer calls %v, not a function in the region", region, a["authorizer_uri"]))
+			continue
+		}
+		vars := block(block(fn["environment"])["variables"])
+		for _, k := range []string{"AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"} {
+			if vars[k] == nil || vars[k] == "" {
+				out = append(out, fmt.Sprintf("%s: authorizer function without %s", region, k))
+			}
+		}
+		if fn["timeout"] != 5.0 {
+			out = append(out, fmt.Sprintf("%s: authorizer timeout %v, want 5 s", region, fn["timeout"]))
+		}
+		apiRef := strings.TrimSuffix(fmt.Sprint(a["rest_api_id"]), ".id}")
+		wantSource := apiRef + ".execution_arn}/authorizers/${aws_api_gateway_authorizer." + name + ".id}"
+		permitted := false
+		for _, p := range j.Resource["aws_lambda_permission"] {
+			if p["function_name"] == fnRef && p["principal"] == "apigateway.amazonaws.com" {
+				if p["source_arn"] != wantSource {
+					out = append(out, fmt.Sprintf("%s: the authorizer function may be invoked from %v, want %s", region, p["source_arn"], wantSource))
+					continue
+				}
+				permitted = true
+			}
+		}
+		if !permitted {
+			out = append(out, fmt.Sprintf("%s: no permission for the API's authorizer to invoke %s", region, fnRef))
+		}
+		// Its own role: its log group only (and traces, which every function's has).
+		roleRef := strings.TrimSuffix(fmt.Sprint(fn["role"]), ".arn}")
+		for _, p := range j.Resource["aws_iam_role_policy"] {
+			if p["role"] != roleRef+".id}" {
+				continue
+			}
+			for _, st := range list(j.policyDocumentOf(p["policy"])["statement"]) {
+				for _, action := range strs(block(st)["actions"]) {
+					if action != "logs:CreateLogStream" && action != "logs:PutLogEvents" {
+						out = append(out, fmt.Sprintf("%s: the authorizer may do %s; it needs only its log group", region, action))
+					}
+				}
+			}
+		}
+	}
+	if len(j.Resource["aws_api_gateway_authorizer"]) != len(j.regions()) {
+		out = append(out, fmt.Sprintf("%d authorizers, want one per region", len(j.Resource["aws_api_gateway_authorizer"])))
+	}
+	return out
+}
+
+// policyDocumentOf is policyDocument for checkers that report instead of failing.
+func (j tf) policyDocumentOf(v any) map[string]any {
+	typ, name, attr, ok := ref(v)
+	if !ok || typ != "aws_iam_policy_document" || attr != "json" {
+		return nil
+	}
+	return j.Data["aws_iam_policy_document"][name]
 }
 
 // The DR operations role exists only for named operators, and trusts exactly them.

@@ -71,9 +71,9 @@ func inRegion(region string) func(map[string]any) bool {
 }
 
 // defaultGaps are the gaps of the default configuration, all warnings: nobody subscribes
-// to the topics (ALERT_EMAIL is empty) and nobody may assume the DR operations role
-// (DR_OPERATOR_ARNS is empty).
-var defaultGaps = []GapKind{NoSubscriber, NoOperators}
+// to the topics (ALERT_EMAIL is empty), nobody may assume the DR operations role
+// (DR_OPERATOR_ARNS is empty), and the authorizers trust the example issuer.
+var defaultGaps = []GapKind{NoSubscriber, NoOperators, ExampleIssuer}
 
 // without is gaps less kind; with is gaps plus kind.
 func without(gaps []GapKind, kind GapKind) []GapKind {
