@@ -199,9 +199,11 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		AuthorizerUri:                cfg.Authorizer.InvokeArn,
 		AuthorizerResultTtlInSeconds: jsii.Number(AuthorizerTTLSeconds),
 	})
-	// API Gateway invokes the authorizer with the function's resource policy (no
-	// credentials role), from this API's authorizer only.
-	// https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization-with-console.html
+	// API Gateway invokes the authorizer under the function's resource policy (no invoke
+	// role: "Keep Lambda invoke role blank to let [API Gateway] set a resource-based
+	// policy"), here from this API's authorizer only: its source ARN is
+	// <execution ARN>/authorizers/<authorizer id>.
+	// https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html
 	lambdapermission.NewLambdaPermission(c, jsii.String("authorizer-permission"), &lambdapermission.LambdaPermissionConfig{
 		Provider:     p,
 		StatementId:  jsii.String("AllowInvokeFromApiAuthorizer"),
