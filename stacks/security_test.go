@@ -24,25 +24,10 @@ var securityChecks = []semanticCheck{
 	{"each authorizer is a TOKEN authorizer on the Authorization header, cached 300 s, invocable only from its API's authorizers", authorizerSetupFindings},
 }
 
-func TestSecurity(t *testing.T) {
-	for name, j := range invariantVariants(t) {
-		for _, c := range securityChecks {
-			t.Run(name+"/"+c.name, func(t *testing.T) {
-				for _, f := range c.check(j) {
-					t.Error(f)
-				}
-			})
-		}
-	}
-}
+func TestSecurity(t *testing.T) { runChecks(t, securityChecks) }
 
 func TestSecurityChecksCatchMutations(t *testing.T) {
-	cases := []struct {
-		name   string
-		check  func(j tf) []string
-		mutate func(t *testing.T, j tf)
-		want   string
-	}{
+	assertCaught(t, []mutation{
 		{"association removed", wafFindings, func(t *testing.T, j tf) {
 			for name := range j.Resource["aws_wafv2_web_acl_association"] {
 				delete(j.Resource["aws_wafv2_web_acl_association"], name)
@@ -194,23 +179,7 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 				delete(l, "redacted_fields")
 			}
 		}, "authorization"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			j := parse(t, defaultDR)
-			if f := c.check(j); len(f) != 0 {
-				t.Fatalf("the unmutated stack already has findings: %v", f)
-			}
-			c.mutate(t, j)
-			findings := c.check(j)
-			for _, f := range findings {
-				if strings.Contains(f, c.want) {
-					return
-				}
-			}
-			t.Errorf("mutation not reported (want a finding with %q); findings: %v", c.want, findings)
-		})
-	}
+	})
 }
 
 // aclRules are the rules of the ACL associated with the stage in region, or nil.
