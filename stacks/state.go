@@ -39,6 +39,11 @@ func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.Terrafor
 	account := dataawscalleridentity.NewDataAwsCallerIdentity(stack, jsii.String("account"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
 		Provider: s.Provider,
 	}).AccountId()
+	// The key policy AWS gives its own aws/s3 keys, narrowed to this account and S3 in
+	// this region (kms:ViaService, kms:CallerAccount), plus administration by the account:
+	// whoever may read and write the state through S3 may use the key for it, no one
+	// may use it directly.
+	// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
 	key := encryption.New(stack, "state-key", encryption.Config{
 		Site: s, Name: StateKeyAlias(cfg)[len("alias/"):], AccountID: account, DeletionWindowDays: 30,
 		OnlyS3: true, Description: "payments-dr Terraform state in " + cfg.StateRegion,
