@@ -62,11 +62,16 @@ func invoke(h *api.Handler, req events.APIGatewayProxyRequest) (events.APIGatewa
 	return resp, time.Since(start)
 }
 
+// caller is the principal API Gateway's authorizer passes on payment routes
+// (issue 8); every request of these tests comes from the same caller.
+var caller = map[string]any{"principalId": "brownout-client"}
+
 func postPayment(body string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{
 		Path: "/payments", HTTPMethod: http.MethodPost,
-		Headers: map[string]string{"Content-Type": "application/json"},
-		Body:    body,
+		Headers:        map[string]string{"Content-Type": "application/json"},
+		Body:           body,
+		RequestContext: events.APIGatewayProxyRequestContext{Authorizer: caller},
 	}
 }
 
@@ -125,7 +130,8 @@ func TestBrownout(t *testing.T) {
 				t.Errorf("POST took %v: the request budget (%v) ended it, not the SDK's per-call bounds", took, api.DefaultRequestTimeout)
 			}
 
-			get, took := invoke(h, events.APIGatewayProxyRequest{Path: "/payments/warm", HTTPMethod: http.MethodGet})
+			get, took := invoke(h, events.APIGatewayProxyRequest{Path: "/payments/warm", HTTPMethod: http.MethodGet,
+				RequestContext: events.APIGatewayProxyRequestContext{Authorizer: caller}})
 			t.Logf("GET with %s: %d in %v", tc.name, get.StatusCode, took.Round(time.Millisecond))
 			if tc.name == "dynamodb hung" && (get.StatusCode != http.StatusServiceUnavailable || get.Headers["Retry-After"] == "") {
 				t.Errorf("GET: %d %v %s, want 503 with Retry-After", get.StatusCode, get.Headers, get.Body)
