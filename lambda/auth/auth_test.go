@@ -166,12 +166,16 @@ func TestKeysOutliveTheEndpoint(t *testing.T) {
 	for _, mode := range []struct {
 		name string
 		m    authtest.Mode
-	}{{"down", authtest.Down}, {"garbage", authtest.Garbage}, {"hanging", authtest.Hang}} {
+	}{{"down", authtest.Down}, {"garbage", authtest.Garbage}, {"hanging", authtest.Hang}, {"answering over 1 MiB", authtest.Huge}} {
 		t.Run(mode.name, func(t *testing.T) {
 			k := newKeys(t)
 			clk := newClock()
 			idp := startIdP(t, k.RSA)
 			v := newValidator(t, idp, clk)
+			// Were the broken answer taken, only this key would be left.
+			if err := idp.Serve(k.Other); err != nil {
+				t.Fatal(err)
+			}
 			idp.SetMode(mode.m)
 			// Old enough to be refetched, which fails: the set stays.
 			clk.Advance(auth.DefaultMaxKeyAge + time.Second)
@@ -222,6 +226,12 @@ func TestColdStartWithTheProviderDown(t *testing.T) {
 		t.Fatal("fetched again within the refresh interval")
 	}
 	clk.Advance(auth.DefaultRefreshInterval)
+	// A token without a key id also loads the keys when none are held.
+	noKID := k.RSA
+	noKID.KID = ""
+	if got, err := v.Validate(context.Background(), "Bearer "+mint(t, noKID, authtest.Claims("client-a", clk.Now()))); err != nil || got != "client-a" {
+		t.Fatalf("once the provider is back, token without kid: %q, %v", got, err)
+	}
 	if got, err := v.Validate(context.Background(), tok()); err != nil || got != "client-a" {
 		t.Fatalf("once the provider is back: %q, %v", got, err)
 	}
