@@ -163,18 +163,27 @@ func TestRotation(t *testing.T) {
 }
 
 func TestKeysOutliveTheEndpoint(t *testing.T) {
+	k := newKeys(t)
 	for _, mode := range []struct {
-		name string
-		m    authtest.Mode
-	}{{"down", authtest.Down}, {"garbage", authtest.Garbage}, {"hanging", authtest.Hang}, {"answering over 1 MiB", authtest.Huge}} {
+		name  string
+		m     authtest.Mode
+		serve []authtest.Key
+	}{
+		{"down", authtest.Down, nil},
+		{"garbage", authtest.Garbage, nil},
+		{"hanging", authtest.Hang, nil},
+		// Were the broken answer taken, only k.Other would be left.
+		{"answering over 1 MiB", authtest.Huge, []authtest.Key{k.Other}},
+		{"serving an empty set", authtest.Up, []authtest.Key{}},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
-			k := newKeys(t)
 			clk := newClock()
 			idp := startIdP(t, k.RSA)
 			v := newValidator(t, idp, clk)
-			// Were the broken answer taken, only this key would be left.
-			if err := idp.Serve(k.Other); err != nil {
-				t.Fatal(err)
+			if mode.serve != nil {
+				if err := idp.Serve(mode.serve...); err != nil {
+					t.Fatal(err)
+				}
 			}
 			idp.SetMode(mode.m)
 			// Old enough to be refetched, which fails: the set stays.
