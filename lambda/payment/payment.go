@@ -58,20 +58,21 @@ type Record struct {
 const ownerTagVersion = "payments-dr/owner/v1\n"
 
 // Key is the table key of owner's payment paymentID:
-// "<hex SHA-256 of the owner>/<paymentId>". The owner is hashed because a
+// "<hex SHA-256 of the owner>.<paymentId>". The owner is hashed because a
 // principal is free text from the identity provider (any length, any
-// character) while the key must stay short, path-safe (it names the receipt
-// object) and free of '#', which marks control items. '/' is not in the
-// paymentId alphabet, so a key can never equal a paymentId written before
-// payments had owners, nor a control item's key.
+// character) while the key must stay short, a single path segment (it names
+// the receipt object, under the prefix the function's grants name) and free
+// of '#', which marks control items. '.' is not in the paymentId alphabet, so
+// a key can never equal a paymentId written before payments had owners, nor
+// a control item's key.
 func Key(owner, paymentID string) string {
 	sum := sha256.Sum256([]byte(ownerTagVersion + owner))
-	return hex.EncodeToString(sum[:]) + "/" + paymentID
+	return hex.EncodeToString(sum[:]) + "." + paymentID
 }
 
 // ReceiptKey is the object key of a payment's receipt in a region's bucket,
 // from its table key: every region and every retry agrees on it, and each
-// owner's receipts share a prefix.
+// owner's receipts share the prefix "receipts/<owner hash>.".
 func ReceiptKey(key string) string {
 	return "receipts/" + key + ".json"
 }

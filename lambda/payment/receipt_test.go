@@ -52,7 +52,7 @@ func TestKey(t *testing.T) {
 		{"another owner", Key("client-b", "p1")},
 		{"another id", Key("client-a", "p2")},
 		// Owner and id are not simply concatenated.
-		{"shifted boundary", Key("client-a/p", "1")},
+		{"shifted boundary", Key("client-a.p", "1")},
 		{"the bare id", "p1"},
 	}
 	for _, tc := range tests {
@@ -63,7 +63,7 @@ func TestKey(t *testing.T) {
 	if Key("client-a", "p1") != a {
 		t.Error("Key is not deterministic")
 	}
-	if len(a) != 64+1+2 || strings.Contains(a, "#") || !strings.HasSuffix(a, "/p1") {
-		t.Errorf("Key = %q, want <64 hex>/p1 without '#'", a)
+	if len(a) != 64+1+2 || strings.ContainsAny(a, "#/") || !strings.HasSuffix(a, ".p1") {
+		t.Errorf("Key = %q, want <64 hex>.p1, without '#' or '/'", a)
 	}
 }
