@@ -163,15 +163,28 @@ func TestRotation(t *testing.T) {
 }
 
 func TestKeysOutliveTheEndpoint(t *testing.T) {
+	k := newKeys(t)
 	for _, mode := range []struct {
-		name string
-		m    authtest.Mode
-	}{{"down", authtest.Down}, {"garbage", authtest.Garbage}, {"hanging", authtest.Hang}} {
+		name  string
+		m     authtest.Mode
+		serve []authtest.Key
+	}{
+		{"down", authtest.Down, nil},
+		{"garbage", authtest.Garbage, nil},
+		{"hanging", authtest.Hang, nil},
+		// Were the broken answer taken, only k.Other would be left.
+		{"answering over 1 MiB", authtest.Huge, []authtest.Key{k.Other}},
+		{"serving an empty set", authtest.Up, []authtest.Key{}},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
-			k := newKeys(t)
 			clk := newClock()
 			idp := startIdP(t, k.RSA)
 			v := newValidator(t, idp, clk)
+			if mode.serve != nil {
+				if err := idp.Serve(mode.serve...); err != nil {
+					t.Fatal(err)
+				}
+			}
 			idp.SetMode(mode.m)
 			// Old enough to be refetched, which fails: the set stays.
 			clk.Advance(auth.DefaultMaxKeyAge + time.Second)
@@ -222,6 +235,12 @@ func TestColdStartWithTheProviderDown(t *testing.T) {
 		t.Fatal("fetched again within the refresh interval")
 	}
 	clk.Advance(auth.DefaultRefreshInterval)
+	// A token without a key id also loads the keys when none are held.
+	noKID := k.RSA
+	noKID.KID = ""
+	if got, err := v.Validate(context.Background(), "Bearer "+mint(t, noKID, authtest.Claims("client-a", clk.Now()))); err != nil || got != "client-a" {
+		t.Fatalf("once the provider is back, token without kid: %q, %v", got, err)
+	}
 	if got, err := v.Validate(context.Background(), tok()); err != nil || got != "client-a" {
 		t.Fatalf("once the provider is back: %q, %v", got, err)
 	}
