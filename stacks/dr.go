@@ -23,7 +23,7 @@ const DRStackName = "payments-dr"
 // NewDRStack declares both regions, the global table between them, receipts replication
 // both ways, DNS failover and the DR operations role.
 func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) cdktf.TerraformStack {
-	stack := cdktf.NewTerraformStack(scope, jsii.String(DRStackName))
+	stack := newStack(scope, DRStackName)
 	backend := cdktf.NewS3Backend(stack, &cdktf.S3BackendConfig{
 		Bucket:  jsii.String(cfg.StateBucket),
 		Key:     jsii.String(cfg.StateKey),

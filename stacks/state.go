@@ -15,7 +15,7 @@ const StateStackName = "payments-dr-state"
 
 // NewStateStack declares the state bucket in the state region.
 func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.TerraformStack {
-	stack := cdktf.NewTerraformStack(scope, jsii.String(StateStackName))
+	stack := newStack(scope, StateStackName)
 	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{
 		// Kept beside cdktf.json, not in cdktf.out, which every synth rewrites.
 		Path: jsii.String("../../../terraform." + StateStackName + ".tfstate"),
