@@ -87,3 +87,26 @@ func TestVersionsMatchReadme(t *testing.T) {
 		})
 	}
 }
+
+// TestProviderModuleMatchesReadme fails when go.mod moves the provider bindings to another
+// release than the one README.md's Versions table names: the release decides the
+// hashicorp/aws version every stack requires.
+func TestProviderModuleMatchesReadme(t *testing.T) {
+	const module = "github.com/cdktf/cdktf-provider-aws-go/aws/v19"
+	gomod, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + ` (v\S+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatalf("go.mod does not require %s", module)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := readmeVersionCell(t, string(readme), "AWS provider")
+	if want := "`cdktf-provider-aws-go/aws/v19` " + string(m[1]); !strings.Contains(cell, want) {
+		t.Errorf("README.md's AWS provider row %q does not name %q, the release go.mod requires", cell, want)
+	}
+}
