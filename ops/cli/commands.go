@@ -41,7 +41,7 @@ const (
 
 const usage = `usage:
   go run .                          synthesize both stacks to cdktf.out (configuration from the environment)
-  go run . report  [--from PATH] [--json] [--rto-target 120s] [--strict]
+  go run . report  [--from PATH] [--json] [--rto-target 60s] [--strict]
   go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
   go run . docs    [--check]
 
