@@ -20,11 +20,12 @@ const (
 	PaymentFunctionPackage = "./lambda"
 	ConflictWatchPackage   = "./lambda/conflictwatch"
 	PeerWatchPackage       = "./lambda/peerwatch"
+	AuthorizerPackage      = "./lambda/authorizer"
 )
 
 // Bundles are the deployment packages both regions run.
 type Bundles struct {
-	Payment, ConflictWatch, PeerWatch function.Bundle
+	Payment, ConflictWatch, PeerWatch, Authorizer function.Bundle
 }
 
 // BuildFunctions builds every function of the module at moduleRoot into outDir.
@@ -33,7 +34,7 @@ func BuildFunctions(moduleRoot, outDir string) (Bundles, error) {
 	for _, f := range []struct {
 		pkg string
 		out *function.Bundle
-	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}} {
+	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}, {AuthorizerPackage, &b.Authorizer}} {
 		dir := filepath.Join(outDir, filepath.Base(f.pkg))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return b, err
