@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -331,5 +332,41 @@ func TestNewRefusesLongLeeway(t *testing.T) {
 		Leeway: auth.MaxLeeway + time.Second}
 	if _, err := auth.New(context.Background(), cfg); err == nil {
 		t.Fatalf("leeway %s accepted", cfg.Leeway)
+	}
+}
+
+// API Gateway refuses, without invoking the authorizer, every header that
+// HeaderPattern does not match: the pattern must match each header Validate
+// accepts, and refuse the malformed ones Validate refuses for their shape.
+func TestHeaderPatternMatchesWhatValidates(t *testing.T) {
+	k := newKeys(t)
+	clk := newClock()
+	v := newValidator(t, startIdP(t, k.Published()...), clk)
+	cases, err := authtest.Cases(k, clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pattern := regexp.MustCompile(auth.HeaderPattern)
+	accepted := 0
+	for _, tc := range cases {
+		_, err := v.Validate(context.Background(), tc.Header)
+		matched := pattern.MatchString(tc.Header)
+		switch {
+		case err == nil && !matched:
+			t.Errorf("%s: Validate accepts the header but API Gateway would refuse it", tc.Name)
+		case errors.Is(err, auth.ErrMalformedHeader) && matched:
+			t.Errorf("%s: a malformed header matches the pattern, so it would reach the authorizer", tc.Name)
+		}
+		if err == nil {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		t.Fatal("no case is accepted: nothing shows the pattern lets valid tokens through")
+	}
+	for _, h := range []string{"", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a.b", "Bearer a.b.c d", "Bearer  a.b.c", "Bearer a.b.c=", "Bearer a.b.c\n"} {
+		if pattern.MatchString(h) {
+			t.Errorf("%q matches the pattern", h)
+		}
 	}
 }
