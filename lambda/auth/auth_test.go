@@ -84,7 +84,10 @@ func mint(t *testing.T, k authtest.Key, claims jwt.MapClaims) string {
 	return tok
 }
 
-func TestValidate(t *testing.T) {
+// validatorAndCases is a validator of a local identity provider and the
+// standard token cases against it (authtest.Cases).
+func validatorAndCases(t *testing.T) (*auth.Validator, []authtest.Case) {
+	t.Helper()
 	k := newKeys(t)
 	clk := newClock()
 	v := newValidator(t, startIdP(t, k.Published()...), clk)
@@ -92,6 +95,11 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, cases
+}
+
+func TestValidate(t *testing.T) {
+	v, cases := validatorAndCases(t)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			got, err := v.Validate(context.Background(), tc.Header)
@@ -339,13 +347,7 @@ func TestNewRefusesLongLeeway(t *testing.T) {
 // HeaderPattern does not match: the pattern must match each header Validate
 // accepts, and refuse the malformed ones Validate refuses for their shape.
 func TestHeaderPatternMatchesWhatValidates(t *testing.T) {
-	k := newKeys(t)
-	clk := newClock()
-	v := newValidator(t, startIdP(t, k.Published()...), clk)
-	cases, err := authtest.Cases(k, clk.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, cases := validatorAndCases(t)
 	pattern := regexp.MustCompile(auth.HeaderPattern)
 	accepted := 0
 	for _, tc := range cases {
