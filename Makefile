@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export GOFLAGS := -mod=readonly
 # node_modules holds a stray Go package (flatted); list ours explicitly.
-PACKAGES := . ./stacks/... ./lambda/...
+PACKAGES := . ./stacks/... ./ops/... ./lambda/...
 
 .PHONY: setup synth test test-infra test-function gameday snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
 
@@ -48,7 +48,7 @@ diagram:
 	go run . diagram --from generated/payments-dr.json --format dot --svg topology.svg
 
 bench: setup
-	go test -run '^$$' -bench . -benchmem ./lambda/... ./stacks/...
+	go test -run '^$$' -bench . -benchmem ./lambda/... ./stacks/... ./ops/...
 
 # payments-dr's synth against the floor (a one-resource cdktf app with the same modules):
 # both built once, run in alternation, BENCH_RUNS times each; prints every run's CPU
@@ -63,7 +63,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./lambda/payment
 
 lint:
-	test -z "$$(gofmt -l *.go stacks lambda)"
+	test -z "$$(gofmt -l *.go stacks ops lambda)"
 	go vet $(PACKAGES)
 
 # Need AWS credentials and the hashicorp/aws provider download; not run in CI. Terraform

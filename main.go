@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/aws/jsii-runtime-go"
+	"github.com/payments-dr/payments-dr/ops/cli"
 	"github.com/payments-dr/payments-dr/stacks"
 	"github.com/payments-dr/payments-dr/stacks/config"
 )
@@ -15,10 +16,10 @@ import (
 const silenceNodeEOL = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
 
 func main() {
-	// Subcommands (commands.go) read synthesized JSON only: dispatched before anything
-	// starts jsii.
+	// Subcommands (ops/cli) read synthesized JSON or talk to DynamoDB only: dispatched
+	// before anything starts jsii.
 	if len(os.Args) > 1 {
-		os.Exit(runCommand(os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(run())
 }
@@ -49,7 +50,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "synth failed:", err)
 		return 1
 	}
-	if err := printSynthSummary(os.Stdout, outdir); err != nil {
+	if err := cli.PrintSynthSummary(os.Stdout, outdir); err != nil {
 		fmt.Fprintln(os.Stderr, "summary:", err)
 		return 1
 	}

@@ -78,6 +78,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		IntervalSeconds:  cfg.HealthCheckInterval,
 		FailureThreshold: cfg.HealthCheckFailureThreshold,
 		ARC:              cfg.ARC(),
+		CNAME:            cfg.FailoverRecord == config.RecordCNAME,
+		TTLSeconds:       cfg.DNSTTL,
 		Topic:            metrics.Topic,
 		Name:             cfg.Name,
 	}

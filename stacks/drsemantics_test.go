@@ -83,10 +83,9 @@ func TestDRSemanticsCatchInversions(t *testing.T) {
 				p["type"] = map[string]string{"PRIMARY": "SECONDARY", "SECONDARY": "PRIMARY"}[p["type"].(string)]
 			}
 		}, "PRIMARY record targets us-east-2"},
-		{"alias targets swapped between the records", failoverFindings, func(t *testing.T, j tf) {
+		{"CNAME targets swapped between the records", failoverFindings, func(t *testing.T, j tf) {
 			recs := failoverRecords(j)
-			a, b := block(recs[0]["alias"]), block(recs[1]["alias"])
-			a["name"], b["name"] = b["name"], a["name"]
+			recs[0]["records"], recs[1]["records"] = recs[1]["records"], recs[0]["records"]
 		}, "targets"},
 		{"a record gated by the other region's health check", failoverFindings, func(t *testing.T, j tf) {
 			recs := failoverRecords(j)
@@ -369,7 +368,7 @@ func failoverFindings(j tf) []string {
 	for _, r := range failoverRecords(j) {
 		role, _ := block(r["failover_routing_policy"])["type"].(string)
 		seen[role]++
-		target := j.refRegion(block(r["alias"])["name"], "aws_api_gateway_domain_name")
+		target := j.refRegion(recordTarget(r), "aws_api_gateway_domain_name")
 		if target != want[role] {
 			out = append(out, fmt.Sprintf("%s record targets %s's API domain; the %s region is %s", role, target, strings.ToLower(role), want[role]))
 		}

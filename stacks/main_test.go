@@ -130,3 +130,15 @@ func (j tf) regionOf(res map[string]any) string {
 	}
 	return ""
 }
+
+// recordTarget is what a failover record points at: an alias's name, or a CNAME's one
+// value.
+func recordTarget(rec map[string]any) any {
+	if a := block(rec["alias"]); a != nil {
+		return a["name"]
+	}
+	if values, _ := rec["records"].([]any); len(values) == 1 {
+		return values[0]
+	}
+	return nil
+}

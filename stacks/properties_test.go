@@ -161,10 +161,9 @@ func TestDRStackProperties(t *testing.T) {
 	// Route 53.
 	add(property{"zone", "aws_route53_zone", m{"name": "payment-dev.example.com"}, false})
 	for _, role := range []string{"PRIMARY", "SECONDARY"} {
-		add(property{role + " alias record", "aws_route53_record", m{
-			"name": "api.payment-dev.example.com", "type": "A",
+		add(property{role + " CNAME record", "aws_route53_record", m{
+			"name": "api.payment-dev.example.com", "type": "CNAME", "ttl": 20,
 			"failover_routing_policy": m{"type": role},
-			"alias":                   m{"evaluate_target_health": true},
 		}, false})
 	}
 	for _, region := range []string{"us-east-1", "us-east-2"} {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payments-dr/payments-dr/ops/recovery"
 	"github.com/payments-dr/payments-dr/stacks/config"
-	"github.com/payments-dr/payments-dr/stacks/recovery"
 )
 
 // Wiring checks follow references between resources, which property matching cannot.
@@ -426,10 +426,10 @@ func checkFailoverRecords(t *testing.T, j tf, arc bool) {
 		if block(rec["failover_routing_policy"]) == nil {
 			continue
 		}
-		_, domain, _, _ := ref(block(rec["alias"])["name"])
+		_, domain, _, _ := ref(recordTarget(rec))
 		region := j.regionOf(j.Resource["aws_api_gateway_domain_name"][domain])
 		if region == "" || seen[region] {
-			t.Errorf("record %s aliases %v: no region, or a second record for it", name, block(rec["alias"])["name"])
+			t.Errorf("record %s targets %v: no region, or a second record for it", name, recordTarget(rec))
 			continue
 		}
 		seen[region] = true
@@ -710,11 +710,65 @@ func TestReportUnderEachControlMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Control != tc.want || r.RTO.Seconds != 96 || len(r.HealthChecks) != 2 {
-				t.Errorf("control %q, RTO %ds, %d probing checks; want %q, 96 s, 2", r.Control, r.RTO.Seconds, len(r.HealthChecks), tc.want)
+			if r.Control != tc.want || r.RTO.Seconds != 56 || len(r.HealthChecks) != 2 {
+				t.Errorf("control %q, RTO %ds, %d probing checks; want %q, 56 s, 2", r.Control, r.RTO.Seconds, len(r.HealthChecks), tc.want)
 			}
 			if err := r.Check(recovery.DefaultRTOTarget, false); err != nil {
 				t.Errorf("check: %v", err)
+			}
+		})
+	}
+}
+
+// FAILOVER_RECORD decides the record type and so the DNS term of the RTO bound: CNAMEs
+// carry DNS_TTL, alias A records the 60 s Route 53 gives API Gateway targets. Both forms
+// must still point each role at its own region's API domain.
+func TestFailoverRecordForms(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		change    func(*config.Config)
+		typ       string
+		ttl       any // the records' ttl attribute; nil for alias records
+		rto       int
+		meets60   bool
+		dnsReason string
+	}{
+		{"default: cname, ttl 20", func(*config.Config) {}, "CNAME", 20.0, 56, true, "CNAME"},
+		{"cname, ttl 5", func(c *config.Config) { c.DNSTTL = 5 }, "CNAME", 5.0, 41, true, "CNAME"},
+		{"cname, ttl 60 with 30 s checks", func(c *config.Config) { c.DNSTTL, c.HealthCheckInterval = 60, 30 }, "CNAME", 60.0, 156, false, "CNAME"},
+		{"alias", func(c *config.Config) { c.FailoverRecord, c.DNSTTL = config.RecordAlias, 0 }, "A", nil, 96, false, "alias"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := synthDR(t, tc.change)
+			j := parse(t, stack)
+			records := failoverRecords(j)
+			if len(records) != 2 {
+				t.Fatalf("%d failover records, want 2", len(records))
+			}
+			for _, rec := range records {
+				role := block(rec["failover_routing_policy"])["type"]
+				if rec["type"] != tc.typ || rec["ttl"] != tc.ttl {
+					t.Errorf("%v record: type %v ttl %v, want %s ttl %v", role, rec["type"], rec["ttl"], tc.typ, tc.ttl)
+				}
+				if (rec["alias"] != nil) == (tc.typ == "CNAME") {
+					t.Errorf("%v record: alias block %v with type %s", role, rec["alias"], tc.typ)
+				}
+				if typ, _, attr, _ := ref(recordTarget(rec)); typ != "aws_api_gateway_domain_name" || attr != "regional_domain_name" {
+					t.Errorf("%v record points at %v, want a regional_domain_name of an API Gateway domain", role, recordTarget(rec))
+				}
+			}
+			if f := failoverFindings(j); len(f) > 0 {
+				t.Errorf("failover findings: %v", f)
+			}
+			r, err := recovery.Analyze([]byte(stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.RTO.Seconds != tc.rto || !strings.Contains(r.DNS.Basis, tc.dnsReason) {
+				t.Errorf("RTO bound %d s (DNS term %d s: %s), want %d s", r.RTO.Seconds, r.DNS.TTLSeconds, r.DNS.Basis, tc.rto)
+			}
+			if err := r.Check(recovery.DefaultRTOTarget, false); (err == nil) != tc.meets60 {
+				t.Errorf("check against the default target: %v, want passing %v", err, tc.meets60)
 			}
 		})
 	}

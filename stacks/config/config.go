@@ -32,7 +32,13 @@ type Config struct {
 	// FailoverControl is the operator's lever for drills, manual failover and failback:
 	// ControlFlag (the drain flag in the global table) or ControlARC (Route 53 ARC
 	// routing controls). Both are data-plane operations that work with us-east-1 down.
-	FailoverControl    string // FAILOVER_CONTROL
+	FailoverControl string // FAILOVER_CONTROL
+	// FailoverRecord is the type of the two failover records: RecordCNAME (a CNAME to each
+	// region's API Gateway regional domain, with DNSTTL) or RecordAlias (alias A records,
+	// which Route 53 answers with the 60 s TTL it gives API Gateway targets).
+	FailoverRecord string // FAILOVER_RECORD
+	// DNSTTL is the CNAME records' TTL in seconds; unused (0) with alias records.
+	DNSTTL             int    // DNS_TTL
 	DeletionProtection bool   // DELETION_PROTECTION
 	DRExternalID       string // DR_EXTERNAL_ID: sts:ExternalId for the DR operations role
 }
@@ -61,6 +67,8 @@ var Settings = []Setting{
 	{"HEALTH_CHECK_FAILURE_THRESHOLD", "failed checks in a row that mark a region unhealthy", "an integer from 1 to 10", "3"},
 	{"LOG_RETENTION_DAYS", "retention of every log group", "a CloudWatch Logs retention: " + joinInts(logRetentionDays), "30"},
 	{"FAILOVER_CONTROL", "the data-plane lever for drills, manual failover and failback (RUNBOOK.md): `flag` is each region's drain flag in the global table, read by its /health (no extra cost); `arc` adds Route 53 Application Recovery Controller routing controls (an ARC cluster is billed per hour)", "flag or arc", "flag"},
+	{"FAILOVER_RECORD", "type of the failover records: `cname` points the name at each region's API Gateway regional domain with the TTL DNS_TTL (Route 53 bills these queries); `alias` uses alias A records, whose queries are free but which Route 53 answers with a 60 s TTL, so the RTO bound is 96 s instead of 56 s", "cname or alias", "cname"},
+	{"DNS_TTL", "seconds resolvers may keep the failover CNAME, a term of the RTO bound (lower: faster failover, more billed queries)", "an integer from 5 to 300, only with FAILOVER_RECORD=cname", "20"},
 	{"DELETION_PROTECTION", "table deletion protection, prevent_destroy on the table, its replica and the receipts buckets (the state bucket is always protected)", "true or false", "true"},
 	{"DR_EXTERNAL_ID", "sts:ExternalId required to assume the DR operations role", "2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "payments-dr-<suffix>"},
 }
@@ -82,6 +90,19 @@ const (
 	// ControlARC: Route 53 ARC routing controls (ARC cluster data plane), in addition to the flags.
 	ControlARC = "arc"
 )
+
+// The accepted values of FAILOVER_RECORD.
+const (
+	// RecordCNAME: CNAME failover records with DNS_TTL; the default, for an RTO bound
+	// under a minute.
+	RecordCNAME = "cname"
+	// RecordAlias: alias A failover records, answered with Route 53's 60 s TTL.
+	RecordAlias = "alias"
+)
+
+// DefaultDNSTTL keeps the default RTO bound at 56 s: 10 s × 3 checks + 6 s check
+// timeout + 20 s TTL (ops/recovery computes it from the synthesized records).
+const DefaultDNSTTL = 20
 
 // ARC reports whether Route 53 ARC routing controls are deployed.
 func (c Config) ARC() bool { return c.FailoverControl == ControlARC }
@@ -163,8 +184,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HealthCheckFailureThreshold: integer("HEALTH_CHECK_FAILURE_THRESHOLD", 3),
 		LogRetentionDays:            integer("LOG_RETENTION_DAYS", 30),
 		FailoverControl:             str("FAILOVER_CONTROL", ControlFlag),
+		FailoverRecord:              str("FAILOVER_RECORD", RecordCNAME),
 		DeletionProtection:          boolean("DELETION_PROTECTION", true),
 		DRExternalID:                str("DR_EXTERNAL_ID", "payments-dr-"+suffix),
+	}
+	if c.FailoverRecord == RecordCNAME {
+		c.DNSTTL = integer("DNS_TTL", DefaultDNSTTL)
+	} else if v := strings.TrimSpace(getenv("DNS_TTL")); v != "" && c.FailoverRecord == RecordAlias {
+		// Route 53 sets the TTL of an alias to an AWS resource itself: a DNS_TTL here would
+		// be silently ignored, and the operator would believe in a bound that does not hold.
+		errs = append(errs, fmt.Errorf("DNS_TTL=%q: only FAILOVER_RECORD=cname has a TTL of its own; alias records are answered with the 60 s Route 53 gives API Gateway targets. Unset DNS_TTL or set FAILOVER_RECORD=cname", v))
 	}
 	if len(errs) > 0 {
 		// A value that did not parse would be reported twice by Validate; stop here.
@@ -222,6 +251,8 @@ func (c Config) validate(skip map[string]bool) error {
 	check(c.HealthCheckFailureThreshold >= 1 && c.HealthCheckFailureThreshold <= 10, "HEALTH_CHECK_FAILURE_THRESHOLD", strconv.Itoa(c.HealthCheckFailureThreshold))
 	check(slices.Contains(logRetentionDays, c.LogRetentionDays), "LOG_RETENTION_DAYS", strconv.Itoa(c.LogRetentionDays))
 	check(c.FailoverControl == ControlFlag || c.FailoverControl == ControlARC, "FAILOVER_CONTROL", c.FailoverControl)
+	check(c.FailoverRecord == RecordCNAME || c.FailoverRecord == RecordAlias, "FAILOVER_RECORD", c.FailoverRecord)
+	check(c.FailoverRecord != RecordCNAME || (c.DNSTTL >= 5 && c.DNSTTL <= 300), "DNS_TTL", strconv.Itoa(c.DNSTTL))
 	check(len(c.DRExternalID) >= 2 && len(c.DRExternalID) <= 1224 && externalIDPattern.MatchString(c.DRExternalID), "DR_EXTERNAL_ID", c.DRExternalID)
 	return joinErrors(errs)
 }

@@ -20,7 +20,8 @@ func TestDefaults(t *testing.T) {
 		DomainName: "api.payment-dev.example.com", StateBucket: "payments-dr-tfstate-dev",
 		StateKey: "payments-dr/dev/terraform.tfstate", StateRegion: "us-west-2",
 		HealthCheckInterval: 10, HealthCheckFailureThreshold: 3, LogRetentionDays: 30,
-		FailoverControl: "flag", DeletionProtection: true, DRExternalID: "payments-dr-dev",
+		FailoverControl: "flag", FailoverRecord: "cname", DNSTTL: 20,
+		DeletionProtection: true, DRExternalID: "payments-dr-dev",
 	}
 	if c != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
@@ -52,6 +53,9 @@ func TestValidSettings(t *testing.T) {
 		"arc and no protection":    {"FAILOVER_CONTROL": "arc", "DELETION_PROTECTION": "false"},
 		"flag spelled out":         {"FAILOVER_CONTROL": "flag"},
 		"trailing dot on domain":   {"API_DOMAIN_NAME": "payments.api.example.org."},
+		"alias records":            {"FAILOVER_RECORD": "alias"},
+		"cname with TTL bounds":    {"FAILOVER_RECORD": "cname", "DNS_TTL": "5"},
+		"cname with the top TTL":   {"DNS_TTL": "300"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -74,6 +78,11 @@ func TestInvalidSettings(t *testing.T) {
 		{"suffix too long", map[string]string{"ENVIRONMENT_SUFFIX": strings.Repeat("a", 21)}, []string{"ENVIRONMENT_SUFFIX", "3-20 characters"}},
 		{"suffix ending in hyphen", map[string]string{"ENVIRONMENT_SUFFIX": "dev-"}, []string{`ENVIRONMENT_SUFFIX="dev-"`}},
 		{"suffix with a dot", map[string]string{"ENVIRONMENT_SUFFIX": "v1.2"}, []string{`ENVIRONMENT_SUFFIX="v1.2"`}},
+		{"unknown record type", map[string]string{"FAILOVER_RECORD": "A"}, []string{`FAILOVER_RECORD="A"`, "cname or alias"}},
+		{"TTL below 5", map[string]string{"DNS_TTL": "1"}, []string{`DNS_TTL="1"`, "from 5 to 300"}},
+		{"TTL above 300", map[string]string{"DNS_TTL": "3600"}, []string{`DNS_TTL="3600"`, "from 5 to 300"}},
+		{"TTL not a number", map[string]string{"DNS_TTL": "20s"}, []string{`DNS_TTL="20s"`, "from 5 to 300"}},
+		{"TTL with alias records", map[string]string{"FAILOVER_RECORD": "alias", "DNS_TTL": "20"}, []string{`DNS_TTL="20"`, "only FAILOVER_RECORD=cname", "60 s"}},
 		{"equal regions", map[string]string{"SECONDARY_REGION": "us-east-1"}, []string{`SECONDARY_REGION="us-east-1"`, "must differ from PRIMARY_REGION"}},
 		{"unknown primary region", map[string]string{"PRIMARY_REGION": "us-east-9"}, []string{`PRIMARY_REGION="us-east-9"`, "AWS commercial region"}},
 		{"unknown secondary region", map[string]string{"SECONDARY_REGION": "mars-1"}, []string{`SECONDARY_REGION="mars-1"`, "AWS commercial region"}},
@@ -197,6 +206,7 @@ func TestSettingsDefaultsAreTheRealDefaults(t *testing.T) {
 		"STATE_KEY": c.StateKey, "STATE_REGION": c.StateRegion, "ALERT_EMAIL": c.AlertEmail,
 		"HEALTH_CHECK_INTERVAL": strconv.Itoa(c.HealthCheckInterval), "HEALTH_CHECK_FAILURE_THRESHOLD": strconv.Itoa(c.HealthCheckFailureThreshold),
 		"LOG_RETENTION_DAYS": strconv.Itoa(c.LogRetentionDays), "FAILOVER_CONTROL": c.FailoverControl,
+		"FAILOVER_RECORD": c.FailoverRecord, "DNS_TTL": strconv.Itoa(c.DNSTTL),
 		"DELETION_PROTECTION": strconv.FormatBool(c.DeletionProtection), "DR_EXTERNAL_ID": c.DRExternalID,
 	}
 	for _, s := range Settings {

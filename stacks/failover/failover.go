@@ -1,6 +1,6 @@
 // Package failover holds the DNS failover between the two regions: the hosted zone, one
-// Route 53 health check per region on that region's own API, the PRIMARY/SECONDARY alias
-// records of the failover name, the alarms on the health checks' status and, with
+// Route 53 health check per region on that region's own API, the PRIMARY/SECONDARY
+// records of the failover name (CNAMEs with a short TTL, or alias A records), the alarms on the health checks' status and, with
 // FAILOVER_CONTROL=arc, Route 53 ARC routing controls that gate each region's record.
 //
 // Every lever here is a data-plane operation: a region's /health answering 503 (its
@@ -48,6 +48,10 @@ type Config struct {
 	ZoneID   string
 	ZoneName string
 	Targets  []Target
+	// CNAME makes the failover records CNAMEs to each region's API Gateway regional
+	// domain with TTLSeconds; otherwise they are alias A records to it.
+	CNAME      bool
+	TTLSeconds int
 	// IntervalSeconds and FailureThreshold set how fast a dead region is detected.
 	IntervalSeconds  int
 	FailureThreshold int
@@ -133,22 +137,37 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) Outp
 			recordCheck = arcGate(c, cfg, t, check.Id(), out.ARC.RoutingControlArns[i])
 		}
 		out.RecordCheckIDs = append(out.RecordCheckIDs, recordCheck)
-		route53record.NewRoute53Record(c, jsii.String("record-"+t.Site.Role), &route53record.Route53RecordConfig{
+		record := &route53record.Route53RecordConfig{
 			Provider:      cfg.Site.Provider,
 			ZoneId:        zoneID,
 			Name:          jsii.String(cfg.DomainName),
-			Type:          jsii.String("A"),
 			SetIdentifier: jsii.String(t.Site.Role + "-" + t.Site.Region),
 			FailoverRoutingPolicy: &route53record.Route53RecordFailoverRoutingPolicy{
 				Type: jsii.String(role),
 			},
 			HealthCheckId: recordCheck,
-			Alias: &route53record.Route53RecordAlias{
+		}
+		if cfg.CNAME {
+			// "If an alias record points to an AWS resource, you can't set the time to live
+			// (TTL); Route 53 uses the default TTL for the resource", 60 s for API Gateway,
+			// which alone would hold clients on a dead region for a minute. A CNAME has its
+			// own TTL, at the price of billed queries ("Route 53 charges for CNAME queries",
+			// alias queries to AWS resources are free):
+			// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html
+			// The target is the same regional domain name an alias would use; API Gateway
+			// serves the custom domain's certificate on it, so clients still see API_DOMAIN_NAME.
+			record.Type = jsii.String("CNAME")
+			record.Ttl = jsii.Number(float64(cfg.TTLSeconds))
+			record.Records = &[]*string{t.API.AliasName}
+		} else {
+			record.Type = jsii.String("A")
+			record.Alias = &route53record.Route53RecordAlias{
 				Name:                 t.API.AliasName,
 				ZoneId:               t.API.AliasZone,
 				EvaluateTargetHealth: jsii.Bool(true),
-			},
-		})
+			}
+		}
+		route53record.NewRoute53Record(c, jsii.String("record-"+t.Site.Role), record)
 		cfg.Topic.Alarm("health-check-alarm-"+t.Site.Role, monitoring.Alarm{
 			Name:        cfg.Name("payment-api-health", t.Site.Region),
 			Description: "Route 53 sees the " + strings.ToLower(role) + " region " + t.Site.Region + " as unhealthy; DNS fails over away from it.",

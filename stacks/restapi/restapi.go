@@ -122,7 +122,7 @@ type API struct {
 	Endpoint  *string // https://<host>/prod
 	APIKeyID  *string
 	APIKey    *string // sensitive: the key's value
-	AliasName *string // the regional domain's target, for alias records
+	AliasName *string // the regional domain name: the alias target, or the CNAME value
 	AliasZone *string
 	// ValidationRecordFqdn is the certificate validation record both regions use.
 	ValidationRecordFqdn *string

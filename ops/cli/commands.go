@@ -1,8 +1,9 @@
-package main
-
-// Operator subcommands: report, diagram and docs read synthesized JSON only; drain,
-// undrain, status and failback-check (levers.go) talk to DynamoDB only. None touches
-// cdktf or jsii, so they start no Node process.
+// Package cli holds the operator subcommands of `go run .`: report, diagram and docs
+// read synthesized JSON only; drain, undrain, status and failback-check (levers.go) talk
+// to DynamoDB only. None touches cdktf or jsii, so main dispatches here before anything
+// starts a Node process. Paths (README.md, generated/, cdktf.out/) are relative to the
+// working directory, the module root when run as `go run .`.
+package cli
 
 import (
 	"bytes"
@@ -18,10 +19,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payments-dr/payments-dr/ops/recovery"
+	"github.com/payments-dr/payments-dr/ops/topology"
 	"github.com/payments-dr/payments-dr/stacks"
 	"github.com/payments-dr/payments-dr/stacks/config"
-	"github.com/payments-dr/payments-dr/stacks/recovery"
-	"github.com/payments-dr/payments-dr/stacks/topology"
 )
 
 const (
@@ -40,7 +41,7 @@ const (
 
 const usage = `usage:
   go run .                          synthesize both stacks to cdktf.out (configuration from the environment)
-  go run . report  [--from PATH] [--json] [--rto-target 120s] [--strict]
+  go run . report  [--from PATH] [--json] [--rto-target 60s] [--strict]
   go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
   go run . docs    [--check]
 
@@ -57,8 +58,13 @@ Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. th
   <region> and REGION: PRIMARY_REGION or SECONDARY_REGION. Each call: 2 attempts of 3 s; each command: at most 20 s.
 `
 
-// runCommand runs the subcommand args[0]; it is called only when there are arguments.
-func runCommand(args []string, stdout, stderr io.Writer) int {
+// Run runs the subcommand args[0] and returns the process exit status. main calls it
+// only when there are arguments; without any it prints the usage and fails.
+func Run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitProblem
+	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
 		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs,
 		"drain": cmdDrain, "undrain": cmdUndrain, "status": cmdStatus, "failback-check": cmdFailbackCheck,
@@ -301,9 +307,9 @@ func hasMarkers(text string) bool {
 	return true
 }
 
-// printSynthSummary ends a successful synth: the stacks written and where, resources per
+// PrintSynthSummary ends a successful synth: the stacks written and where, resources per
 // region, and the recovery budget's RTO and RPO lines for the DR stack.
-func printSynthSummary(w io.Writer, outdir string) error {
+func PrintSynthSummary(w io.Writer, outdir string) error {
 	fmt.Fprintf(w, "stacks written to %s:\n", outdir)
 	var drJSON []byte
 	for _, name := range []string{stacks.StateStackName, stacks.DRStackName} {

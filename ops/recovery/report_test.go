@@ -119,13 +119,27 @@ func TestAnalyze(t *testing.T) {
 		// noDefaultGaps: gaps lists every gap, defaultGaps included or not.
 		noDefaultGaps bool
 	}{
-		{name: "default configuration", rto: 96, detect: 30},
+		{name: "default configuration", rto: 56, detect: 30},
 		{
 			name: "30 s interval: detection and bound grow by 2 × 30 s",
 			mutate: func(doc map[string]any) {
 				each(doc, "aws_route53_health_check", func(_ string, a map[string]any) { a["request_interval"] = 30.0 })
 			},
-			rto: 156, detect: 90, checkErr: "RTO: bound 2m36s exceeds the target 2m0s",
+			rto: 116, detect: 90, checkErr: "RTO: bound 1m56s exceeds the target 1m0s",
+		},
+		{
+			name: "alias records: Route 53's 60 s TTL takes the bound past a minute",
+			mutate: func(doc map[string]any) {
+				each(doc, "aws_route53_record", func(_ string, a map[string]any) {
+					if failover(a) != "" {
+						target := a["records"].([]any)[0].(string)
+						a["type"], a["alias"] = "A", map[string]any{"name": target, "zone_id": strings.Replace(target, "regional_domain_name", "regional_zone_id", 1), "evaluate_target_health": true}
+						delete(a, "records")
+						delete(a, "ttl")
+					}
+				})
+			},
+			rto: 96, detect: 30, checkErr: "RTO: bound 1m36s exceeds the target 1m0s",
 		},
 		{
 			name: "secondary health check removed",
@@ -137,7 +151,7 @@ func TestAnalyze(t *testing.T) {
 					}
 				})
 			},
-			rto: 96, detect: 30, gaps: []GapKind{RecordWithoutHealthCheck, RegionWithoutHealthCheck},
+			rto: 56, detect: 30, gaps: []GapKind{RecordWithoutHealthCheck, RegionWithoutHealthCheck},
 			checkErr: "gap region-without-health-check: us-east-2",
 		},
 		{
@@ -145,7 +159,7 @@ func TestAnalyze(t *testing.T) {
 			mutate: func(doc map[string]any) {
 				deleteWhere(doc, "aws_route53_health_check", inRegion("us-east-2"))
 			},
-			rto: 96, detect: 30, gaps: []GapKind{RecordWithoutHealthCheck, RegionWithoutHealthCheck},
+			rto: 56, detect: 30, gaps: []GapKind{RecordWithoutHealthCheck, RegionWithoutHealthCheck},
 			checkErr: "gap record-without-health-check: SECONDARY",
 		},
 		{
@@ -157,7 +171,7 @@ func TestAnalyze(t *testing.T) {
 					}
 				})
 			},
-			rto: 60, detect: 0, gaps: []GapKind{RecordWithoutHealthCheck},
+			rto: 20, detect: 0, gaps: []GapKind{RecordWithoutHealthCheck},
 			checkErr: "RTO: no bound",
 		},
 		{
@@ -165,7 +179,7 @@ func TestAnalyze(t *testing.T) {
 			mutate: func(doc map[string]any) {
 				deleteWhere(doc, "aws_s3_bucket_replication_configuration", func(a map[string]any) bool { return a["provider"] == "aws.secondary" })
 			},
-			rto: 96, detect: 30, gaps: []GapKind{OneWayReplication},
+			rto: 56, detect: 30, gaps: []GapKind{OneWayReplication},
 			checkErr: "gap one-way-replication: receipts us-east-2 → us-east-1",
 		},
 		{
@@ -173,7 +187,7 @@ func TestAnalyze(t *testing.T) {
 			mutate: func(doc map[string]any) {
 				deleteWhere(doc, "aws_s3_bucket_replication_configuration", func(map[string]any) bool { return true })
 			},
-			rto: 96, detect: 30, gaps: []GapKind{MissingReplica},
+			rto: 56, detect: 30, gaps: []GapKind{MissingReplica},
 			checkErr: "gap missing-replica: receipts",
 		},
 		{
@@ -181,7 +195,7 @@ func TestAnalyze(t *testing.T) {
 			mutate: func(doc map[string]any) {
 				delete(doc["resource"].(map[string]any), "aws_dynamodb_table_replica")
 			},
-			rto: 96, detect: 30, gaps: []GapKind{MissingReplica},
+			rto: 56, detect: 30, gaps: []GapKind{MissingReplica},
 			checkErr: "gap missing-replica: payments us-east-2",
 		},
 		{
@@ -193,20 +207,20 @@ func TestAnalyze(t *testing.T) {
 					}
 				})
 			},
-			rto: 96, detect: 30, gaps: []GapKind{AlarmWithoutAction},
+			rto: 56, detect: 30, gaps: []GapKind{AlarmWithoutAction},
 			checkErr: "gap alarm-without-action: payment-processor-throttles-us-east-2",
 		},
 		{
 			name:   "subscribed topics: no warning",
 			mutate: subscribeAll,
-			rto:    96, detect: 30, noDefaultGaps: true,
+			rto:    56, detect: 30, noDefaultGaps: true,
 		},
 		{
 			name: "no alarm outside us-east-1 on its loss: a gap (the Route 53 alarm lives there)",
 			mutate: func(doc map[string]any) {
 				deleteWhere(doc, "aws_cloudwatch_metric_alarm", isProbeAlarm)
 			},
-			rto: 96, detect: 30, gaps: []GapKind{NoPageFromOutside},
+			rto: 56, detect: 30, gaps: []GapKind{NoPageFromOutside},
 			checkErr: "gap no-page-from-outside: us-east-1",
 		},
 		{
@@ -226,7 +240,7 @@ func TestAnalyze(t *testing.T) {
 					}
 				})
 			},
-			rto: 96, detect: 30, gaps: []GapKind{NoPageFromOutside},
+			rto: 56, detect: 30, gaps: []GapKind{NoPageFromOutside},
 			checkErr: "gap no-page-from-outside: us-east-1",
 		},
 		{
@@ -238,7 +252,7 @@ func TestAnalyze(t *testing.T) {
 					}
 				})
 			},
-			rto: 96, detect: 30,
+			rto: 56, detect: 30,
 		},
 	}
 	for _, tc := range tests {
@@ -296,14 +310,14 @@ func gapStrings(kinds []GapKind) []string {
 
 func TestDefaultReport(t *testing.T) {
 	r := analyzeFixture(t)
-	if got, want := r.RTOLine(), "RTO ≤ 96s = detection 30s + check timeout 6s + DNS TTL 60s"; got != want {
+	if got, want := r.RTOLine(), "RTO ≤ 56s = detection 30s + check timeout 6s + DNS TTL 20s"; got != want {
 		t.Errorf("RTOLine %q, want %q", got, want)
 	}
-	if r.DNS.TTLSeconds != 60 || r.Detection.IntervalSeconds != 10 || r.Detection.FailureThreshold != 3 {
+	if r.DNS.TTLSeconds != 20 || r.Detection.IntervalSeconds != 10 || r.Detection.FailureThreshold != 3 {
 		t.Errorf("detection %+v dns %+v", r.Detection, r.DNS)
 	}
-	if r.Check(90*time.Second, false) == nil {
-		t.Error("Check(90s) passed with a 96 s bound")
+	if r.Check(50*time.Second, false) == nil {
+		t.Error("Check(50s) passed with a 56 s bound")
 	}
 	rpo := r.RPOLine()
 	for _, want := range []string{"payments: sub-second typical, alarm at 60s (us-east-1 ⇄ us-east-2)", "receipts: 99.99% within 15 min (RTC), alarm at 900s (us-east-1 ⇄ us-east-2)"} {
@@ -324,7 +338,7 @@ func TestDefaultReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back Report
-	if err := json.Unmarshal(out, &back); err != nil || back.RTO.Seconds != 96 || len(back.RTO.Terms) != 3 || len(back.RPO) != 2 {
+	if err := json.Unmarshal(out, &back); err != nil || back.RTO.Seconds != 56 || len(back.RTO.Terms) != 3 || len(back.RPO) != 2 {
 		t.Errorf("JSON round trip: %v %+v", err, back.RTO)
 	}
 }

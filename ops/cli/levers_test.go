@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The levers against two local DynamoDB servers standing for the two regions'
 // replicas. Nothing replicates between them, so every test sees exactly which

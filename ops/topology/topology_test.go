@@ -36,7 +36,7 @@ func TestGolden(t *testing.T) {
 			}
 		}
 		if want := string(read(t, golden)); got != want {
-			t.Errorf("%s differs from %s (go test ./stacks/topology -update):\n%s", name, golden, got)
+			t.Errorf("%s differs from %s (go test ./ops/topology -update):\n%s", name, golden, got)
 		}
 		again, _ := render(in)
 		if again != got {

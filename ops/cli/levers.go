@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Operator levers of the failover: drain, undrain, status and failback-check. They
 // read and write the control items of lambda/control in the payments global table

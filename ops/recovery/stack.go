@@ -204,6 +204,12 @@ func (s *Stack) HealthCheckRegion(hc *Resource) string {
 // API Gateway domain (or other resource), else a region named in a literal target.
 func (s *Stack) TargetRegion(record *Resource) string {
 	name := record.Str("alias", "name")
+	if name == "" {
+		// A CNAME failover record: its one value is the target name.
+		if values := record.List("records"); len(values) == 1 {
+			name, _ = values[0].(string)
+		}
+	}
 	if t, _ := s.Ref(name); t != nil {
 		return t.Region
 	}

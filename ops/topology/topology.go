@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/payments-dr/payments-dr/stacks/recovery"
+	"github.com/payments-dr/payments-dr/ops/recovery"
 )
 
 // Graph is the drawing, before it is rendered.
