@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,33 +25,107 @@ type Bundle struct {
 	// module versions it links. It is the same on every machine and Go patch release, so
 	// the snapshot changes exactly when the function's code or dependencies do.
 	SourceHash string
+	// Reused is true when the zip came from the cache instead of a build.
+	Reused bool
 }
 
 // BuildFlags are part of SourceHash: changing how the binary is built changes the asset.
 var BuildFlags = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid="}
 
+// target is what every function is built for: provided.al2023 on arm64.
+var target = []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
+
 // zipTime is fixed so the same binary always makes the same zip.
 var zipTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Build compiles the Go main package pkg (e.g. "./lambda") of the module at moduleRoot
-// for provided.al2023 on arm64, and zips it as "bootstrap" into outDir.
-func Build(moduleRoot, pkg, outDir string) (Bundle, error) {
-	hash, err := sourceHash(moduleRoot, pkg)
+// DefaultCacheDir is where synth keeps the functions' zips between runs: the user's
+// cache directory ($XDG_CACHE_HOME or ~/.cache on Linux), or "" (no cache) when there is
+// none.
+func DefaultCacheDir() string {
+	dir, err := os.UserCacheDir()
 	if err != nil {
-		return Bundle{}, err
+		return ""
 	}
-	binary := filepath.Join(outDir, "bootstrap")
+	return filepath.Join(dir, "payments-dr", "functions")
+}
+
+// cacheUnused is how long a cached zip that no synth has used is kept.
+const cacheUnused = 7 * 24 * time.Hour
+
+// Build compiles each Go main package of pkgs (module-relative directories such as
+// "./lambda") of the module at moduleRoot for provided.al2023 on arm64 and zips it as
+// "bootstrap". The bundles come back in the order of pkgs.
+//
+// With a cacheDir, a zip built before from the same inputs is reused instead of
+// compiling and zipping again (most of a warm synth's cost otherwise). The inputs are
+// what SourceHash digests plus what it leaves out on purpose: the Go toolchain and its
+// settings (GOVERSION, GOFLAGS, GOEXPERIMENT, GOARM64) and the module replacements. A
+// function that links a module replaced by a local directory is always built, as its
+// files are not digested. Without a cacheDir every function is built.
+//
+// The functions that are built, are built at the same time, each into a directory of its
+// own under outDir.
+func Build(moduleRoot string, pkgs []string, outDir, cacheDir string) ([]Bundle, error) {
+	inputs, err := listInputs(moduleRoot, pkgs)
+	if err != nil {
+		return nil, err
+	}
+	toolchain := ""
+	if cacheDir != "" {
+		if toolchain, err = goEnv(moduleRoot); err != nil {
+			return nil, err
+		}
+	}
+	bundles := make([]Bundle, len(pkgs))
+	errs := make([]error, len(pkgs))
+	var wg sync.WaitGroup
+	for i, pkg := range pkgs {
+		in := inputs[i]
+		bundles[i].SourceHash = in.sourceHash
+		cached := ""
+		if cacheDir != "" && in.cacheable {
+			cached = filepath.Join(cacheDir, in.cacheKey(toolchain), "bootstrap.zip")
+			if _, err := os.Stat(cached); err == nil {
+				// Marks the entry as used, so pruning keeps it.
+				now := time.Now()
+				os.Chtimes(filepath.Dir(cached), now, now)
+				bundles[i].ZipPath, bundles[i].Reused = cached, true
+				continue
+			}
+		}
+		wg.Go(func() {
+			dir := filepath.Join(outDir, fmt.Sprint(i))
+			zipPath, err := compile(moduleRoot, pkg, dir)
+			if err == nil && cached != "" {
+				err = store(zipPath, cached)
+			}
+			bundles[i].ZipPath, errs[i] = zipPath, err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cacheDir != "" {
+		prune(cacheDir, time.Now().Add(-cacheUnused))
+	}
+	return bundles, nil
+}
+
+// compile builds pkg into dir and zips it; it returns the zip's path.
+func compile(moduleRoot, pkg, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	binary := filepath.Join(dir, "bootstrap")
 	cmd := exec.Command("go", append(BuildFlags, "-o", binary, pkg)...)
 	cmd.Dir = moduleRoot
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), target...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return Bundle{}, fmt.Errorf("building the function (%s): %v\n%s", pkg, err, out)
+		return "", fmt.Errorf("building the function (%s): %v\n%s", pkg, err, out)
 	}
-	zipPath := filepath.Join(outDir, "bootstrap.zip")
-	if err := writeZip(zipPath, binary); err != nil {
-		return Bundle{}, err
-	}
-	return Bundle{ZipPath: zipPath, SourceHash: hash}, nil
+	zipPath := filepath.Join(dir, "bootstrap.zip")
+	return zipPath, writeZip(zipPath, binary)
 }
 
 func writeZip(zipPath, binary string) error {
@@ -74,47 +151,175 @@ func writeZip(zipPath, binary string) error {
 	return os.WriteFile(zipPath, buf.Bytes(), 0o644)
 }
 
-// listFormat prints, for each package the function links: "mod path@version" for a
-// dependency, or "src <dir>|<go files>|<embedded files>" for a package of this module.
-const listFormat = `{{with .Module}}{{if .Main}}src {{$.Dir}}|{{join $.GoFiles ","}}|{{join $.EmbedFiles ","}}{{else}}mod {{.Path}}@{{.Version}}{{end}}{{end}}`
+// store copies a built zip into the cache under a temporary name and renames it into
+// place, so a synth running at the same time sees the whole zip or none.
+func store(zipPath, cached string) error {
+	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
+		return fmt.Errorf("function cache: %w", err)
+	}
+	src, err := os.Open(zipPath)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(cached), "bootstrap.zip.tmp-")
+	if err != nil {
+		return fmt.Errorf("function cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		return fmt.Errorf("function cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("function cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), cached); err != nil {
+		return fmt.Errorf("function cache: %w", err)
+	}
+	return nil
+}
 
-// sourceHash digests exactly what the binary is built from: the non-test Go and embedded
-// files of this module's packages that pkg links, the versions of the modules it links,
-// and the build flags. Go's own version is left out, so the hash (and the snapshot that
-// shows it) is the same on every machine and Go patch release.
-func sourceHash(moduleRoot, pkg string) (string, error) {
-	list := exec.Command("go", "list", "-deps", "-f", listFormat, pkg)
+// prune removes the cache entries no synth has used since cutoff. A failure to remove
+// one costs disk space only, so it is not an error.
+func prune(cacheDir string, cutoff time.Time) {
+	entries, err := os.ReadDir(cacheDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.IsDir() && info.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(cacheDir, e.Name()))
+		}
+	}
+}
+
+// goEnv is what the go command reports of the settings that change the binary built for
+// the target and that SourceHash leaves out: the exact toolchain and its flags.
+func goEnv(moduleRoot string) (string, error) {
+	cmd := exec.Command("go", "env", "GOVERSION", "GOFLAGS", "GOEXPERIMENT", "GOARM64")
+	cmd.Dir = moduleRoot
+	cmd.Env = append(os.Environ(), target...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("reading the Go toolchain's settings: %v\n%s", err, stderr.String())
+	}
+	return string(out), nil
+}
+
+// inputs is what one function's binary is built from.
+type inputs struct {
+	sourceHash string
+	// replacements lists the module replacements the function links, which SourceHash
+	// leaves out: the same module version may be replaced by another.
+	replacements []string
+	// cacheable is false when a linked module is replaced by a local directory.
+	cacheable bool
+}
+
+func (in inputs) cacheKey(toolchain string) string {
+	sum := sha256.New()
+	fmt.Fprintf(sum, "source %s\ntarget %s\ntoolchain %s\n", in.sourceHash, strings.Join(target, " "), toolchain)
+	for _, r := range in.replacements {
+		fmt.Fprintln(sum, "replace", r)
+	}
+	return hex.EncodeToString(sum.Sum(nil))[:32]
+}
+
+// listFormat prints, for each package any function links, one line of tab-separated
+// fields: its import path; the command-line patterns it matches (a function's package
+// only); the import paths it depends on (a function's package only); "mod path@version"
+// for a dependency's package or "src <dir>|<go files>|<embedded files>" for a package
+// of this module; the replacement of its module, "dir" when that is a local directory.
+const listFormat = "{{.ImportPath}}\t{{join .Match \" \"}}\t{{if not .DepOnly}}{{join .Deps \" \"}}{{end}}\t" +
+	`{{with .Module}}{{if .Main}}src {{$.Dir}}|{{join $.GoFiles ","}}|{{join $.EmbedFiles ","}}{{else}}mod {{.Path}}@{{.Version}}{{end}}{{end}}` + "\t" +
+	`{{with .Module}}{{with .Replace}}{{if .Version}}{{.Path}}@{{.Version}}{{else}}dir{{end}}{{end}}{{end}}`
+
+// listInputs asks the go command once for every package the functions link (one call
+// for all functions: each call loads the whole module graph) and digests each
+// function's inputs.
+//
+// SourceHash digests exactly what the binary is built from: the non-test Go and embedded
+// files of this module's packages that the function links, the versions of the modules
+// it links, and the build flags. Go's own version is left out, so the hash (and the
+// snapshot that shows it) is the same on every machine and Go patch release.
+func listInputs(moduleRoot string, pkgs []string) ([]inputs, error) {
+	list := exec.Command("go", append([]string{"list", "-deps", "-f", listFormat}, pkgs...)...)
 	list.Dir = moduleRoot
-	list.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	list.Env = append(os.Environ(), target...)
 	var stderr bytes.Buffer
 	list.Stderr = &stderr
 	out, err := list.Output()
 	if err != nil {
-		return "", fmt.Errorf("listing the function's dependencies (%s): %v\n%s", pkg, err, stderr.String())
+		return nil, fmt.Errorf("listing the functions' dependencies (%s): %v\n%s", strings.Join(pkgs, " "), err, stderr.String())
+	}
+	type pkgInfo struct{ deps, source, replace string }
+	infos := map[string]pkgInfo{}
+	roots := map[string]string{} // command-line pattern -> import path
+	for line := range strings.Lines(string(out)) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if len(f) != 5 {
+			return nil, fmt.Errorf("listing the functions' dependencies: go list printed %d fields, want 5, for %s", len(f), f[0])
+		}
+		infos[f[0]] = pkgInfo{deps: f[2], source: f[3], replace: f[4]}
+		for _, m := range strings.Fields(f[1]) {
+			roots[m] = f[0]
+		}
 	}
 	root, err := filepath.Abs(moduleRoot)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	modules := map[string]bool{}
-	var files []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		switch {
-		case strings.HasPrefix(line, "mod "):
-			modules[strings.TrimPrefix(line, "mod ")] = true
-		case strings.HasPrefix(line, "src "):
-			parts := strings.Split(strings.TrimPrefix(line, "src "), "|")
-			for _, group := range parts[1:] {
-				for _, f := range strings.Split(group, ",") {
-					if f != "" {
-						files = append(files, filepath.Join(parts[0], f))
+	result := make([]inputs, len(pkgs))
+	for i, pkg := range pkgs {
+		path, ok := roots[pkg]
+		if !ok {
+			return nil, fmt.Errorf("listing the functions' dependencies: go list did not report %s", pkg)
+		}
+		linked := append(strings.Fields(infos[path].deps), path)
+		modules := map[string]bool{}
+		replacements := map[string]bool{}
+		var files []string
+		in := inputs{cacheable: true}
+		for _, p := range linked {
+			info := infos[p]
+			switch {
+			case strings.HasPrefix(info.source, "mod "):
+				modules[strings.TrimPrefix(info.source, "mod ")] = true
+			case strings.HasPrefix(info.source, "src "):
+				parts := strings.Split(strings.TrimPrefix(info.source, "src "), "|")
+				for _, group := range parts[1:] {
+					for _, f := range strings.Split(group, ",") {
+						if f != "" {
+							files = append(files, filepath.Join(parts[0], f))
+						}
 					}
 				}
 			}
+			switch info.replace {
+			case "":
+			case "dir":
+				in.cacheable = false
+			default:
+				replacements[strings.TrimPrefix(info.source, "mod ")+" => "+info.replace] = true
+			}
 		}
+		if in.sourceHash, err = digest(root, slices.Sorted(maps.Keys(modules)), files); err != nil {
+			return nil, err
+		}
+		in.replacements = slices.Sorted(maps.Keys(replacements))
+		result[i] = in
 	}
+	return result, nil
+}
+
+// digest is SourceHash: the sorted module versions, the build flags, and every source
+// file's module-relative path, length and content in path order.
+func digest(root string, modules, files []string) (string, error) {
 	sum := sha256.New()
-	for _, m := range slices.Sorted(maps.Keys(modules)) {
+	for _, m := range modules {
 		fmt.Fprintln(sum, "module", m)
 	}
 	fmt.Fprintln(sum, "flags", strings.Join(BuildFlags, " "))
