@@ -5,18 +5,30 @@ export GOFLAGS := -mod=readonly
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 PACKAGES := . ./stacks/... ./ops/... ./lambda/...
 
-.PHONY: setup synth test test-infra test-function gameday snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
+.PHONY: go-modules check-node setup synth cdktf-synth test test-infra test-function gameday snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
+
+# Two kinds of set-up. The synth needs the Go modules and a `node` binary: the jsii
+# runtime, cdktf and the provider bindings ship their JavaScript inside the Go modules, so
+# no npm package is involved. node_modules (npm ci) holds only the tests' local AWS
+# stand-ins (dynalite, s3rver) and the cdktf-cli, for the targets that use them.
+NODE_MIN := 20
+
+go-modules:
+	go mod download
+
+check-node:
+	@command -v node >/dev/null || { echo "node is not on PATH: the synth runs cdktf through jsii, which needs Node.js $(NODE_MIN) or later (no npm packages); see README.md, Supported versions" >&2; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MIN) ? 0 : 1)' || { echo "node $$(node --version) is too old: the synth needs Node.js $(NODE_MIN) or later" >&2; exit 1; }
 
 # node_modules is rebuilt only when the lock changes.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-setup: node_modules/.package-lock.json
-	go mod download
+setup: go-modules check-node node_modules/.package-lock.json
 
 # Synthesize both stacks with the configuration from the environment (defaults need no
-# AWS credentials) into cdktf.out/.
-synth: setup
+# AWS credentials) into cdktf.out/. No npm: see the set-up above.
+synth: go-modules check-node
 	go run .
 
 # Every test: configuration, snapshots, properties, invariants, the function's unit,
@@ -33,9 +45,14 @@ gameday: setup
 
 # Rewrite generated/ from a fresh synth, and the README's diagram and recovery report
 # from it; review and commit the diff.
-snapshots: setup
+snapshots: go-modules check-node
 	go test -count=1 ./stacks -run 'TestSnapshotsMatchSynth' -update
 	go run . docs
+
+# The same synth through the pinned cdktf-cli (`npx cdktf synth`), which runs cdktf.json's
+# app, `go run .`.
+cdktf-synth: setup
+	npx cdktf synth
 
 # Rewrite the README's diagram and recovery report from generated/.
 docs:
@@ -56,7 +73,7 @@ bench: setup
 # the medians and the ratio app/floor. No npm: synth does not need node_modules.
 BENCH_RUNS ?= 7
 .PHONY: bench-synth
-bench-synth:
+bench-synth: go-modules check-node
 	go run ./ops/synthbench -n $(BENCH_RUNS)
 
 fuzz:

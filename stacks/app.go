@@ -20,11 +20,12 @@ const (
 	PaymentFunctionPackage = "./lambda"
 	ConflictWatchPackage   = "./lambda/conflictwatch"
 	PeerWatchPackage       = "./lambda/peerwatch"
+	AuthorizerPackage      = "./lambda/authorizer"
 )
 
 // Bundles are the deployment packages both regions run.
 type Bundles struct {
-	Payment, ConflictWatch, PeerWatch function.Bundle
+	Payment, ConflictWatch, PeerWatch, Authorizer function.Bundle
 }
 
 // BuildFunctions builds every function of the module at moduleRoot into outDir, reusing
@@ -54,7 +55,7 @@ func (b *Bundles) functions() []struct {
 	return []struct {
 		pkg string
 		out *function.Bundle
-	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}}
+	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}, {AuthorizerPackage, &b.Authorizer}}
 }
 
 // summary says how many functions were reused from the cache and how many were built.

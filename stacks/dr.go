@@ -24,11 +24,21 @@ const DRStackName = "payments-dr"
 // both ways, DNS failover and the DR operations role.
 func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) cdktf.TerraformStack {
 	stack := cdktf.NewTerraformStack(scope, jsii.String(DRStackName))
+	// With encrypt and no kms_key_id the backend asks S3 for SSE-S3 (AES256) on every
+	// write of the state, lock and digest objects, overriding the bucket's default key;
+	// naming the key makes each write SSE-KMS with it. kms_key_id accepts a key id, key
+	// ARN, alias name or alias ARN; only the alias name is known at synth time, and S3
+	// resolves it in the caller's account, the bucket's.
+	// https://developer.hashicorp.com/terraform/language/backend/s3 (encrypt, kms_key_id;
+	// the forms: internal/backend/remote-state/s3/validate.go, the write: client.go PutObject)
+	// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html (x-amz-server-side-encryption-aws-kms-key-id: key ID, key ARN or key alias)
+	// The state bucket's policy refuses any other encryption (NewStateStack).
 	backend := cdktf.NewS3Backend(stack, &cdktf.S3BackendConfig{
-		Bucket:  jsii.String(cfg.StateBucket),
-		Key:     jsii.String(cfg.StateKey),
-		Region:  jsii.String(cfg.StateRegion),
-		Encrypt: jsii.Bool(true),
+		Bucket:   jsii.String(cfg.StateBucket),
+		Key:      jsii.String(cfg.StateKey),
+		Region:   jsii.String(cfg.StateRegion),
+		Encrypt:  jsii.Bool(true),
+		KmsKeyId: jsii.String(StateKeyAlias(cfg)),
 	})
 	// S3-native locking (Terraform >= 1.11); cdktf 0.20's config has no field for it.
 	backend.AddOverride(jsii.String("use_lockfile"), true)
@@ -87,11 +97,12 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 
 	paymentCode := function.NewCode(stack, "payment-function-code", bundles.Payment)
 	watchCode := function.NewCode(stack, "conflict-watch-code", bundles.ConflictWatch)
+	authorizerCode := function.NewCode(stack, "authorizer-code", bundles.Authorizer)
 	primaryAPI := primary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: secondarySite.Region, OtherKeyArn: secondary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: secondarySite.Region, OtherKeyArn: secondary.KeyArn, ZoneID: zoneID,
 	})
 	secondaryAPI := secondary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
 		// The key generated in the primary, so clients keep working after failover.
 		APIKeyValue:          primaryAPI.APIKey,
 		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,
@@ -118,8 +129,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	}
 	ops := operations.Config{
 		Site:           primarySite,
-		Name:           "dr-operations-role-" + cfg.EnvironmentSuffix,
-		AccountID:      account,
+		Name:           config.DROperationsRolePrefix + cfg.EnvironmentSuffix,
+		Operators:      cfg.OperatorARNs(),
 		ExternalID:     cfg.DRExternalID,
 		HealthCheckIDs: healthChecks,
 		ZoneID:         zoneID,
@@ -147,7 +158,9 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	output("primaryBucketName", "Receipts bucket in the primary region", primary.Bucket.Name)
 	output("secondaryBucketName", "Receipts bucket in the secondary region", secondary.Bucket.Name)
 	output("apiKeyId", "API key accepted by both regions' payment routes", primaryAPI.APIKeyID)
-	output("drOperationsRoleArn", "Role the failover runbook assumes (with the external id)", drRole)
+	if drRole != nil {
+		output("drOperationsRoleArn", "Role the failover runbook assumes; only DR_OPERATOR_ARNS may assume it", drRole)
+	}
 	if dnsOut.ARC != nil {
 		output("arcClusterEndpoints", "Route 53 ARC cluster endpoints (five regions): read and change routing-control state through any of them", dnsOut.ARC.ClusterEndpoints)
 		output("arcRoutingControlArns", "Route 53 ARC routing controls, primary then secondary: On = the region may take traffic", dnsOut.ARC.RoutingControlArns)

@@ -34,9 +34,12 @@ var semanticChecks = []semanticCheck{
 	{"GET /health has its own throttle, enough for Route 53 and the probes", healthThrottleFindings},
 }
 
-func TestDRSemantics(t *testing.T) {
+func TestDRSemantics(t *testing.T) { runChecks(t, semanticChecks) }
+
+// runChecks runs every check on every variant; each finding fails the test.
+func runChecks(t *testing.T, checks []semanticCheck) {
 	for name, j := range invariantVariants(t) {
-		for _, c := range semanticChecks {
+		for _, c := range checks {
 			t.Run(name+"/"+c.name, func(t *testing.T) {
 				for _, f := range c.check(j) {
 					t.Error(f)
@@ -46,15 +49,39 @@ func TestDRSemantics(t *testing.T) {
 	}
 }
 
+// mutation is a change a plausible edit could make, and what its check must say of it.
+type mutation struct {
+	name   string
+	check  func(j tf) []string
+	mutate func(t *testing.T, j tf)
+	want   string // in some finding
+}
+
+// assertCaught applies each mutation to a fresh parse of the default stack: the check
+// must be clean before and report the mutation after.
+func assertCaught(t *testing.T, cases []mutation) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			j := parse(t, defaultDR)
+			if f := c.check(j); len(f) != 0 {
+				t.Fatalf("the unmutated stack already has findings: %v", f)
+			}
+			c.mutate(t, j)
+			findings := c.check(j)
+			for _, f := range findings {
+				if strings.Contains(f, c.want) {
+					return
+				}
+			}
+			t.Errorf("mutation not reported (want a finding with %q); findings: %v", c.want, findings)
+		})
+	}
+}
+
 // Each mutation is an inversion a plausible change could make; the named check must
 // report it. The mutations edit a fresh parse of the default stack.
 func TestDRSemanticsCatchInversions(t *testing.T) {
-	cases := []struct {
-		name   string
-		check  func(j tf) []string
-		mutate func(t *testing.T, j tf)
-		want   string // in some finding
-	}{
+	assertCaught(t, []mutation{
 		{"S3 latency alarm moved back to the source region (with its topic)", alarmRegionFindings, func(t *testing.T, j tf) {
 			moveAlarm(t, j, "AWS/S3", "ReplicationLatency", "us-east-1", "us-east-2")
 		}, "published in us-east-2"},
@@ -181,23 +208,7 @@ func TestDRSemanticsCatchInversions(t *testing.T) {
 				}
 			}
 		}, "burst"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			j := parse(t, defaultDR)
-			if f := c.check(j); len(f) != 0 {
-				t.Fatalf("the unmutated stack already has findings: %v", f)
-			}
-			c.mutate(t, j)
-			findings := c.check(j)
-			for _, f := range findings {
-				if strings.Contains(f, c.want) {
-					return
-				}
-			}
-			t.Errorf("mutation not reported (want a finding with %q); findings: %v", c.want, findings)
-		})
-	}
+	})
 }
 
 // --- region helpers ---

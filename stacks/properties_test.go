@@ -118,12 +118,15 @@ func TestDRStackProperties(t *testing.T) {
 
 	// The API.
 	for _, route := range []struct {
-		method string
-		key    bool
-	}{{"POST", true}, {"GET", true}, {"GET", false}} {
-		add(perRegion(fmt.Sprintf("%s method (key required: %v)", route.method, route.key), "aws_api_gateway_method",
-			m{"http_method": route.method, "api_key_required": route.key, "authorization": "NONE"})...)
+		method, authorization string
+		key                   bool
+	}{{"POST", "CUSTOM", true}, {"GET", "CUSTOM", true}, {"GET", "NONE", false}} {
+		add(perRegion(fmt.Sprintf("%s method (key required: %v, authorization %s)", route.method, route.key, route.authorization), "aws_api_gateway_method",
+			m{"http_method": route.method, "api_key_required": route.key, "authorization": route.authorization})...)
 	}
+	add(perRegion("bearer token authorizer", "aws_api_gateway_authorizer", m{
+		"type": "TOKEN", "identity_source": "method.request.header.Authorization", "authorizer_result_ttl_in_seconds": 300,
+	})...)
 	add(perRegion("payments resource", "aws_api_gateway_resource", m{"path_part": "payments"})...)
 	add(perRegion("paymentId resource", "aws_api_gateway_resource", m{"path_part": "{paymentId}"})...)
 	add(perRegion("health resource", "aws_api_gateway_resource", m{"path_part": "health"})...)
@@ -201,12 +204,7 @@ func TestDRStackProperties(t *testing.T) {
 		}, false})
 	}
 
-	// DR operations role: trusted by the account with an external id.
-	add(property{"DR role", "aws_iam_role", m{"name": "dr-operations-role-dev"}, false})
-	add(property{"DR role trust", "aws_iam_policy_document", m{"statement": []any{m{
-		"actions":   []any{"sts:AssumeRole"},
-		"condition": []any{m{"test": "StringEquals", "variable": "sts:ExternalId", "values": []any{"payments-dr-dev"}}},
-	}}}, true})
+	// The DR operations role, trusted only by named operators: TestDROperatorsTrust.
 
 	assertProperties(t, defaultDR, props)
 }

@@ -3,9 +3,11 @@ package stacks
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/encryption"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
 
@@ -13,18 +15,50 @@ import (
 // bucket every other stack keeps its state in.
 const StateStackName = "payments-dr-state"
 
-// NewStateStack declares the state bucket in the state region.
+// StateLocalFile is where the bootstrap stack keeps its own state, relative to the
+// project root (.gitignore lists it: state holds every attribute in clear).
+const StateLocalFile = "terraform." + StateStackName + ".tfstate"
+
+// StateKeyAlias names the state bucket's key. The DR stack's backend refers to the key by
+// this alias: the backend block is read before any resource, so it can hold neither a
+// reference nor the account id an ARN would need, and the alias is fixed at synth time.
+func StateKeyAlias(cfg config.Config) string {
+	return "alias/payments-dr-state-" + cfg.EnvironmentSuffix
+}
+
+// NewStateStack declares the state bucket in the state region, encrypted by default with
+// a customer-managed key of its own (rotation on, usable only through S3 in that region),
+// and refusing writes that ask for any other encryption.
 func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.TerraformStack {
 	stack := cdktf.NewTerraformStack(scope, jsii.String(StateStackName))
 	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{
 		// Kept beside cdktf.json, not in cdktf.out, which every synth rewrites.
-		Path: jsii.String("../../../terraform." + StateStackName + ".tfstate"),
+		Path: jsii.String("../../../" + StateLocalFile),
 	})
 	s := site.New(stack, "state", cfg.StateRegion, cfg)
-	b := bucket.New(stack, "state-bucket", bucket.Config{Site: s, Name: cfg.StateBucket, PreventDestroy: true})
+	account := dataawscalleridentity.NewDataAwsCallerIdentity(stack, jsii.String("account"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
+		Provider: s.Provider,
+	}).AccountId()
+	// The key policy AWS gives its own aws/s3 keys, narrowed to this account and S3 in
+	// this region (kms:ViaService, kms:CallerAccount), plus administration by the account:
+	// whoever may read and write the state through S3 may use the key for it, no one
+	// may use it directly.
+	// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+	key := encryption.New(stack, "state-key", encryption.Config{
+		Site: s, Name: StateKeyAlias(cfg)[len("alias/"):], AccountID: account, DeletionWindowDays: 30,
+		OnlyS3: true, Description: "payments-dr Terraform state in " + cfg.StateRegion,
+	})
+	b := bucket.New(stack, "state-bucket", bucket.Config{
+		Site: s, Name: cfg.StateBucket, KMSKeyArn: key.Arn, PreventDestroy: true,
+		OnlyKey: []*string{key.Arn, key.KeyID, key.AliasArn, jsii.String(StateKeyAlias(cfg))},
+	})
 	cdktf.NewTerraformOutput(stack, jsii.String("stateBucket"), &cdktf.TerraformOutputConfig{
 		Value:       b.Name,
 		Description: jsii.String("S3 bucket holding the DR stack's state"),
+	})
+	cdktf.NewTerraformOutput(stack, jsii.String("stateKeyArn"), &cdktf.TerraformOutputConfig{
+		Value:       key.Arn,
+		Description: jsii.String("KMS key encrypting the DR stack's state (" + StateKeyAlias(cfg) + "); whoever runs terraform needs kms:Encrypt, kms:Decrypt and kms:GenerateDataKey on it"),
 	})
 	return stack
 }

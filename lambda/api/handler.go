@@ -26,6 +26,14 @@ const MaxBodyBytes = 16 << 10
 // which API Gateway would turn into a bare 502/504.
 const deadlineMargin = 300 * time.Millisecond
 
+// DefaultRequestTimeout is a payment request's budget: all its store calls,
+// retries included, then the answer. A request still waiting on a store when
+// it runs out answers 503 with Retry-After, about 1 s inside the 5 s a client
+// should wait at most in a brownout, 6 s inside the function timeout (10 s)
+// and far inside API Gateway's 29 s integration timeout, so neither ever
+// answers for us with a bare 502/504.
+const DefaultRequestTimeout = 4 * time.Second
+
 // Payments is the payment flow the handlers drive (payment.Service).
 type Payments interface {
 	Submit(ctx context.Context, req payment.Request) (payment.Record, bool, error)
@@ -41,6 +49,8 @@ type Config struct {
 	Logger    *slog.Logger
 	// HealthTimeout bounds the whole health check; 0 means DefaultHealthTimeout.
 	HealthTimeout time.Duration
+	// RequestTimeout bounds a payment request; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
 
 // Handler serves the REST API.
@@ -55,6 +65,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.HealthTimeout <= 0 {
 		cfg.HealthTimeout = DefaultHealthTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -95,9 +108,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 			message: "method not allowed", header: map[string]string{"Allow": allowed[r]}}), nil
 	}
 
-	switch r {
-	case routeHealth:
+	if r == routeHealth {
 		return h.health(ctx, log), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.RequestTimeout)
+	defer cancel()
+	switch r {
 	case routePayments:
 		resp, more, err := h.create(ctx, req)
 		attrs = append(attrs, more...)

@@ -347,3 +347,55 @@ func TestHealthIgnoringContext(t *testing.T) {
 		t.Errorf("health = %d %s, want 503 %s", resp.StatusCode, resp.Body, want)
 	}
 }
+
+// hungPayments is a store that never answers: each call waits for its
+// context, as an SDK call to a hung dependency ends with a deadline error.
+type hungPayments struct{}
+
+func (hungPayments) Submit(ctx context.Context, _ payment.Request) (payment.Record, bool, error) {
+	<-ctx.Done()
+	return payment.Record{}, false, fmt.Errorf("operation error DynamoDB: PutItem: %w", ctx.Err())
+}
+
+func (hungPayments) Get(ctx context.Context, _ string) (payment.Record, error) {
+	<-ctx.Done()
+	return payment.Record{}, fmt.Errorf("operation error DynamoDB: GetItem: %w", ctx.Err())
+}
+
+// TestRequestBudget: a payment request waiting on a hung store answers 503
+// with Retry-After when its budget ends, or 300 ms before the invocation's
+// deadline if that comes first.
+func TestRequestBudget(t *testing.T) {
+	tests := []struct {
+		name       string
+		req        events.APIGatewayProxyRequest
+		budget     time.Duration
+		invocation time.Duration // Lambda's deadline; 0: none
+		min, max   time.Duration
+	}{
+		{"POST within its budget", postReq(validBody), 150 * time.Millisecond, 0, 150 * time.Millisecond, time.Second},
+		{"GET within its budget", getReq("p1"), 150 * time.Millisecond, 0, 150 * time.Millisecond, time.Second},
+		{"invocation deadline first", postReq(validBody), time.Minute, 900 * time.Millisecond, 550 * time.Millisecond, 850 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := api.New(api.Config{Payments: hungPayments{}, Region: "us-east-1", RequestTimeout: tc.budget})
+			ctx := context.Background()
+			if tc.invocation > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.invocation)
+				defer cancel()
+			}
+			start := time.Now()
+			resp, _ := h.Handle(ctx, tc.req)
+			took := time.Since(start)
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" ||
+				errorCode(t, resp.Body) != api.CodeDependencyUnavailable {
+				t.Errorf("answer %d %v %s, want 503 %s with Retry-After", resp.StatusCode, resp.Headers, resp.Body, api.CodeDependencyUnavailable)
+			}
+			if took < tc.min || took > tc.max {
+				t.Errorf("took %v, want between %v and %v", took, tc.min, tc.max)
+			}
+		})
+	}
+}

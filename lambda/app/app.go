@@ -8,16 +8,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
@@ -85,14 +88,69 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 	return s, errors.Join(errs...)
 }
 
-// LoadAWSConfig loads the SDK configuration with the function's HTTP client.
-// Short connect and request timeouts: a dependency that hangs should become a
+// The bounds of every AWS call the function makes, each inside the next:
+//
+//	DialTimeout < AttemptTimeout < CallTimeout < api.DefaultRequestTimeout
+//	  < function timeout (10 s, stacks/function) < API Gateway's 29 s
+//
+// and for /health: AttemptTimeout < api.DefaultHealthTimeout < Route 53's 2 s.
+// A store that accepts connections and then answers nothing (a brownout) so
+// costs a POST at most CallTimeout per call and the request budget in all,
+// answered as a 503 with Retry-After, instead of the whole function timeout
+// spent in the SDK's default 3 attempts without a per-attempt bound.
+// (TestBudgetsNest keeps the order; TestBrownout measures the outcome.)
+const (
+	// DialTimeout bounds a TCP connect (net.Dialer.Timeout).
+	DialTimeout = 500 * time.Millisecond
+	// AttemptTimeout bounds one HTTP attempt: connect, request, headers and
+	// the whole response body (http.Client.Timeout, which the SDK's
+	// BuildableClient sets per request, so each retry gets its own). DynamoDB
+	// and S3 answer our small requests in tens of milliseconds; a second
+	// without an answer is a stuck attempt worth retrying on a fresh
+	// connection rather than waiting on.
+	AttemptTimeout = time.Second
+	// CallTimeout is one SDK operation's total budget, every attempt and
+	// backoff included (a context deadline set around the operation).
+	CallTimeout = 2500 * time.Millisecond
+	// MaxAttempts and MaxBackoff: the SDK's standard retryer (3 attempts, but
+	// a backoff of up to 20 s by default, far beyond any budget here).
+	MaxAttempts = 3
+	MaxBackoff  = 200 * time.Millisecond
+	// ClockSkew is allowed between function instances' clocks when one judges
+	// from a record's createdAt whether its creator can still be running.
+	ClockSkew = time.Second
+)
+
+// LoadAWSConfig loads the SDK configuration with the function's bounds: the
+// per-attempt timeout of the HTTP client, the retryer's attempts and backoff,
+// and a total budget per operation, so that a dependency that hangs becomes a
 // quick 503 the client can retry, not a Lambda timeout.
+//
+// SDK mechanisms used, per the AWS SDK for Go v2 developer guide:
+//   - http.Client timeout "includes the time to connect, process any
+//     redirects, and read the complete response body"; Dialer.Timeout bounds
+//     the connect:
+//     https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/custom-http
+//   - retry.Standard (default 3 attempts, max backoff 20 s) wrapped with
+//     retry.AddWithMaxAttempts and retry.AddWithMaxBackoffDelay, given as a
+//     function that returns a new retryer per client so no retry token bucket
+//     is shared across clients:
+//     https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/retries-timeouts
+//   - an operation deadline through the context every operation takes;
+//     callBudget sets one around every operation, retries included
+//     (TestBrownout: a hung store's call ends at CallTimeout).
 func LoadAWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
 	httpClient := awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = time.Second }).
-		WithTimeout(5 * time.Second)
-	cfg, err := config.LoadDefaultConfig(ctx, append([]func(*config.LoadOptions) error{config.WithHTTPClient(httpClient)}, opts...)...)
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = DialTimeout }).
+		WithTimeout(AttemptTimeout)
+	base := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.AddWithMaxBackoffDelay(retry.AddWithMaxAttempts(retry.NewStandard(), MaxAttempts), MaxBackoff)
+		}),
+		config.WithAPIOptions([]func(*middleware.Stack) error{callBudget(CallTimeout)}),
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, append(base, opts...)...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
@@ -100,6 +158,36 @@ func LoadAWSConfig(ctx context.Context, opts ...func(*config.LoadOptions) error)
 		return aws.Config{}, errors.New("no AWS region: AWS_REGION is set by the Lambda runtime; set it when running elsewhere")
 	}
 	return cfg, nil
+}
+
+// callBudget puts a deadline of d around each SDK operation (the SDK's
+// retries run inside it), unless the caller's context ends sooner.
+func callBudget(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("CallBudget",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				ctx, cancel := context.WithTimeout(ctx, d)
+				out, md, err := next.HandleInitialize(ctx, in)
+				// GetObject's body is read after the operation returns, over
+				// the same request: it keeps the budget until it is closed.
+				if o, ok := out.Result.(*s3.GetObjectOutput); ok && err == nil && o.Body != nil {
+					o.Body = &cancelOnClose{ReadCloser: o.Body, cancel: cancel}
+					return out, md, err
+				}
+				cancel()
+				return out, md, err
+			}), middleware.Before)
+	}
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	defer c.cancel()
+	return c.ReadCloser.Close()
 }
 
 // DynamoDB returns the table client of the function (and of anything that
@@ -143,16 +231,20 @@ func Config(cfg aws.Config, s Settings, logger *slog.Logger) api.Config {
 	}
 	logger.Info("configured", "region", cfg.Region, "table", s.Table, "bucket", s.Bucket, "maxAmountMinor", s.MaxAmount)
 	return api.Config{
-		Payments: &payment.Service{Store: st, Region: cfg.Region},
+		// A duplicate may wait for the invocation creating the same payment
+		// as long as that invocation can run: its request budget, plus skew.
+		Payments: &payment.Service{Store: st, Region: cfg.Region, InFlight: api.DefaultRequestTimeout + ClockSkew},
 		Checks: []api.Check{
 			{Name: store.DynamoDBName, Run: st.CheckTable},
 			{Name: store.S3Name, Run: st.CheckBucket},
 			{Name: control.CheckDrained, Run: levers.CheckNotDrained(cfg.Region)},
 			{Name: control.CheckFailbackGate, Run: levers.CheckGateOpen(cfg.Region, observer)},
 		},
-		Region:    cfg.Region,
-		MaxAmount: s.MaxAmount,
-		Logger:    logger,
+		Region:         cfg.Region,
+		MaxAmount:      s.MaxAmount,
+		Logger:         logger,
+		RequestTimeout: api.DefaultRequestTimeout,
+		HealthTimeout:  api.DefaultHealthTimeout,
 	}
 }
 

@@ -195,6 +195,30 @@ func (srv *Server) stopLocked() {
 	srv.cmd = nil
 }
 
+// Pause freezes the running server (SIGSTOP) so that it accepts connections
+// and requests but answers none, until Resume. Stop still works on a paused
+// server (SIGKILL needs no cooperation).
+func (srv *Server) Pause() error { return srv.signal(sigPause, "pause") }
+
+// Resume lets a paused server run again (SIGCONT); it then works through
+// whatever requests reached it meanwhile, as a recovering dependency does.
+func (srv *Server) Resume() error { return srv.signal(sigResume, "resume") }
+
+func (srv *Server) signal(sig os.Signal, what string) error {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if sig == nil {
+		return fmt.Errorf("%s %s: this platform has no SIGSTOP/SIGCONT", what, srv.name)
+	}
+	if srv.cmd == nil {
+		return fmt.Errorf("%s %s: not running", what, srv.name)
+	}
+	if err := srv.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("%s %s: %w", what, srv.name, err)
+	}
+	return nil
+}
+
 // Config is an SDK config for the local servers: static credentials, few
 // fast retries and short timeouts, so that a stopped server fails a call in
 // milliseconds rather than after the SDK's production backoff.

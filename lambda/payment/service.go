@@ -36,14 +36,29 @@ type Service struct {
 	Store  Store
 	Region string           // recorded on new payments; the receipt names it
 	Now    func() time.Time // nil means time.Now
+	// InFlight is how long after stamping createdAt the invocation that
+	// created a record may still be finishing it: its request budget plus the
+	// clock skew between instances. Zero means DefaultInFlight.
+	InFlight time.Duration
+	// MaxWait bounds how long a duplicate waits for that invocation before
+	// finishing the payment itself. Zero means DefaultMaxWait.
+	MaxWait time.Duration
 }
 
+// Defaults of the wait for an in-flight identical request (awaitCreator).
+// DefaultInFlight fits the function's 4 s request budget plus 1 s of skew.
+const (
+	DefaultInFlight = 5 * time.Second
+	DefaultMaxWait  = time.Second
+	// finishReserve is kept of the caller's budget for the work after a wait
+	// (a receipt read, perhaps a write and the status update).
+	finishReserve = time.Second
+	firstPoll     = 20 * time.Millisecond
+	maxPoll       = 200 * time.Millisecond
+)
+
 func (s *Service) now() string {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	return now().UTC().Format(timeLayout)
+	return s.clock().UTC().Format(timeLayout)
 }
 
 // Submit creates the payment, or replays an earlier identical request.
@@ -81,11 +96,98 @@ func (s *Service) Submit(ctx context.Context, req Request) (rec Record, created 
 	if existing.RequestHash != rec.RequestHash {
 		return Record{}, false, ErrConflict
 	}
+	if existing, err = s.awaitCreator(ctx, existing); err != nil {
+		return Record{}, false, err
+	}
 	// The first attempt may have stopped part way, or may still be running
 	// concurrently; either way finishing here is safe because the receipt
 	// is deterministic and the status change is conditional.
 	rec, err = s.finish(ctx, existing, true)
 	return rec, false, err
+}
+
+// awaitCreator gives the invocation that created rec, when it may still be
+// running, the chance to finish before this duplicate touches the receipt:
+// it re-reads the record until it is processed, the creator's InFlight time
+// is over (it has given up: its answer was a 503), MaxWait has passed, or
+// only finishReserve is left of ctx. Then the caller finishes the payment,
+// which is safe even beside a creator that is still running (see finish);
+// waiting makes that the exception. Without the wait every one of a burst of
+// identical requests rewrote the receipt while the others read it, and the
+// S3 stand-in, which rewrites an object in place, served some of those reads
+// short of their Content-Length: 503s after the attempt timeout (issue 9).
+// S3 itself never serves a partial object ("Updates to a single key are
+// atomic ... you will get the old data or the new data, but never partial
+// or corrupt data",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel),
+// but each rewrite is still a billed PUT, a new object version and a
+// replication.
+//
+// A retry of Create inside the SDK whose first attempt did land sees its own
+// record here and waits like a duplicate; it is answered 200, not 201.
+func (s *Service) awaitCreator(ctx context.Context, rec Record) (Record, error) {
+	if rec.Status != StatusReceived {
+		return rec, nil
+	}
+	created, err := time.Parse(timeLayout, rec.CreatedAt)
+	if err != nil {
+		return rec, nil // no age to judge by; finishing is safe
+	}
+	inFlight, maxWait := s.InFlight, s.MaxWait
+	if inFlight <= 0 {
+		inFlight = DefaultInFlight
+	}
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	wait := min(created.Add(inFlight).Sub(s.clock()), maxWait)
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl)-finishReserve)
+	}
+	until := time.Now().Add(wait)
+	for delay := firstPoll; rec.Status == StatusReceived; delay = min(2*delay, maxPoll) {
+		left := time.Until(until)
+		if left <= 0 {
+			return rec, nil
+		}
+		timer := time.NewTimer(min(delay, left))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return Record{}, ctx.Err()
+		case <-timer.C:
+		}
+		if rec, err = s.reread(ctx, rec); err != nil {
+			return Record{}, err
+		}
+	}
+	return rec, nil
+}
+
+// reread reads rec's payment again while another writer may be changing it.
+func (s *Service) reread(ctx context.Context, rec Record) (Record, error) {
+	cur, err := s.Store.Get(ctx, rec.PaymentID)
+	if errors.Is(err, ErrNotFound) {
+		return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while being processed", rec.PaymentID))
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	if cur.RequestHash != rec.RequestHash {
+		// Only possible across regions: a conflicting create in the other
+		// region won last-writer-wins over this one. A receipt already
+		// written here is stale until that record is replayed or its
+		// receipt replicates; see the package note in store.Create.
+		return Record{}, ErrConflict
+	}
+	return cur, nil
+}
+
+func (s *Service) clock() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Get returns the stored payment.
@@ -129,20 +231,9 @@ func (s *Service) finish(ctx context.Context, rec Record, verify bool) (Record, 
 		}
 		// Someone else got there first (a concurrent replay here, or a
 		// write replicated from the other region): look again.
-		cur, err := s.Store.Get(ctx, rec.PaymentID)
-		if errors.Is(err, ErrNotFound) {
-			return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while being processed", rec.PaymentID))
-		}
+		cur, err := s.reread(ctx, rec)
 		if err != nil {
 			return Record{}, err
-		}
-		if cur.RequestHash != rec.RequestHash {
-			// Only possible across regions: a conflicting create in the
-			// other region won last-writer-wins over this one. The
-			// receipt just written here is stale until that record is
-			// replayed or its receipt replicates; see the package note
-			// in store.Create.
-			return Record{}, ErrConflict
 		}
 		if cur.Status == StatusProcessed && bytes.Equal(Receipt(cur), body) {
 			return cur, nil // the receipt we just wrote or checked is its receipt

@@ -17,8 +17,11 @@ var (
 	fixedNow = time.Date(2025, 1, 2, 3, 4, 5, 6e6, time.UTC)
 )
 
+// newService serves requests one after the other: every earlier request has
+// returned, so no creator is in flight (InFlight of a nanosecond) and a
+// replay never waits for one.
 func newService(st payment.Store) *payment.Service {
-	return &payment.Service{Store: st, Region: "us-east-1", Now: func() time.Time { return fixedNow }}
+	return &payment.Service{Store: st, Region: "us-east-1", Now: func() time.Time { return fixedNow }, InFlight: time.Nanosecond}
 }
 
 // failOnce makes op fail the first time only.
@@ -110,7 +113,17 @@ func TestSubmitDependencyFailure(t *testing.T) {
 
 func TestSubmitConcurrentIdentical(t *testing.T) {
 	st := memstore.New()
-	svc := newService(st)
+	// The creator's receipt write is slow, so the duplicates find the record
+	// received and without a receipt: they wait for the creator rather than
+	// write the receipt too.
+	var once sync.Once
+	st.Fail = func(op string) error {
+		if op == memstore.OpPutReceipt {
+			once.Do(func() { time.Sleep(50 * time.Millisecond) })
+		}
+		return nil
+	}
+	svc := &payment.Service{Store: st, Region: "us-east-1"}
 	const n = 50
 	var wg sync.WaitGroup
 	created := make(chan bool, n)
@@ -133,6 +146,73 @@ func TestSubmitConcurrentIdentical(t *testing.T) {
 	}
 	if wins != 1 {
 		t.Errorf("%d calls created the payment, want 1", wins)
+	}
+	if puts := st.ReceiptPuts(); puts != 1 {
+		t.Errorf("%d receipt writes, want 1 (the creator's)", puts)
+	}
+}
+
+// TestSubmitWaitsForCreator: a duplicate that finds the record received
+// waits for the invocation that created it, bounded by that invocation's
+// remaining time, MaxWait and its own budget, and then finishes the payment
+// itself if it is still unfinished.
+func TestSubmitWaitsForCreator(t *testing.T) {
+	const never = time.Duration(0)
+	tests := []struct {
+		name        string
+		age         time.Duration // of the record when the duplicate arrives
+		finishAfter time.Duration // the creator finishes after this; never: it gave up
+		maxWait     time.Duration
+		budget      time.Duration // of the duplicate; 0: none
+		minTook     time.Duration
+		maxTook     time.Duration
+	}{
+		{name: "creator finishes during the wait", finishAfter: 60 * time.Millisecond, maxWait: 3 * time.Second,
+			minTook: 60 * time.Millisecond, maxTook: time.Second},
+		{name: "creator's time is over: finish at once", age: 6 * time.Second, finishAfter: never, maxWait: 3 * time.Second,
+			maxTook: 400 * time.Millisecond},
+		{name: "creator stuck: wait MaxWait, then finish", finishAfter: never, maxWait: 200 * time.Millisecond,
+			minTook: 200 * time.Millisecond, maxTook: time.Second},
+		{name: "creator near its end: wait only its remaining time", age: 4800 * time.Millisecond, finishAfter: never, maxWait: 3 * time.Second,
+			minTook: 200 * time.Millisecond, maxTook: time.Second},
+		{name: "short budget: keep a second to finish", finishAfter: never, maxWait: 3 * time.Second, budget: 1300 * time.Millisecond,
+			minTook: 300 * time.Millisecond, maxTook: time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memstore.New()
+			svc := &payment.Service{Store: st, Region: "us-east-1", Now: func() time.Time { return fixedNow },
+				InFlight: 5 * time.Second, MaxWait: tc.maxWait}
+			theirs := payment.Record{PaymentID: "p1", Amount: req1.Amount, Currency: req1.Currency, Reference: req1.Reference,
+				Status: payment.StatusReceived, CreatedAt: fixedNow.Add(-tc.age).Format("2006-01-02T15:04:05.000Z"),
+				Region: "us-east-1", RequestHash: req1.Hash()}
+			st.Put(theirs)
+			if tc.finishAfter != never {
+				time.AfterFunc(tc.finishAfter, func() {
+					ctx := context.Background()
+					st.PutReceipt(ctx, payment.ReceiptKey("p1"), payment.Receipt(theirs))
+					st.MarkProcessed(ctx, theirs, payment.ReceiptKey("p1"), "2025-01-02T03:04:06.000Z")
+				})
+			}
+			ctx := context.Background()
+			if tc.budget > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.budget)
+				defer cancel()
+			}
+			start := time.Now()
+			rec, created, err := svc.Submit(ctx, req1)
+			took := time.Since(start)
+			if err != nil || created || rec.Status != payment.StatusProcessed || rec.CreatedAt != theirs.CreatedAt {
+				t.Fatalf("Submit = %+v, %v, %v; want their payment, processed, not created here", rec, created, err)
+			}
+			if took < tc.minTook || took > tc.maxTook {
+				t.Errorf("took %v, want between %v and %v", took, tc.minTook, tc.maxTook)
+			}
+			if puts := st.ReceiptPuts(); puts != 1 {
+				t.Errorf("%d receipt writes, want 1", puts)
+			}
+		})
 	}
 }
 

@@ -65,7 +65,7 @@ func TestRenderReadme(t *testing.T) {
 		"```\n<!-- recovery:end -->\n",
 		"<!-- config:start -->\n| variable | what it sets | accepted | default |\n",
 		"| `HEALTH_CHECK_INTERVAL` | seconds between Route 53 checks | 10 or 30 | `10` |\n",
-		"| `payments-dr-<suffix>` |\n<!-- config:end -->\n\nthe end\n",
+		"| `https://auth.example.com/.well-known/jwks.json` |\n<!-- config:end -->\n\nthe end\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("rendered README lacks %q:\n%s", want, got)
@@ -151,6 +151,8 @@ func withPeerProbes(res map[string]any) {
 	}
 }
 
+// subscribed is a deployment without warnings: topics subscribed, operators named (the
+// DR role exists) and the authorizers trusting the deployer's own issuer.
 func subscribed(res map[string]any) {
 	withPeerProbes(res)
 	subs := map[string]any{}
@@ -158,6 +160,13 @@ func subscribed(res map[string]any) {
 		subs["sub-"+id] = map[string]any{"topic_arn": "${aws_sns_topic." + id + ".arn}", "protocol": "email", "endpoint": "oncall@example.com", "provider": t.(map[string]any)["provider"]}
 	}
 	res["aws_sns_topic_subscription"] = subs
+	res["aws_iam_role"].(map[string]any)["dr"] = map[string]any{"name": "dr-operations-role-dev", "provider": "aws.primary"}
+	for _, f := range res["aws_lambda_function"].(map[string]any) {
+		vars, _ := f.(map[string]any)["environment"].(map[string]any)["variables"].(map[string]any)
+		if _, ok := vars["AUTH_ISSUER"]; ok {
+			vars["AUTH_ISSUER"] = "https://login.payments.test/realms/payments"
+		}
+	}
 }
 
 func TestCommands(t *testing.T) {

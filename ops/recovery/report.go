@@ -30,12 +30,14 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/payments-dr/payments-dr/lambda/probe"
+	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/metricregion"
 )
 
@@ -190,6 +192,13 @@ const (
 	// NoPageFromOutside: nothing outside a region pages, with a bounded delay, when that
 	// region is lost.
 	NoPageFromOutside GapKind = "no-page-from-outside"
+	// NoOperators: no DR operations role, because DR_OPERATOR_ARNS names nobody. A
+	// warning: the levers then need an administrator's credentials.
+	NoOperators GapKind = "no-dr-operators"
+	// ExampleIssuer: the authorizers trust an issuer under a domain reserved for
+	// examples (the default AUTH_ISSUER). A warning: the deployment fails closed, every
+	// payment call is refused, until AUTH_ISSUER and AUTH_JWKS_URL name the real one.
+	ExampleIssuer GapKind = "example-auth-issuer"
 )
 
 // Gap is something that voids a number of the report.
@@ -234,6 +243,8 @@ func Analyze(stackJSON []byte) (Report, error) {
 	a.buckets()
 	a.alarmActions()
 	a.subscribers()
+	a.operators()
+	a.issuers()
 	return a.Report, nil
 }
 
@@ -524,6 +535,47 @@ func (a *analysis) subscribers() {
 		a.Gaps = append(a.Gaps, Gap{Kind: NoSubscriber, Subject: strings.Join(lonely, ", "), Warning: true,
 			Detail: "no subscriber on the alert topics: every alarm pages nobody; set ALERT_EMAIL or subscribe on-call tooling to these topics"})
 	}
+}
+
+// operators: the runbook's levers are meant to be pulled with the DR operations role.
+func (a *analysis) operators() {
+	for _, r := range a.s.Resources("aws_iam_role") {
+		if strings.HasPrefix(r.Str("name"), config.DROperationsRolePrefix) {
+			return
+		}
+	}
+	a.Gaps = append(a.Gaps, Gap{Kind: NoOperators, Subject: config.DROperationsRolePrefix + "*", Warning: true,
+		Detail: "no DR operations role: DR_OPERATOR_ARNS names nobody, so drain/undrain/status need an administrator's credentials; set it to the on-call roles (e.g. an SSO permission set's role)"})
+}
+
+// issuers: a function configured with an AUTH_ISSUER under a reserved example domain
+// (RFC 2606) accepts no real token.
+func (a *analysis) issuers() {
+	var example []string
+	for _, fn := range a.s.Resources("aws_lambda_function") {
+		issuer, _ := fn.Get("environment", "variables", "AUTH_ISSUER").(string)
+		if issuer == "" {
+			continue
+		}
+		if u, err := url.Parse(issuer); err == nil && exampleDomain(u.Hostname()) {
+			example = append(example, fn.Str("function_name")+" ("+fn.Region+")")
+		}
+	}
+	if len(example) > 0 {
+		sort.Strings(example)
+		a.Gaps = append(a.Gaps, Gap{Kind: ExampleIssuer, Subject: strings.Join(example, ", "), Warning: true,
+			Detail: "the authorizers trust an example issuer: every payment call is refused (401) until AUTH_ISSUER and AUTH_JWKS_URL name your identity provider"})
+	}
+}
+
+func exampleDomain(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, d := range []string{"example.com", "example.net", "example.org"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // tables: a global table replicates every replica to every other one.

@@ -70,9 +70,43 @@ func inRegion(region string) func(map[string]any) bool {
 	}
 }
 
-// defaultGaps are the gaps of the default configuration: nobody subscribes to the topics
-// (a warning: ALERT_EMAIL is empty).
-var defaultGaps = []GapKind{NoSubscriber}
+// defaultGaps are the gaps of the default configuration, all warnings: nobody subscribes
+// to the topics (ALERT_EMAIL is empty), nobody may assume the DR operations role
+// (DR_OPERATOR_ARNS is empty), and the authorizers trust the example issuer.
+var defaultGaps = []GapKind{NoSubscriber, NoOperators, ExampleIssuer}
+
+// without is gaps less kind; with is gaps plus kind.
+func without(gaps []GapKind, kind GapKind) []GapKind {
+	return slices.DeleteFunc(slices.Clone(gaps), func(k GapKind) bool { return k == kind })
+}
+
+func with(gaps []GapKind, kind GapKind) []GapKind {
+	return append(without(gaps, kind), kind)
+}
+
+// namedOperators adds the DR operations role DR_OPERATOR_ARNS creates.
+func namedOperators(doc map[string]any) {
+	doc["resource"].(map[string]any)["aws_iam_role"].(map[string]any)["dr"] = map[string]any{"name": "dr-operations-role-dev", "provider": "aws.primary"}
+}
+
+// setIssuer sets AUTH_ISSUER on every function, as an authorizer carries it.
+func setIssuer(issuer string) func(doc map[string]any) {
+	return func(doc map[string]any) {
+		each(doc, "aws_lambda_function", func(_ string, a map[string]any) {
+			env, _ := a["environment"].(map[string]any)
+			if env == nil {
+				env = map[string]any{}
+				a["environment"] = env
+			}
+			vars, _ := env["variables"].(map[string]any)
+			if vars == nil {
+				vars = map[string]any{}
+				env["variables"] = vars
+			}
+			vars["AUTH_ISSUER"] = issuer
+		})
+	}
+}
 
 // addAlarm adds a PaymentsDR alarm in the region of provider, notifying that region's
 // alert topic, as the peer probe's alarms are.
@@ -213,7 +247,22 @@ func TestAnalyze(t *testing.T) {
 		{
 			name:   "subscribed topics: no warning",
 			mutate: subscribeAll,
-			rto:    56, detect: 30, noDefaultGaps: true,
+			rto:    56, detect: 30, gaps: without(defaultGaps, NoSubscriber), noDefaultGaps: true,
+		},
+		{
+			name:   "DR operations role for named operators: no warning",
+			mutate: namedOperators,
+			rto:    56, detect: 30, gaps: without(defaultGaps, NoOperators), noDefaultGaps: true,
+		},
+		{
+			name:   "authorizers trusting an example issuer: a warning",
+			mutate: setIssuer("https://login.example.org/realms/payments"),
+			rto:    56, detect: 30, gaps: with(defaultGaps, ExampleIssuer), noDefaultGaps: true,
+		},
+		{
+			name:   "authorizers trusting the deployer's issuer: no warning",
+			mutate: setIssuer("https://login.payments.test/realms/payments"),
+			rto:    56, detect: 30, gaps: without(defaultGaps, ExampleIssuer), noDefaultGaps: true,
 		},
 		{
 			name: "no alarm outside us-east-1 on its loss: a gap (the Route 53 alarm lives there)",
@@ -421,12 +470,14 @@ func TestWarningGapsFailOnlyStrict(t *testing.T) {
 		strictErr  bool
 	}{
 		{"no subscriber", false, true},
-		{"subscribed", true, false},
+		{"subscribed, operators named, own issuer", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := loadFixture(t)
 			if tc.subscribed {
 				subscribeAll(doc)
+				namedOperators(doc)
+				setIssuer("https://login.payments.test/realms/payments")(doc)
 			}
 			b, _ := json.Marshal(doc)
 			r, err := Analyze(b)

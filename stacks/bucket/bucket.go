@@ -25,6 +25,10 @@ type Config struct {
 	KMSKeyArn *string
 	// PreventDestroy makes terraform refuse a plan that deletes the bucket.
 	PreventDestroy bool
+	// OnlyKey, when set, are the forms (key ARN, key id, alias name, alias ARN) of
+	// KMSKeyArn: writes that ask for any other encryption are denied. A write that asks
+	// for none gets the bucket's default, KMSKeyArn.
+	OnlyKey []*string
 }
 
 // Bucket is what callers need: names for policies and replication, and the versioning
@@ -81,14 +85,32 @@ func New(scope constructs.Construct, id string, cfg Config) Bucket {
 		Bucket:   b.Id(),
 		Rule:     &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
 	})
-	tlsOnly := iam.Document(c, "tls-only", cfg.Site, iam.Statement{
+	anyone := map[string][]*string{"AWS": {jsii.String("*")}}
+	objects := []*string{jsii.String(*b.Arn() + "/*")}
+	statements := []iam.Statement{{
 		Sid:        "DenyInsecureTransport",
 		Deny:       true,
 		Actions:    []string{"s3:*"},
-		Resources:  []*string{b.Arn(), jsii.String(*b.Arn() + "/*")},
-		Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+		Resources:  []*string{b.Arn(), objects[0]},
+		Principals: anyone,
 		Conditions: []iam.Condition{{Test: "Bool", Variable: "aws:SecureTransport", Values: []*string{jsii.String("false")}}},
-	})
+	}}
+	if len(cfg.OnlyKey) > 0 {
+		// IfExists: a request without the header is encrypted with the default key, and
+		// the parts of a multipart upload carry no encryption headers at all; an explicit
+		// SSE-S3, DSSE, SSE-C or other-key request is what these refuse.
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys
+		statements = append(statements,
+			iam.Statement{Sid: "DenyWritesNotSSEKMS", Deny: true, Actions: []string{"s3:PutObject"}, Resources: objects, Principals: anyone,
+				Conditions: []iam.Condition{{Test: "StringNotEqualsIfExists", Variable: "s3:x-amz-server-side-encryption", Values: []*string{jsii.String("aws:kms")}}}},
+			iam.Statement{Sid: "DenyWritesWithAnotherKey", Deny: true, Actions: []string{"s3:PutObject"}, Resources: objects, Principals: anyone,
+				Conditions: []iam.Condition{{Test: "StringNotEqualsIfExists", Variable: "s3:x-amz-server-side-encryption-aws-kms-key-id", Values: cfg.OnlyKey}}},
+			iam.Statement{Sid: "DenyWritesWithCustomerKeys", Deny: true, Actions: []string{"s3:PutObject"}, Resources: objects, Principals: anyone,
+				Conditions: []iam.Condition{{Test: "Null", Variable: "s3:x-amz-server-side-encryption-customer-algorithm", Values: []*string{jsii.String("false")}}}},
+		)
+	}
+	tlsOnly := iam.Document(c, "tls-only", cfg.Site, statements...)
 	s3bucketpolicy.NewS3BucketPolicy(c, jsii.String("policy"), &s3bucketpolicy.S3BucketPolicyConfig{
 		Provider: p,
 		Bucket:   b.Id(),

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -38,9 +39,22 @@ type Config struct {
 	// which Route 53 answers with the 60 s TTL it gives API Gateway targets).
 	FailoverRecord string // FAILOVER_RECORD
 	// DNSTTL is the CNAME records' TTL in seconds; unused (0) with alias records.
-	DNSTTL             int    // DNS_TTL
-	DeletionProtection bool   // DELETION_PROTECTION
-	DRExternalID       string // DR_EXTERNAL_ID: sts:ExternalId for the DR operations role
+	DNSTTL             int  // DNS_TTL
+	DeletionProtection bool // DELETION_PROTECTION
+	// DRExternalID is an optional sts:ExternalId the DR operations role also requires;
+	// empty by default, so no external id is ever committed to the repository.
+	DRExternalID string // DR_EXTERNAL_ID
+	// DROperatorARNs are the IAM roles and users that may assume the DR operations role,
+	// comma-separated as read (a string keeps Config comparable); OperatorARNs splits it.
+	// Empty: the role is not created and the recovery report lists the gap.
+	DROperatorARNs string // DR_OPERATOR_ARNS
+	// WAFRateLimit is the requests per client IP address in any 5 minutes above which each
+	// region's WAF blocks that address.
+	WAFRateLimit int // WAF_RATE_LIMIT
+	// The identity provider whose JWT bearer tokens the payment routes accept.
+	AuthIssuer   string // AUTH_ISSUER
+	AuthAudience string // AUTH_AUDIENCE
+	AuthJWKSURL  string // AUTH_JWKS_URL
 }
 
 // Setting describes one environment variable: its name, what it does, what it accepts
@@ -70,8 +84,39 @@ var Settings = []Setting{
 	{"FAILOVER_RECORD", "type of the failover records: `cname` points the name at each region's API Gateway regional domain with the TTL DNS_TTL (Route 53 bills these queries); `alias` uses alias A records, whose queries are free but which Route 53 answers with a 60 s TTL, so the RTO bound is 96 s instead of 56 s", "cname or alias", "cname"},
 	{"DNS_TTL", "seconds resolvers may keep the failover CNAME, a term of the RTO bound (lower: faster failover, more billed queries)", "an integer from 5 to 300, only with FAILOVER_RECORD=cname", "20"},
 	{"DELETION_PROTECTION", "table deletion protection, prevent_destroy on the table, its replica and the receipts buckets (the state bucket is always protected)", "true or false", "true"},
-	{"DR_EXTERNAL_ID", "sts:ExternalId required to assume the DR operations role", "2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "payments-dr-<suffix>"},
+	{"DR_EXTERNAL_ID", "sts:ExternalId additionally required to assume the DR operations role (optional: the operators are named in DR_OPERATOR_ARNS)", "empty or 2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "empty"},
+	{"DR_OPERATOR_ARNS", "the only principals that may assume the DR operations role; empty: no role is created and the recovery report lists the gap", "empty or comma-separated IAM role or user ARNs of the aws partition, e.g. arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DROperator_0123456789abcdef", "empty"},
+	{"WAF_RATE_LIMIT", "requests per client IP address in any 5 minutes above which each region's WAF blocks that address", fmt.Sprintf("an integer from %d (Route 53's checkers and the peer probes must never reach it) to %d", MinWAFRateLimit, maxWAFRateLimit), strconv.Itoa(DefaultWAFRateLimit)},
+	{"AUTH_ISSUER", "issuer (`iss`) of the JWT bearer tokens the payment routes accept", "an https URL without query or fragment", ExampleAuthIssuer},
+	{"AUTH_AUDIENCE", "audience (`aud`) the tokens must carry", "1-256 printable characters without spaces", DefaultAuthAudience},
+	{"AUTH_JWKS_URL", "the issuer's JSON Web Key Set, fetched by each region's authorizer", "an https URL without fragment", ExampleAuthIssuer + ".well-known/jwks.json"},
 }
+
+// DROperationsRolePrefix begins the DR operations role's name, dr-operations-role-<suffix>;
+// the recovery report looks for it.
+const DROperationsRolePrefix = "dr-operations-role-"
+
+// ExampleAuthIssuer is the default issuer: under example.com, reserved for documentation
+// (RFC 2606), so no real token is ever signed by it and the default configuration
+// synthesizes without credentials yet rejects every caller. The recovery report lists a
+// deployment that still uses it as a gap.
+const ExampleAuthIssuer = "https://auth.example.com/"
+
+// DefaultAuthAudience is the audience the payment routes expect unless told otherwise.
+const DefaultAuthAudience = "payments-api"
+
+// WAF rate limits. AWS WAF's rate-based rules accept limits from 10 to 2,000,000,000
+// requests per evaluation window (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
+// The floor keeps the health traffic of a single address far below the limit: a Route 53
+// checker at the 10 s interval sends 30 requests in 5 minutes, and even all 16 checker
+// locations behind one address (480) plus both peer probes (2 URLs x 5 rounds a minute,
+// 50) stay under half of it.
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html
+const (
+	MinWAFRateLimit     = 1000
+	DefaultWAFRateLimit = 2000
+	maxWAFRateLimit     = 2000000000
+)
 
 // Table renders Settings as the README's Markdown table.
 func Table() string {
@@ -130,6 +175,12 @@ var (
 	bucketPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	stateKeyPattern   = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+\.tfstate$`)
 	externalIDPattern = regexp.MustCompile(`^[A-Za-z0-9+=,.@:/-]+$`)
+	// An IAM role or user ARN: optional path (printable ASCII between slashes, as IAM
+	// allows; the SSO roles live under aws-reserved/sso.amazonaws.com/), then the name.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns
+	principalARNPattern = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:(role|user)/([!-)+-.0-~]+/)*[A-Za-z0-9+=,.@_-]{1,64}$`)
+	// The audience is compared as a string; no spaces keeps it one value in logs.
+	audiencePattern = regexp.MustCompile(`^[!-~]{1,256}$`)
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in production), applies the
@@ -186,7 +237,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		FailoverControl:             str("FAILOVER_CONTROL", ControlFlag),
 		FailoverRecord:              str("FAILOVER_RECORD", RecordCNAME),
 		DeletionProtection:          boolean("DELETION_PROTECTION", true),
-		DRExternalID:                str("DR_EXTERNAL_ID", "payments-dr-"+suffix),
+		DRExternalID:                str("DR_EXTERNAL_ID", ""),
+		DROperatorARNs:              str("DR_OPERATOR_ARNS", ""),
+		WAFRateLimit:                integer("WAF_RATE_LIMIT", DefaultWAFRateLimit),
+		AuthIssuer:                  str("AUTH_ISSUER", ExampleAuthIssuer),
+		AuthAudience:                str("AUTH_AUDIENCE", DefaultAuthAudience),
+		AuthJWKSURL:                 str("AUTH_JWKS_URL", ExampleAuthIssuer+".well-known/jwks.json"),
 	}
 	if c.FailoverRecord == RecordCNAME {
 		c.DNSTTL = integer("DNS_TTL", DefaultDNSTTL)
@@ -201,7 +257,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if !validSuffix(suffix) {
 		// The defaults built from a bad suffix are bad too; report only what was set.
-		for _, name := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY", "DR_EXTERNAL_ID"} {
+		for _, name := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY"} {
 			if strings.TrimSpace(getenv(name)) == "" {
 				derivedFromSuffix[name] = true
 			}
@@ -253,8 +309,52 @@ func (c Config) validate(skip map[string]bool) error {
 	check(c.FailoverControl == ControlFlag || c.FailoverControl == ControlARC, "FAILOVER_CONTROL", c.FailoverControl)
 	check(c.FailoverRecord == RecordCNAME || c.FailoverRecord == RecordAlias, "FAILOVER_RECORD", c.FailoverRecord)
 	check(c.FailoverRecord != RecordCNAME || (c.DNSTTL >= 5 && c.DNSTTL <= 300), "DNS_TTL", strconv.Itoa(c.DNSTTL))
-	check(len(c.DRExternalID) >= 2 && len(c.DRExternalID) <= 1224 && externalIDPattern.MatchString(c.DRExternalID), "DR_EXTERNAL_ID", c.DRExternalID)
+	check(c.DRExternalID == "" || (len(c.DRExternalID) >= 2 && len(c.DRExternalID) <= 1224 && externalIDPattern.MatchString(c.DRExternalID)), "DR_EXTERNAL_ID", c.DRExternalID)
+	check(validPrincipalARNs(c.DROperatorARNs), "DR_OPERATOR_ARNS", c.DROperatorARNs)
+	check(c.WAFRateLimit >= MinWAFRateLimit && c.WAFRateLimit <= maxWAFRateLimit, "WAF_RATE_LIMIT", strconv.Itoa(c.WAFRateLimit))
+	check(validHTTPSURL(c.AuthIssuer, false), "AUTH_ISSUER", c.AuthIssuer)
+	check(audiencePattern.MatchString(c.AuthAudience), "AUTH_AUDIENCE", c.AuthAudience)
+	check(validHTTPSURL(c.AuthJWKSURL, true), "AUTH_JWKS_URL", c.AuthJWKSURL)
 	return joinErrors(errs)
+}
+
+// OperatorARNs are the principals of DR_OPERATOR_ARNS, in the order given.
+func (c Config) OperatorARNs() []string {
+	var arns []string
+	for _, a := range strings.Split(c.DROperatorARNs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			arns = append(arns, a)
+		}
+	}
+	return arns
+}
+
+// validPrincipalARNs: empty, or every comma-separated entry a role or user ARN, none
+// empty and none repeated.
+func validPrincipalARNs(list string) bool {
+	if list == "" {
+		return true
+	}
+	seen := map[string]bool{}
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if !principalARNPattern.MatchString(a) || seen[a] {
+			return false
+		}
+		seen[a] = true
+	}
+	return true
+}
+
+// validHTTPSURL: an absolute https URL with a host, no user info, no fragment, and a
+// query only where allowed (a JWKS endpoint may need one; an issuer is compared
+// byte for byte with the token's iss and never has one).
+func validHTTPSURL(raw string, queryAllowed bool) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") {
+		return false
+	}
+	return queryAllowed || (u.RawQuery == "" && !strings.Contains(raw, "?"))
 }
 
 // Name builds the {service}-{region}-{environment} names of the original design.

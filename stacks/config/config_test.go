@@ -21,7 +21,8 @@ func TestDefaults(t *testing.T) {
 		StateKey: "payments-dr/dev/terraform.tfstate", StateRegion: "us-west-2",
 		HealthCheckInterval: 10, HealthCheckFailureThreshold: 3, LogRetentionDays: 30,
 		FailoverControl: "flag", FailoverRecord: "cname", DNSTTL: 20,
-		DeletionProtection: true, DRExternalID: "payments-dr-dev",
+		DeletionProtection: true, WAFRateLimit: 2000,
+		AuthIssuer: "https://auth.example.com/", AuthAudience: "payments-api", AuthJWKSURL: "https://auth.example.com/.well-known/jwks.json",
 	}
 	if c != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
@@ -39,7 +40,7 @@ func TestSuffixFlowsIntoDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DomainName != "api.payment-pr-42.example.com" || c.StateBucket != "payments-dr-tfstate-pr-42" || c.DRExternalID != "payments-dr-pr-42" {
+	if c.DomainName != "api.payment-pr-42.example.com" || c.StateBucket != "payments-dr-tfstate-pr-42" {
 		t.Errorf("suffix not applied to defaults: %+v", c)
 	}
 }
@@ -56,6 +57,11 @@ func TestValidSettings(t *testing.T) {
 		"alias records":            {"FAILOVER_RECORD": "alias"},
 		"cname with TTL bounds":    {"FAILOVER_RECORD": "cname", "DNS_TTL": "5"},
 		"cname with the top TTL":   {"DNS_TTL": "300"},
+		"external id set":          {"DR_EXTERNAL_ID": "ops-7f3a"},
+		"sso role and a user":      {"DR_OPERATOR_ARNS": "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_DROperator_0123456789abcdef, arn:aws:iam::123456789012:user/oncall.alice"},
+		"waf limit at the floor":   {"WAF_RATE_LIMIT": "1000"},
+		"own identity provider": {"AUTH_ISSUER": "https://login.payments.example.net/realms/clients", "AUTH_AUDIENCE": "api://payments",
+			"AUTH_JWKS_URL": "https://login.payments.example.net/realms/clients/protocol/openid-connect/certs?v=2"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -109,6 +115,22 @@ func TestInvalidSettings(t *testing.T) {
 		{"control mode unknown", map[string]string{"FAILOVER_CONTROL": "dns"}, []string{`FAILOVER_CONTROL="dns"`, "flag or arc"}},
 		{"deletion protection 1", map[string]string{"DELETION_PROTECTION": "1"}, []string{`DELETION_PROTECTION="1"`, "true or false"}},
 		{"external id with spaces", map[string]string{"DR_EXTERNAL_ID": "my id"}, []string{`DR_EXTERNAL_ID="my id"`}},
+		{"operator is the account root", map[string]string{"DR_OPERATOR_ARNS": "arn:aws:iam::123456789012:root"}, []string{"DR_OPERATOR_ARNS", "IAM role or user ARNs"}},
+		{"operator is a bare account id", map[string]string{"DR_OPERATOR_ARNS": "123456789012"}, []string{`DR_OPERATOR_ARNS="123456789012"`}},
+		{"operator with a wildcard", map[string]string{"DR_OPERATOR_ARNS": "arn:aws:iam::123456789012:role/ops-*"}, []string{"DR_OPERATOR_ARNS"}},
+		{"operator of another partition", map[string]string{"DR_OPERATOR_ARNS": "arn:aws-cn:iam::123456789012:role/ops"}, []string{"DR_OPERATOR_ARNS", "aws partition"}},
+		{"operator list with an empty entry", map[string]string{"DR_OPERATOR_ARNS": "arn:aws:iam::123456789012:role/ops,,arn:aws:iam::123456789012:role/oncall"}, []string{"DR_OPERATOR_ARNS"}},
+		{"operator repeated", map[string]string{"DR_OPERATOR_ARNS": "arn:aws:iam::123456789012:role/ops,arn:aws:iam::123456789012:role/ops"}, []string{"DR_OPERATOR_ARNS"}},
+		{"operator is a group", map[string]string{"DR_OPERATOR_ARNS": "arn:aws:iam::123456789012:group/ops"}, []string{"DR_OPERATOR_ARNS"}},
+		{"waf limit under the floor", map[string]string{"WAF_RATE_LIMIT": "999"}, []string{`WAF_RATE_LIMIT="999"`, "from 1000"}},
+		{"waf limit not a number", map[string]string{"WAF_RATE_LIMIT": "2k"}, []string{`WAF_RATE_LIMIT="2k"`, "an integer"}},
+		{"waf limit over WAF's maximum", map[string]string{"WAF_RATE_LIMIT": "2000000001"}, []string{"WAF_RATE_LIMIT", "2000000000"}},
+		{"issuer over http", map[string]string{"AUTH_ISSUER": "http://auth.example.net/"}, []string{`AUTH_ISSUER="http://auth.example.net/"`, "https URL"}},
+		{"issuer with a query", map[string]string{"AUTH_ISSUER": "https://auth.example.net/?tenant=a"}, []string{"AUTH_ISSUER", "without query"}},
+		{"issuer without host", map[string]string{"AUTH_ISSUER": "https:///realm"}, []string{"AUTH_ISSUER"}},
+		{"audience with a space", map[string]string{"AUTH_AUDIENCE": "payments api"}, []string{`AUTH_AUDIENCE="payments api"`, "without spaces"}},
+		{"jwks not a URL", map[string]string{"AUTH_JWKS_URL": "keys.json"}, []string{`AUTH_JWKS_URL="keys.json"`, "https URL"}},
+		{"jwks with user info", map[string]string{"AUTH_JWKS_URL": "https://user:pw@auth.example.net/jwks"}, []string{"AUTH_JWKS_URL"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -178,7 +200,7 @@ func TestBadSuffixIsReportedOnce(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ENVIRONMENT_SUFFIX") {
 		t.Fatalf("error %v does not name ENVIRONMENT_SUFFIX", err)
 	}
-	for _, derived := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY", "DR_EXTERNAL_ID"} {
+	for _, derived := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY"} {
 		if strings.Contains(err.Error(), derived) {
 			t.Errorf("error reports %s, which was not set:\n%v", derived, err)
 		}
@@ -208,6 +230,8 @@ func TestSettingsDefaultsAreTheRealDefaults(t *testing.T) {
 		"LOG_RETENTION_DAYS": strconv.Itoa(c.LogRetentionDays), "FAILOVER_CONTROL": c.FailoverControl,
 		"FAILOVER_RECORD": c.FailoverRecord, "DNS_TTL": strconv.Itoa(c.DNSTTL),
 		"DELETION_PROTECTION": strconv.FormatBool(c.DeletionProtection), "DR_EXTERNAL_ID": c.DRExternalID,
+		"DR_OPERATOR_ARNS": c.DROperatorARNs, "WAF_RATE_LIMIT": strconv.Itoa(c.WAFRateLimit),
+		"AUTH_ISSUER": c.AuthIssuer, "AUTH_AUDIENCE": c.AuthAudience, "AUTH_JWKS_URL": c.AuthJWKSURL,
 	}
 	for _, s := range Settings {
 		documented := strings.ReplaceAll(s.Default, "<suffix>", c.EnvironmentSuffix)
@@ -216,6 +240,22 @@ func TestSettingsDefaultsAreTheRealDefaults(t *testing.T) {
 		}
 		if got, ok := actual[s.Env]; !ok || got != documented {
 			t.Errorf("%s: documented default %q, actual %q", s.Env, s.Default, got)
+		}
+	}
+}
+
+func TestOperatorARNsSplitsTheList(t *testing.T) {
+	for _, c := range []struct {
+		list string
+		want []string
+	}{
+		{"", nil},
+		{"arn:aws:iam::123456789012:role/ops", []string{"arn:aws:iam::123456789012:role/ops"}},
+		{" arn:aws:iam::123456789012:role/ops , arn:aws:iam::123456789012:user/alice ", []string{"arn:aws:iam::123456789012:role/ops", "arn:aws:iam::123456789012:user/alice"}},
+	} {
+		got := Config{DROperatorARNs: c.list}.OperatorARNs()
+		if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+			t.Errorf("OperatorARNs(%q) = %q, want %q", c.list, got, c.want)
 		}
 	}
 }

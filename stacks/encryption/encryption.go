@@ -23,11 +23,16 @@ type Config struct {
 	// S3PublishesToTopics lets S3 use the key to publish bucket event notifications to a
 	// topic encrypted with it (monitoring.TopicConfig.Buckets).
 	S3PublishesToTopics bool
+	// OnlyS3 keeps the key to S3 in this region (the state bucket): no DynamoDB, logs or
+	// alarm statements.
+	OnlyS3 bool
+	// Description overrides the key's description.
+	Description string
 }
 
 // Key is what other constructs need of the key.
 type Key struct {
-	Arn *string
+	Arn, AliasArn, KeyID *string
 }
 
 // adminActions let the account manage the key through IAM without being able to use it
@@ -55,13 +60,24 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	root := jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))
 	callerAccount := iam.Condition{Test: "StringEquals", Variable: "kms:CallerAccount", Values: []*string{cfg.AccountID}}
-	statements := []iam.Statement{
-		{
-			Sid:        "AccountAdministersKey",
-			Actions:    adminActions,
-			Resources:  []*string{jsii.String("*")},
-			Principals: map[string][]*string{"AWS": {root}},
+	admin := iam.Statement{
+		Sid:        "AccountAdministersKey",
+		Actions:    adminActions,
+		Resources:  []*string{jsii.String("*")},
+		Principals: map[string][]*string{"AWS": {root}},
+	}
+	throughS3 := iam.Statement{
+		Sid:        "AccountUsesKeyThroughS3",
+		Actions:    dataActions,
+		Resources:  []*string{jsii.String("*")},
+		Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+		Conditions: []iam.Condition{
+			callerAccount,
+			{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("s3." + cfg.Site.Region + ".amazonaws.com")}},
 		},
+	}
+	statements := []iam.Statement{
+		admin,
 		// DynamoDB calls KMS from other regions to keep global-table replicas in step, so
 		// its ViaService must not name a region.
 		{
@@ -74,16 +90,7 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 				{Test: "StringLike", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb.*.amazonaws.com")}},
 			},
 		},
-		{
-			Sid:        "AccountUsesKeyThroughS3",
-			Actions:    dataActions,
-			Resources:  []*string{jsii.String("*")},
-			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
-			Conditions: []iam.Condition{
-				callerAccount,
-				{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("s3." + cfg.Site.Region + ".amazonaws.com")}},
-			},
-		},
+		throughS3,
 		// Grants only for AWS resources: DynamoDB holds the key through grants.
 		{
 			Sid:        "AccountGrantsKeyToDataServices",
@@ -138,18 +145,25 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 			Principals: map[string][]*string{"Service": {jsii.String("s3.amazonaws.com")}},
 		})
 	}
+	if cfg.OnlyS3 {
+		statements = []iam.Statement{admin, throughS3}
+	}
+	description := cfg.Description
+	if description == "" {
+		description = "payments-dr data in " + cfg.Site.Region + ": table, receipts, alerts, logs"
+	}
 	policy := iam.Document(c, "policy", cfg.Site, statements...)
 	key := kmskey.NewKmsKey(c, jsii.String("key"), &kmskey.KmsKeyConfig{
 		Provider:             cfg.Site.Provider,
-		Description:          jsii.String("payments-dr data in " + cfg.Site.Region + ": table, receipts, alerts, logs"),
+		Description:          jsii.String(description),
 		EnableKeyRotation:    jsii.Bool(true),
 		DeletionWindowInDays: jsii.Number(float64(cfg.DeletionWindowDays)),
 		Policy:               policy,
 	})
-	kmsalias.NewKmsAlias(c, jsii.String("alias"), &kmsalias.KmsAliasConfig{
+	alias := kmsalias.NewKmsAlias(c, jsii.String("alias"), &kmsalias.KmsAliasConfig{
 		Provider:    cfg.Site.Provider,
 		Name:        jsii.String("alias/" + cfg.Name),
 		TargetKeyId: key.KeyId(),
 	})
-	return Key{Arn: key.Arn()}
+	return Key{Arn: key.Arn(), AliasArn: alias.Arn(), KeyID: key.KeyId()}
 }

@@ -9,8 +9,6 @@
 package operations
 
 import (
-	"fmt"
-
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/payments-dr/payments-dr/lambda/control"
@@ -21,9 +19,12 @@ import (
 
 // Config of the role.
 type Config struct {
-	Site       site.Site
-	Name       string
-	AccountID  *string
+	Site site.Site
+	Name string
+	// Operators are the IAM roles and users trusted to assume the role; New declares
+	// nothing without them.
+	Operators []string
+	// ExternalID, when set, is required in addition.
 	ExternalID string
 	// What the runbook looks at and touches.
 	HealthCheckIDs []*string
@@ -44,9 +45,15 @@ func LeadingKeys(keys ...string) iam.Condition {
 	return iam.Condition{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: *jsii.Strings(keys...)}
 }
 
-// New declares the role, assumable by principals of this account that present the
-// external id, and returns its ARN.
+// New declares the role, assumable only by the named operators, and returns its ARN; nil,
+// and no role, without operators: a role the account root trusts would let any principal
+// with sts:AssumeRole on it in, and an external id in the repository is no secret.
+// Naming the principals in the trust policy is what keeps everyone else out.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
 func New(scope constructs.Construct, id string, cfg Config) *string {
+	if len(cfg.Operators) == 0 {
+		return nil
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	var checks, objects []*string
 	for _, hc := range cfg.HealthCheckIDs {
@@ -93,13 +100,14 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 			iam.Statement{Sid: "ListRoutingControls", Actions: []string{"route53-recovery-cluster:ListRoutingControls"}, Resources: []*string{jsii.String("*")}},
 		)
 	}
+	trust := iam.Statement{Principals: map[string][]*string{"AWS": *jsii.Strings(cfg.Operators...)}}
+	if cfg.ExternalID != "" {
+		trust.Conditions = []iam.Condition{{Test: "StringEquals", Variable: "sts:ExternalId", Values: []*string{jsii.String(cfg.ExternalID)}}}
+	}
 	role := iam.NewRole(c, "role", iam.RoleConfig{
-		Site: cfg.Site,
-		Name: cfg.Name,
-		Trust: iam.Statement{
-			Principals: map[string][]*string{"AWS": {jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))}},
-			Conditions: []iam.Condition{{Test: "StringEquals", Variable: "sts:ExternalId", Values: []*string{jsii.String(cfg.ExternalID)}}},
-		},
+		Site:   cfg.Site,
+		Name:   cfg.Name,
+		Trust:  trust,
 		Policy: policy,
 	})
 	return role.Arn

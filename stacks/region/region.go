@@ -24,6 +24,7 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
 	"github.com/payments-dr/payments-dr/stacks/table"
+	"github.com/payments-dr/payments-dr/stacks/waf"
 )
 
 // Base is what a region holds before anything serves from it.
@@ -74,8 +75,8 @@ func (b *Base) AlarmName(service string) string {
 type ServingConfig struct {
 	Table table.Table
 	// PaymentCode serves the API; WatchCode reads the table's stream for overwritten
-	// payments.
-	PaymentCode, WatchCode function.Code
+	// payments; AuthorizerCode validates the callers' bearer tokens.
+	PaymentCode, WatchCode, AuthorizerCode function.Code
 	// OtherRegion receives this region's table writes; its lag is alarmed here.
 	OtherRegion string
 	// OtherKeyArn is OtherRegion's key: /health reads the failback-gate item in
@@ -119,8 +120,28 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})
+	// The authorizer depends on nothing in the other region: only the identity
+	// provider's JWKS endpoint, whose keys it keeps while that endpoint is down. Its role
+	// may only write its own log group (and traces, as every function's).
+	authorizer := function.New(c, "authorizer", function.Config{
+		Site:        s,
+		Name:        b.Config.Name("payment-authorizer", s.Region),
+		Description: "validates callers' JWT bearer tokens",
+		Code:        cfg.AuthorizerCode,
+		Environment: map[string]*string{
+			"AUTH_ISSUER":   jsii.String(b.Config.AuthIssuer),
+			"AUTH_AUDIENCE": jsii.String(b.Config.AuthAudience),
+			"AUTH_JWKS_URL": jsii.String(b.Config.AuthJWKSURL),
+		},
+		KMSKeyArn:        b.KeyArn,
+		LogRetentionDays: b.Config.LogRetentionDays,
+		// A call is bounded to 3 s (JWKS fetch ~1 s) in the function itself; 5 s is the
+		// backstop, under API Gateway's 29 s integration timeout.
+		TimeoutSeconds: AuthorizerTimeoutSeconds,
+	})
 	api := restapi.New(c, "api", restapi.Config{
 		Site:              s,
+		Authorizer:        &restapi.Authorizer{FunctionName: authorizer.Name, InvokeArn: authorizer.InvokeArn},
 		Name:              b.Config.Name("payment-api", s.Region),
 		FunctionName:      fn.Name,
 		FunctionInvokeArn: fn.InvokeArn,
@@ -131,6 +152,15 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		ZoneID:            cfg.ZoneID,
 
 		ValidationRecordFqdn: cfg.ValidationRecordFqdn,
+	})
+	waf.New(c, "waf", waf.Config{
+		Site:             s,
+		Name:             b.Config.Name("payment-api", s.Region),
+		StageArn:         api.StageArn,
+		RateLimit:        b.Config.WAFRateLimit,
+		HealthPaths:      restapi.HealthRequestPaths,
+		KMSKeyArn:        b.KeyArn,
+		LogRetentionDays: b.Config.LogRetentionDays,
 	})
 	b.alarms(fn, api, cfg)
 	b.watchOverwrites(cfg)
@@ -171,6 +201,9 @@ func (b *Base) alarms(fn function.Function, api restapi.API, cfg ServingConfig) 
 		Comparison: "GreaterThanThreshold",
 	})
 }
+
+// AuthorizerTimeoutSeconds is the authorizer function's timeout.
+const AuthorizerTimeoutSeconds = 5
 
 // TableReplicationLatencyThresholdMs bounds the payments RPO we watch: DynamoDB reports
 // ReplicationLatency in milliseconds.

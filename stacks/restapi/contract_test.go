@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/payments-dr/payments-dr/lambda/api"
@@ -86,6 +87,32 @@ func TestReceiptsStayInsideTheGrantedPrefix(t *testing.T) {
 	for _, id := range []string{"a", "pay_1", strings.Repeat("Z", 64)} {
 		if key := payment.ReceiptKey(id); !strings.HasPrefix(key, function.ReceiptsPrefix) || strings.Contains(strings.TrimPrefix(key, function.ReceiptsPrefix), "/") {
 			t.Errorf("receipt key %q is outside %s*", key, function.ReceiptsPrefix)
+		}
+	}
+}
+
+// apiGatewayIntegrationTimeout is the REST API integration timeout the
+// deployment keeps (the default and, without a quota increase, the maximum):
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+const apiGatewayIntegrationTimeout = 29 * time.Second
+
+// TestFunctionAnswersBeforeItsCallersGiveUp: the function's own budgets end
+// inside its timeout, and its timeout inside API Gateway's, so a slow store
+// reaches the client as the function's JSON 503 with Retry-After, never as a
+// Lambda timeout (502) or an integration timeout (504).
+func TestFunctionAnswersBeforeItsCallersGiveUp(t *testing.T) {
+	fn := time.Duration(function.TimeoutSeconds) * time.Second
+	tests := []struct {
+		inner, outer       string
+		innerDur, outerDur time.Duration
+	}{
+		{"api.DefaultRequestTimeout", "the function timeout", api.DefaultRequestTimeout, fn},
+		{"api.DefaultHealthTimeout", "the function timeout", api.DefaultHealthTimeout, fn},
+		{"the function timeout", "API Gateway's integration timeout", fn, apiGatewayIntegrationTimeout},
+	}
+	for _, tc := range tests {
+		if tc.innerDur >= tc.outerDur {
+			t.Errorf("%s (%v) must be shorter than %s (%v)", tc.inner, tc.innerDur, tc.outer, tc.outerDur)
 		}
 	}
 }

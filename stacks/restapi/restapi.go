@@ -15,6 +15,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmcertificatevalidation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayaccount"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayapikey"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayauthorizer"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaybasepathmapping"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaydeployment"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewaydomainname"
@@ -59,6 +60,11 @@ const (
 	HealthBurstLimit = 100
 )
 
+// HealthRequestPaths are the paths /health is requested under, as the request arrives:
+// through the execute-api host (Route 53's checks and the peer probe) with the stage in
+// front, and through the custom domain, whose base path mapping hides the stage.
+var HealthRequestPaths = []string{"/" + Stage + HealthPath, HealthPath}
+
 // HealthMethodPath is /health's GET in aws_api_gateway_method_settings' form:
 // the resource path without its leading slash, then the method.
 var HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
@@ -67,15 +73,36 @@ var HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
 type Route struct {
 	Method string
 	Path   string // e.g. "/payments/{paymentId}"
-	// KeyRequired: payment routes need the API key; /health stays open for Route 53.
+	// KeyRequired: payment routes need the API key, which identifies the client's usage
+	// plan (throttling, quotas); /health stays open for Route 53.
 	KeyRequired bool
+	// Authorized: the caller must present a bearer token the region's authorizer
+	// accepts. API keys are not credentials: "Don't use API keys for authentication or
+	// authorization to control access to your APIs."
+	// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html
+	Authorized bool
 }
 
 // Routes the function serves; the stage is redeployed whenever this table changes.
 var Routes = []Route{
-	{Method: "POST", Path: "/payments", KeyRequired: true},
-	{Method: "GET", Path: "/payments/{paymentId}", KeyRequired: true},
-	{Method: "GET", Path: HealthPath, KeyRequired: false},
+	{Method: "POST", Path: "/payments", KeyRequired: true, Authorized: true},
+	{Method: "GET", Path: "/payments/{paymentId}", KeyRequired: true, Authorized: true},
+	{Method: "GET", Path: HealthPath, KeyRequired: false, Authorized: false},
+}
+
+// Authorizer settings. A TOKEN authorizer receives the Authorization header's value
+// (Bearer <jwt>); API Gateway caches its policy per token for the TTL and reuses it for
+// every method of the API, so the authorizer allows the whole stage.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+const (
+	AuthorizerType           = "TOKEN"
+	AuthorizerIdentitySource = "method.request.header.Authorization"
+	AuthorizerTTLSeconds     = 300
+)
+
+// Authorizer is the Lambda function behind the region's authorizer.
+type Authorizer struct {
+	FunctionName, InvokeArn *string
 }
 
 // accessLogFormat is one JSON object per request, with the fields an on-call engineer
@@ -91,13 +118,17 @@ var accessLogFormat = mustJSON(map[string]string{
 	"integrationLatency": "$context.integrationLatency",
 	"integrationStatus":  "$context.integration.status",
 	"apiKeyId":           "$context.identity.apiKeyId",
+	"principal":          "$context.authorizer.principalId",
+	"authorizerError":    "$context.authorizer.error",
 	"domainName":         "$context.domainName",
 })
 
 // Config of one region's API.
 type Config struct {
-	Site              site.Site
-	Name              string // API, log group and usage plan name
+	Site site.Site
+	Name string // API, log group and usage plan name
+	// Authorizer guards the routes marked Authorized.
+	Authorizer        *Authorizer
 	FunctionName      *string
 	FunctionInvokeArn *string
 	KMSKeyArn         *string
@@ -120,6 +151,7 @@ type API struct {
 	Name      *string
 	Host      *string // <id>.execute-api.<region>.amazonaws.com, the health-check target
 	Endpoint  *string // https://<host>/prod
+	StageArn  *string // what a WAF web ACL is associated with
 	APIKeyID  *string
 	APIKey    *string // sensitive: the key's value
 	AliasName *string // the regional domain name: the alias target, or the CNAME value
@@ -158,11 +190,34 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		resources[path] = r.Id()
 		return r.Id()
 	}
-	var deployed []interface{}
+	authorizer := apigatewayauthorizer.NewApiGatewayAuthorizer(c, jsii.String("authorizer"), &apigatewayauthorizer.ApiGatewayAuthorizerConfig{
+		Provider:                     p,
+		Name:                         jsii.String(cfg.Name + "-bearer"),
+		RestApiId:                    api.Id(),
+		Type:                         jsii.String(AuthorizerType),
+		IdentitySource:               jsii.String(AuthorizerIdentitySource),
+		AuthorizerUri:                cfg.Authorizer.InvokeArn,
+		AuthorizerResultTtlInSeconds: jsii.Number(AuthorizerTTLSeconds),
+	})
+	// API Gateway invokes the authorizer under the function's resource policy (no invoke
+	// role: "Keep Lambda invoke role blank to let [API Gateway] set a resource-based
+	// policy"), here from this API's authorizer only: its source ARN is
+	// <execution ARN>/authorizers/<authorizer id>.
+	// https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html
+	lambdapermission.NewLambdaPermission(c, jsii.String("authorizer-permission"), &lambdapermission.LambdaPermissionConfig{
+		Provider:     p,
+		StatementId:  jsii.String("AllowInvokeFromApiAuthorizer"),
+		Action:       jsii.String("lambda:InvokeFunction"),
+		FunctionName: cfg.Authorizer.FunctionName,
+		Principal:    jsii.String("apigateway.amazonaws.com"),
+		SourceArn:    jsii.String(*api.ExecutionArn() + "/authorizers/" + *authorizer.Id()),
+	})
+	// The authorizer's id too: a replaced authorizer must go live with the methods.
+	deployed := []interface{}{authorizer.Id()}
 	for _, route := range Routes {
 		name := strings.ToLower(route.Method) + logicalName(route.Path)
 		resourceID := resourceFor(route.Path)
-		method := apigatewaymethod.NewApiGatewayMethod(c, jsii.String("method-"+name), &apigatewaymethod.ApiGatewayMethodConfig{
+		methodCfg := &apigatewaymethod.ApiGatewayMethodConfig{
 			Provider:          p,
 			RestApiId:         api.Id(),
 			ResourceId:        resourceID,
@@ -170,7 +225,12 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 			Authorization:     jsii.String("NONE"),
 			ApiKeyRequired:    jsii.Bool(route.KeyRequired),
 			RequestParameters: pathParameters(route.Path),
-		})
+		}
+		if route.Authorized {
+			methodCfg.Authorization = jsii.String("CUSTOM")
+			methodCfg.AuthorizerId = authorizer.Id()
+		}
+		method := apigatewaymethod.NewApiGatewayMethod(c, jsii.String("method-"+name), methodCfg)
 		integration := apigatewayintegration.NewApiGatewayIntegration(c, jsii.String("integration-"+name), &apigatewayintegration.ApiGatewayIntegrationConfig{
 			Provider:              p,
 			RestApiId:             api.Id(),
@@ -278,6 +338,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		Name:      api.Name(),
 		Host:      host,
 		Endpoint:  jsii.String("https://" + *host + "/" + Stage),
+		StageArn:  stage.Arn(),
 		APIKeyID:  key.Id(),
 		APIKey:    key.Value(),
 		AliasName: domain.RegionalDomainName(),

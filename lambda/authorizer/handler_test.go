@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/payments-dr/payments-dr/lambda/auth"
+	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
+)
+
+const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/payments/p-1"
+
+func newTestHandler(t *testing.T, idp *authtest.IdP, now func() time.Time) *handler {
+	t.Helper()
+	cfg := idp.Config()
+	cfg.Now = now
+	v, err := auth.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHandler(v, slog.New(slog.DiscardHandler))
+}
+
+func TestHandle(t *testing.T) {
+	k, err := authtest.NewKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp, err := authtest.Start(k.Published()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idp.Close()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	h := newTestHandler(t, idp, func() time.Time { return now })
+	cases, err := authtest.Cases(k, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			resp, err := h.handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{
+				Type: "TOKEN", AuthorizationToken: tc.Header, MethodArn: methodARN,
+			})
+			if tc.Principal == "" {
+				if err == nil || err.Error() != "Unauthorized" {
+					t.Fatalf("error = %v, want exactly Unauthorized (API Gateway's 401)", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := events.APIGatewayCustomAuthorizerResponse{
+				PrincipalID: tc.Principal,
+				PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+					Version: "2012-10-17",
+					Statement: []events.IAMPolicyStatement{{
+						Action:   []string{"execute-api:Invoke"},
+						Effect:   "Allow",
+						Resource: []string{"arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/*/*"},
+					}},
+				},
+				Context: map[string]any{"principal": tc.Principal},
+			}
+			if diff := cmp.Diff(want, resp); diff != "" {
+				t.Errorf("response (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStageResource(t *testing.T) {
+	tests := []struct {
+		arn, want string
+	}{
+		{methodARN, "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/*/*"},
+		{"arn:aws:execute-api:us-east-2:123456789012:abc123defg/prod/POST/payments", "arn:aws:execute-api:us-east-2:123456789012:abc123defg/prod/*/*"},
+		{"arn:aws-cn:execute-api:cn-north-1:123456789012:api/v1/GET/", "arn:aws-cn:execute-api:cn-north-1:123456789012:api/v1/*/*"},
+		{"", ""},
+		{"arn:aws:lambda:us-east-1:123456789012:function:f", ""},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc123defg", ""},
+		{"arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod", ""},
+		{"arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/x", ""},
+		{"arn:aws:execute-api:us-east-1::abc/prod/GET/x", ""},
+	}
+	for _, tc := range tests {
+		got, err := stageResource(tc.arn)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("stageResource(%q) = %q, want an error", tc.arn, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("stageResource(%q) = %q, %v; want %q", tc.arn, got, err, tc.want)
+		}
+	}
+}
+
+// A methodArn the policy cannot be built from is a 500 (a plain error), not
+// a 401: the caller's token was fine.
+func TestHandleBadMethodARN(t *testing.T) {
+	k, err := authtest.NewKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp, err := authtest.Start(k.RSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idp.Close()
+	h := newTestHandler(t, idp, time.Now)
+	tok, err := authtest.Mint(k.RSA, authtest.Claims("client-a", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + tok, MethodArn: "garbage"})
+	if err == nil || err.Error() == "Unauthorized" {
+		t.Fatalf("error = %v, want a configuration error", err)
+	}
+}
+
+// TestHandleHangingJWKS measures a whole authorizer call, with the production
+// timeouts, when the JWKS endpoint accepts the connection and never answers.
+func TestHandleHangingJWKS(t *testing.T) {
+	const budget = 3 * time.Second
+	k, err := authtest.NewKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp, err := authtest.Start(k.RSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idp.Close()
+	idp.SetMode(authtest.Hang)
+	start := time.Now()
+	h := newTestHandler(t, idp, time.Now) // cold start against the hanging endpoint
+	coldStart := time.Since(start)
+	tok, err := authtest.Mint(k.RSA, authtest.Claims("client-a", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	_, err = h.handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + tok, MethodArn: methodARN})
+	call := time.Since(start)
+	t.Logf("hanging JWKS endpoint: cold start %s, first call %s (budget %s)", coldStart, call, budget)
+	if err == nil || err.Error() != "Unauthorized" {
+		t.Fatalf("error = %v, want Unauthorized while no keys are loaded", err)
+	}
+	if coldStart+call > budget {
+		t.Errorf("cold start plus first call took %s, over %s", coldStart+call, budget)
+	}
+}

@@ -1,0 +1,607 @@
+package stacks
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/restapi"
+	"github.com/payments-dr/payments-dr/stacks/waf"
+)
+
+// Who may reach what, checked on the synthesized JSON like the DR semantics: each checker
+// returns findings, and TestSecurityChecksCatchMutations shows each one failing on a
+// mutated copy of the default stack.
+var securityChecks = []semanticCheck{
+	{"each region's stage is behind its own WAF ACL with the managed groups and a per-IP rate rule", wafFindings},
+	{"the WAF never judges the health paths with managed rules and its rate limit is out of the checkers' reach", wafHealthFindings},
+	{"each WAF ACL logs to an encrypted aws-waf-logs- group in its region, without credentials", wafLogFindings},
+	{"every payment method needs a bearer token checked by its own region's authorizer; /health needs none", authorizerFindings},
+	{"each authorizer is a TOKEN authorizer on the Authorization header, cached 300 s, invocable only from its API's authorizers", authorizerSetupFindings},
+}
+
+func TestSecurity(t *testing.T) { runChecks(t, securityChecks) }
+
+func TestSecurityChecksCatchMutations(t *testing.T) {
+	assertCaught(t, []mutation{
+		{"association removed", wafFindings, func(t *testing.T, j tf) {
+			for name := range j.Resource["aws_wafv2_web_acl_association"] {
+				delete(j.Resource["aws_wafv2_web_acl_association"], name)
+				return
+			}
+		}, "no WAF web ACL associated"},
+		{"the secondary's ACL on the primary's stage", wafFindings, func(t *testing.T, j tf) {
+			var stages = map[string]string{}
+			for name, s := range j.Resource["aws_api_gateway_stage"] {
+				stages[j.regionOf(s)] = "${aws_api_gateway_stage." + name + ".arn}"
+			}
+			for _, a := range j.Resource["aws_wafv2_web_acl_association"] {
+				if j.regionOf(a) == "us-east-2" {
+					a["resource_arn"] = stages["us-east-1"]
+				}
+			}
+		}, "no WAF web ACL associated"},
+		{"common rule set dropped", wafFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				acl["rule"] = slices.DeleteFunc(list(acl["rule"]), func(r any) bool {
+					return block(block(block(r)["statement"])["managed_rule_group_statement"])["name"] == "AWSManagedRulesCommonRuleSet"
+				})
+			}
+		}, "AWSManagedRulesCommonRuleSet"},
+		{"managed group set to count only", wafFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if block(block(r)["override_action"])["none"] != nil {
+						block(r)["override_action"] = map[string]any{"count": map[string]any{}}
+					}
+				}
+			}
+		}, "does not block"},
+		{"rate rule aggregated on a header", wafFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if rb := block(block(block(r)["statement"])["rate_based_statement"]); rb != nil {
+						rb["aggregate_key_type"] = "FORWARDED_IP"
+					}
+				}
+			}
+		}, "per client IP"},
+		{"health paths judged by the managed rules", wafHealthFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if g := block(block(block(r)["statement"])["managed_rule_group_statement"]); g != nil {
+						delete(g, "scope_down_statement")
+					}
+				}
+			}
+		}, "judges "},
+		{"rate rule scoped to the payment routes only", wafHealthFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if rb := block(block(block(r)["statement"])["rate_based_statement"]); rb != nil {
+						rb["scope_down_statement"] = map[string]any{"byte_match_statement": map[string]any{"search_string": "/payments"}}
+					}
+				}
+			}
+		}, "does not count"},
+		{"rate limit the checkers could reach", wafHealthFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if rb := block(block(block(r)["statement"])["rate_based_statement"]); rb != nil {
+						rb["limit"] = 400.0
+					}
+				}
+			}
+		}, "checkers"},
+		{"a payment method left open", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["http_method"] == "POST" && j.regionOf(m) == "us-east-2" {
+					m["authorization"] = "NONE"
+					delete(m, "authorizer_id")
+				}
+			}
+		}, "POST /payments in us-east-2 has authorization NONE"},
+		{"a payment method guarded by the other region's authorizer", authorizerFindings, func(t *testing.T, j tf) {
+			var primary string
+			for name, a := range j.Resource["aws_api_gateway_authorizer"] {
+				if j.regionOf(a) == "us-east-1" {
+					primary = "${aws_api_gateway_authorizer." + name + ".id}"
+				}
+			}
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["http_method"] == "GET" && m["authorization"] == "CUSTOM" && j.regionOf(m) == "us-east-2" {
+					m["authorizer_id"] = primary
+				}
+			}
+		}, "not an authorizer of its own API"},
+		{"the API key no longer required (usage plans)", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["authorization"] == "CUSTOM" {
+					m["api_key_required"] = false
+				}
+			}
+		}, "without the API key"},
+		{"/health behind the authorizer", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if m["authorization"] == "NONE" {
+					m["authorization"] = "CUSTOM"
+				}
+			}
+		}, "/health"},
+		{"authorizer reading another header", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, a := range j.Resource["aws_api_gateway_authorizer"] {
+				a["identity_source"] = "method.request.header.X-Token"
+			}
+		}, "identity source"},
+		{"authorizer result cached for an hour", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, a := range j.Resource["aws_api_gateway_authorizer"] {
+				a["authorizer_result_ttl_in_seconds"] = 3600.0
+			}
+		}, "TTL"},
+		{"authorizer invocable from any API", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, p := range j.Resource["aws_lambda_permission"] {
+				if strings.Contains(fmt.Sprint(p["source_arn"]), "/authorizers/") {
+					delete(p, "source_arn")
+				}
+			}
+		}, "no permission"},
+		{"authorizer given a table grant", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, p := range j.Resource["aws_iam_role_policy"] {
+				if strings.HasPrefix(fmt.Sprint(p["name"]), "payment-processor-") {
+					for _, q := range j.Resource["aws_iam_role_policy"] {
+						if strings.HasPrefix(fmt.Sprint(q["name"]), "payment-authorizer-") {
+							q["policy"] = p["policy"]
+						}
+					}
+				}
+			}
+		}, "may do"},
+		{"log group without the aws-waf-logs- prefix", wafLogFindings, func(t *testing.T, j tf) {
+			for _, g := range j.Resource["aws_cloudwatch_log_group"] {
+				if name, _ := g["name"].(string); strings.HasPrefix(name, waf.LogGroupPrefix) {
+					g["name"] = strings.TrimPrefix(name, waf.LogGroupPrefix)
+				}
+			}
+		}, waf.LogGroupPrefix},
+		{"WAF log group unencrypted", wafLogFindings, func(t *testing.T, j tf) {
+			for _, g := range j.Resource["aws_cloudwatch_log_group"] {
+				if name, _ := g["name"].(string); strings.HasPrefix(name, waf.LogGroupPrefix) {
+					delete(g, "kms_key_id")
+				}
+			}
+		}, "not encrypted"},
+		{"bearer tokens logged", wafLogFindings, func(t *testing.T, j tf) {
+			for _, l := range j.Resource["aws_wafv2_web_acl_logging_configuration"] {
+				delete(l, "redacted_fields")
+			}
+		}, "authorization"},
+	})
+}
+
+// aclRules are the rules of the ACL associated with the stage in region, or nil.
+func (j tf) aclFor(region string) (name string, acl map[string]any) {
+	for _, a := range j.Resource["aws_wafv2_web_acl_association"] {
+		if j.regionOf(a) != region || j.refRegion(a["resource_arn"], "aws_api_gateway_stage") != region {
+			continue
+		}
+		if typ, res := j.resource(a["web_acl_arn"]); typ == "aws_wafv2_web_acl" && j.regionOf(res) == region {
+			_, name, _, _ := ref(a["web_acl_arn"])
+			return name, res
+		}
+	}
+	return "", nil
+}
+
+func wafFindings(j tf) []string {
+	var out []string
+	for _, region := range j.regions() {
+		_, acl := j.aclFor(region)
+		if acl == nil {
+			out = append(out, fmt.Sprintf("%s: no WAF web ACL associated with the region's API stage", region))
+			continue
+		}
+		if acl["scope"] != "REGIONAL" || block(block(acl["default_action"])["allow"]) == nil {
+			out = append(out, fmt.Sprintf("%s: ACL scope %v, default action %v; want REGIONAL, allow", region, acl["scope"], acl["default_action"]))
+		}
+		groups := map[string]bool{}
+		rate := false
+		for _, r := range list(acl["rule"]) {
+			rule := block(r)
+			st := block(rule["statement"])
+			if g := block(st["managed_rule_group_statement"]); g != nil {
+				if g["vendor_name"] != "AWS" || block(block(rule["override_action"])["none"]) == nil {
+					out = append(out, fmt.Sprintf("%s: managed group %v does not block (override %v)", region, g["name"], rule["override_action"]))
+					continue
+				}
+				groups[fmt.Sprint(g["name"])] = true
+			}
+			if rb := block(st["rate_based_statement"]); rb != nil {
+				if rb["aggregate_key_type"] != "IP" || block(block(rule["action"])["block"]) == nil {
+					out = append(out, fmt.Sprintf("%s: rate rule is not a block per client IP: %v", region, rb))
+					continue
+				}
+				rate = true
+			}
+			if v := block(rule["visibility_config"]); v["cloudwatch_metrics_enabled"] != true || v["sampled_requests_enabled"] != true {
+				out = append(out, fmt.Sprintf("%s: rule %v without metrics or sampled requests", region, rule["name"]))
+			}
+		}
+		for _, g := range waf.ManagedRuleGroups {
+			if !groups[g] {
+				out = append(out, fmt.Sprintf("%s: managed rule group %s missing", region, g))
+			}
+		}
+		if !rate {
+			out = append(out, fmt.Sprintf("%s: no rate rule per client IP", region))
+		}
+	}
+	return out
+}
+
+// wafHealthFindings: Route 53's checkers and the peer probes must get through whatever
+// the managed groups become, and a flood of /health from one address must still be cut.
+func wafHealthFindings(j tf) []string {
+	var out []string
+	for _, region := range j.regions() {
+		_, acl := j.aclFor(region)
+		if acl == nil {
+			continue // wafFindings reports it
+		}
+		for _, r := range list(acl["rule"]) {
+			rule := block(r)
+			st := block(rule["statement"])
+			if g := block(st["managed_rule_group_statement"]); g != nil {
+				for _, p := range restapi.HealthRequestPaths {
+					if scopeMatches(g["scope_down_statement"], p) {
+						out = append(out, fmt.Sprintf("%s: managed group %v judges %s", region, g["name"], p))
+					}
+				}
+				for _, route := range restapi.Routes {
+					if p := "/" + restapi.Stage + route.Path; route.Path != restapi.HealthPath && !scopeMatches(g["scope_down_statement"], p) {
+						out = append(out, fmt.Sprintf("%s: managed group %v skips %s", region, g["name"], p))
+					}
+				}
+			}
+			if rb := block(st["rate_based_statement"]); rb != nil {
+				if rb["scope_down_statement"] != nil {
+					out = append(out, fmt.Sprintf("%s: the rate rule does not count every path; a flood of /health from one address would reach the method throttle the checkers share", region))
+				}
+				limit, _ := rb["limit"].(float64)
+				window, _ := rb["evaluation_window_sec"].(float64)
+				// One checker per address at the fastest interval, all of them together,
+				// plus both probes' rounds: the floor config enforces.
+				health := route53Checkers*window/10 + 2*5*window/60
+				if limit < health {
+					out = append(out, fmt.Sprintf("%s: rate limit %v per %vs is within reach of Route 53's checkers and the probes (%v)", region, limit, window, health))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// scopeMatches evaluates the scope-down statements this project writes (none, or NOT of
+// a regex on the URI path) for a request to path.
+func scopeMatches(scope any, path string) bool {
+	s := block(scope)
+	if s == nil {
+		return true
+	}
+	if not := block(s["not_statement"]); not != nil {
+		inner := block(list(not["statement"])[0])
+		return !scopeMatches(inner, path)
+	}
+	if re := block(s["regex_match_statement"]); re != nil && block(re["field_to_match"])["uri_path"] != nil {
+		return regexp.MustCompile(fmt.Sprint(re["regex_string"])).MatchString(path)
+	}
+	panic(fmt.Sprintf("scopeMatches: statement %v not understood", s))
+}
+
+func wafLogFindings(j tf) []string {
+	var out []string
+	for _, region := range j.regions() {
+		name, acl := j.aclFor(region)
+		if acl == nil {
+			continue
+		}
+		var logging map[string]any
+		for _, l := range j.Resource["aws_wafv2_web_acl_logging_configuration"] {
+			if l["resource_arn"] == "${aws_wafv2_web_acl."+name+".arn}" {
+				logging = l
+			}
+		}
+		if logging == nil {
+			out = append(out, fmt.Sprintf("%s: the ACL does not log", region))
+			continue
+		}
+		for _, d := range strs(logging["log_destination_configs"]) {
+			typ, g := j.resource(d)
+			switch gname, _ := g["name"].(string); {
+			case typ != "aws_cloudwatch_log_group" || j.regionOf(g) != region:
+				out = append(out, fmt.Sprintf("%s: WAF logs to %s, not a log group in the region", region, d))
+			case !strings.HasPrefix(gname, waf.LogGroupPrefix):
+				out = append(out, fmt.Sprintf("%s: WAF log group %s does not start with %s; WAF refuses it", region, gname, waf.LogGroupPrefix))
+			case j.refRegion(g["kms_key_id"], "aws_kms_key") != region:
+				out = append(out, fmt.Sprintf("%s: WAF log group %s not encrypted with the region's key", region, gname))
+			case g["retention_in_days"] == nil:
+				out = append(out, fmt.Sprintf("%s: WAF log group %s kept forever", region, gname))
+			}
+		}
+		var redacted []string
+		for _, f := range list(logging["redacted_fields"]) {
+			redacted = append(redacted, fmt.Sprint(block(block(f)["single_header"])["name"]))
+		}
+		for _, h := range []string{"authorization", "x-api-key"} {
+			if !slices.Contains(redacted, h) {
+				out = append(out, fmt.Sprintf("%s: WAF logs keep the %s header", region, h))
+			}
+		}
+	}
+	return out
+}
+
+// routeOf names a method by its path, rebuilt from the API's resources.
+func (j tf) routeOf(m map[string]any) string {
+	path := ""
+	for id := m["resource_id"]; ; {
+		typ, r := j.resource(id)
+		if typ != "aws_api_gateway_resource" {
+			break
+		}
+		path = "/" + fmt.Sprint(r["path_part"]) + path
+		id = r["parent_id"]
+	}
+	return fmt.Sprintf("%v %s", m["http_method"], path)
+}
+
+func authorizerFindings(j tf) []string {
+	var out []string
+	want := map[string]restapi.Route{}
+	for _, r := range restapi.Routes {
+		want[r.Method+" "+r.Path] = r
+	}
+	perRegion := map[string]int{}
+	for _, m := range j.Resource["aws_api_gateway_method"] {
+		region, route := j.regionOf(m), j.routeOf(m)
+		perRegion[region]++
+		r, known := want[route]
+		switch {
+		case !known:
+			out = append(out, fmt.Sprintf("%s in %s is not in restapi.Routes", route, region))
+		case r.Path == restapi.HealthPath:
+			if m["authorization"] != "NONE" || m["authorizer_id"] != nil || m["api_key_required"] != false {
+				out = append(out, fmt.Sprintf("%s in %s: authorization %v, key %v; Route 53's checkers send neither token nor key", route, region, m["authorization"], m["api_key_required"]))
+			}
+		case m["authorization"] != "CUSTOM":
+			out = append(out, fmt.Sprintf("%s in %s has authorization %v, want CUSTOM", route, region, m["authorization"]))
+		default:
+			typ, a := j.resource(m["authorizer_id"])
+			if typ != "aws_api_gateway_authorizer" || a["rest_api_id"] != m["rest_api_id"] || j.regionOf(a) != region {
+				out = append(out, fmt.Sprintf("%s in %s: authorizer %v is not an authorizer of its own API", route, region, m["authorizer_id"]))
+			}
+			if m["api_key_required"] != true {
+				out = append(out, fmt.Sprintf("%s in %s: without the API key its usage plan no longer applies", route, region))
+			}
+		}
+	}
+	for _, region := range j.regions() {
+		if perRegion[region] != len(restapi.Routes) {
+			out = append(out, fmt.Sprintf("%s has %d methods, want %d", region, perRegion[region], len(restapi.Routes)))
+		}
+	}
+	return out
+}
+
+func authorizerSetupFindings(j tf) []string {
+	var out []string
+	for name, a := range j.Resource["aws_api_gateway_authorizer"] {
+		region := j.regionOf(a)
+		if a["type"] != restapi.AuthorizerType || a["identity_source"] != restapi.AuthorizerIdentitySource {
+			out = append(out, fmt.Sprintf("%s: authorizer type %v, identity source %v; want TOKEN on the Authorization header", region, a["type"], a["identity_source"]))
+		}
+		if a["authorizer_result_ttl_in_seconds"] != float64(restapi.AuthorizerTTLSeconds) {
+			out = append(out, fmt.Sprintf("%s: authorizer TTL %v, want %d", region, a["authorizer_result_ttl_in_seconds"], restapi.AuthorizerTTLSeconds))
+		}
+		fnRef := strings.Replace(fmt.Sprint(a["authorizer_uri"]), ".invoke_arn}", ".function_name}", 1)
+		typ, fn := j.resource(a["authorizer_uri"])
+		if typ != "aws_lambda_function" || j.regionOf(fn) != region {
+			out = append(out, fmt.Sprintf("%s: authorizer calls %v, not a function in the region", region, a["authorizer_uri"]))
+			continue
+		}
+		vars := block(block(fn["environment"])["variables"])
+		for _, k := range []string{"AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL"} {
+			if vars[k] == nil || vars[k] == "" {
+				out = append(out, fmt.Sprintf("%s: authorizer function without %s", region, k))
+			}
+		}
+		if fn["timeout"] != 5.0 {
+			out = append(out, fmt.Sprintf("%s: authorizer timeout %v, want 5 s", region, fn["timeout"]))
+		}
+		apiRef := strings.TrimSuffix(fmt.Sprint(a["rest_api_id"]), ".id}")
+		wantSource := apiRef + ".execution_arn}/authorizers/${aws_api_gateway_authorizer." + name + ".id}"
+		permitted := false
+		for _, p := range j.Resource["aws_lambda_permission"] {
+			if p["function_name"] == fnRef && p["principal"] == "apigateway.amazonaws.com" {
+				if p["source_arn"] != wantSource {
+					out = append(out, fmt.Sprintf("%s: the authorizer function may be invoked from %v, want %s", region, p["source_arn"], wantSource))
+					continue
+				}
+				permitted = true
+			}
+		}
+		if !permitted {
+			out = append(out, fmt.Sprintf("%s: no permission for the API's authorizer to invoke %s", region, fnRef))
+		}
+		// Its own role: its log group only (and traces, which every function's has).
+		roleRef := strings.TrimSuffix(fmt.Sprint(fn["role"]), ".arn}")
+		for _, p := range j.Resource["aws_iam_role_policy"] {
+			if p["role"] != roleRef+".id}" {
+				continue
+			}
+			for _, st := range list(j.policyDocumentOf(p["policy"])["statement"]) {
+				for _, action := range strs(block(st)["actions"]) {
+					if action != "logs:CreateLogStream" && action != "logs:PutLogEvents" {
+						out = append(out, fmt.Sprintf("%s: the authorizer may do %s; it needs only its log group", region, action))
+					}
+				}
+			}
+		}
+	}
+	if len(j.Resource["aws_api_gateway_authorizer"]) != len(j.regions()) {
+		out = append(out, fmt.Sprintf("%d authorizers, want one per region", len(j.Resource["aws_api_gateway_authorizer"])))
+	}
+	return out
+}
+
+// policyDocumentOf is policyDocument for checkers that report instead of failing.
+func (j tf) policyDocumentOf(v any) map[string]any {
+	typ, name, attr, ok := ref(v)
+	if !ok || typ != "aws_iam_policy_document" || attr != "json" {
+		return nil
+	}
+	return j.Data["aws_iam_policy_document"][name]
+}
+
+// The DR operations role exists only for named operators, and trusts exactly them.
+func TestDROperatorsTrust(t *testing.T) {
+	ops := []string{
+		"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DROperator_0123456789abcdef",
+		"arn:aws:iam::123456789012:user/oncall",
+	}
+	cases := []struct {
+		name       string
+		operators  string
+		externalID string
+		wantRole   bool
+		wantCond   bool
+	}{
+		{"nobody named: no role", "", "", false, false},
+		{"named operators", strings.Join(ops, ","), "", true, false},
+		{"named operators and an external id", strings.Join(ops, ","), "ops-2026", true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stack := defaultDR
+			if c.operators != "" || c.externalID != "" {
+				stack = synthDR(t, func(cfg *config.Config) { cfg.DROperatorARNs, cfg.DRExternalID = c.operators, c.externalID })
+			}
+			j := parse(t, stack)
+			var role map[string]any
+			for _, r := range j.Resource["aws_iam_role"] {
+				if strings.HasPrefix(fmt.Sprint(r["name"]), config.DROperationsRolePrefix) {
+					role = r
+				}
+			}
+			if (role != nil) != c.wantRole || (j.Output["drOperationsRoleArn"] != nil) != c.wantRole {
+				t.Fatalf("role %v, output %v; want role: %v", role != nil, j.Output["drOperationsRoleArn"] != nil, c.wantRole)
+			}
+			if role == nil {
+				return
+			}
+			trust := j.policyDocument(t, role["assume_role_policy"])
+			statements := list(trust["statement"])
+			if len(statements) != 1 {
+				t.Fatalf("trust policy has %d statements", len(statements))
+			}
+			st := block(statements[0])
+			var principals []string
+			for _, p := range list(st["principals"]) {
+				if block(p)["type"] != "AWS" {
+					t.Errorf("principal of type %v", block(p)["type"])
+				}
+				principals = append(principals, strs(block(p)["identifiers"])...)
+			}
+			slices.Sort(principals)
+			if !slices.Equal(principals, ops) {
+				t.Errorf("trusted principals %v, want exactly %v", principals, ops)
+			}
+			conds := list(st["condition"])
+			switch {
+			case c.wantCond && (len(conds) != 1 || block(conds[0])["variable"] != "sts:ExternalId" || strs(block(conds[0])["values"])[0] != c.externalID):
+				t.Errorf("conditions %v, want sts:ExternalId = %s", conds, c.externalID)
+			case !c.wantCond && len(conds) != 0:
+				t.Errorf("conditions %v, want none", conds)
+			}
+		})
+	}
+}
+
+// Every write of the DR stack's state is SSE-KMS with the bootstrap's key, and the bucket
+// refuses anything else.
+func TestStateUnderCustomerKey(t *testing.T) {
+	state := parse(t, readFile(t, StackFile(defaultOut, StateStackName)))
+	dr := parse(t, defaultDR)
+
+	var keyName string
+	for name, k := range state.Resource["aws_kms_key"] {
+		if k["enable_key_rotation"] != true {
+			t.Errorf("state key %s: rotation off", name)
+		}
+		keyName = name
+	}
+	if len(state.Resource["aws_kms_key"]) != 1 {
+		t.Fatalf("state stack has %d keys, want 1", len(state.Resource["aws_kms_key"]))
+	}
+	keyArn := "${aws_kms_key." + keyName + ".arn}"
+	var alias string
+	for _, a := range state.Resource["aws_kms_alias"] {
+		if a["target_key_id"] == "${aws_kms_key."+keyName+".key_id}" {
+			alias = fmt.Sprint(a["name"])
+		}
+	}
+	for _, e := range state.Resource["aws_s3_bucket_server_side_encryption_configuration"] {
+		rule := block(e["rule"])
+		sse := block(rule["apply_server_side_encryption_by_default"])
+		if sse["sse_algorithm"] != "aws:kms" || sse["kms_master_key_id"] != keyArn || rule["bucket_key_enabled"] != true {
+			t.Errorf("state bucket default encryption %v, want aws:kms with %s and a bucket key", rule, keyArn)
+		}
+	}
+	s3 := block(block(dr.Terraform["backend"])["s3"])
+	if s3["encrypt"] != true || s3["kms_key_id"] != alias || alias == "" {
+		t.Errorf("DR backend encrypt=%v kms_key_id=%v; want true and the state key's alias %q", s3["encrypt"], s3["kms_key_id"], alias)
+	}
+	denies := map[string]bool{}
+	for _, p := range state.Resource["aws_s3_bucket_policy"] {
+		for _, st := range list(state.policyDocument(t, p["policy"])["statement"]) {
+			s := block(st)
+			if s["effect"] != "Deny" || !slices.Contains(strs(s["actions"]), "s3:PutObject") {
+				continue
+			}
+			for _, c := range list(s["condition"]) {
+				cond := block(c)
+				denies[fmt.Sprint(cond["test"], " ", cond["variable"])] = true
+				if cond["variable"] == "s3:x-amz-server-side-encryption-aws-kms-key-id" && (!slices.Contains(strs(cond["values"]), keyArn) || !slices.Contains(strs(cond["values"]), alias)) {
+					t.Errorf("other-key deny allows %v; want the state key's ARN and alias among them", cond["values"])
+				}
+			}
+		}
+	}
+	for _, want := range []string{
+		"StringNotEqualsIfExists s3:x-amz-server-side-encryption",
+		"StringNotEqualsIfExists s3:x-amz-server-side-encryption-aws-kms-key-id",
+		"Null s3:x-amz-server-side-encryption-customer-algorithm",
+	} {
+		if !denies[want] {
+			t.Errorf("state bucket policy lacks the deny on %s", want)
+		}
+	}
+}
+
+// The bootstrap's local state holds every attribute in clear: git must never pick it up.
+func TestBootstrapStateIgnored(t *testing.T) {
+	for _, f := range []string{StateLocalFile, StateLocalFile + ".backup"} {
+		cmd := exec.Command("git", "check-ignore", "--quiet", f)
+		cmd.Dir = ".."
+		if err := cmd.Run(); err != nil {
+			t.Errorf("%s is not git-ignored (git check-ignore: %v)", f, err)
+		}
+	}
+	state := parse(t, readFile(t, StackFile(defaultOut, StateStackName)))
+	if p := block(block(state.Terraform["backend"])["local"])["path"]; p != "../../../"+StateLocalFile {
+		t.Errorf("bootstrap state at %v, want ../../../%s (beside cdktf.json)", p, StateLocalFile)
+	}
+}
