@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"os/exec"
@@ -97,7 +98,11 @@ func Build(moduleRoot string, pkgs []string, outDir, cacheDir string) ([]Bundle,
 			dir := filepath.Join(outDir, fmt.Sprint(i))
 			zipPath, err := compile(moduleRoot, pkg, dir)
 			if err == nil && cached != "" {
-				err = store(zipPath, cached)
+				// The zip is built: a cache that cannot keep it costs the next synth a
+				// build, not this one its result.
+				if err := store(zipPath, cached); err != nil {
+					slog.Warn("function cache: the zip is not kept for the next synth", "function", pkg, "err", err)
+				}
 			}
 			bundles[i].ZipPath, errs[i] = zipPath, err
 		})
@@ -118,11 +123,8 @@ func compile(moduleRoot, pkg, dir string) (string, error) {
 		return "", err
 	}
 	binary := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", append(BuildFlags, "-o", binary, pkg)...)
-	cmd.Dir = moduleRoot
-	cmd.Env = append(os.Environ(), target...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the function (%s): %v\n%s", pkg, err, out)
+	if _, err := runGo(moduleRoot, append(BuildFlags, "-o", binary, pkg)...); err != nil {
+		return "", fmt.Errorf("building the function (%s): %w", pkg, err)
 	}
 	zipPath := filepath.Join(dir, "bootstrap.zip")
 	return zipPath, writeZip(zipPath, binary)
@@ -155,7 +157,7 @@ func writeZip(zipPath, binary string) error {
 // place, so a synth running at the same time sees the whole zip or none.
 func store(zipPath, cached string) error {
 	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
-		return fmt.Errorf("function cache: %w", err)
+		return err
 	}
 	src, err := os.Open(zipPath)
 	if err != nil {
@@ -164,20 +166,21 @@ func store(zipPath, cached string) error {
 	defer src.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(cached), "bootstrap.zip.tmp-")
 	if err != nil {
-		return fmt.Errorf("function cache: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := io.Copy(tmp, src); err != nil {
 		tmp.Close()
-		return fmt.Errorf("function cache: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("function cache: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), cached); err != nil {
-		return fmt.Errorf("function cache: %w", err)
+	// CreateTemp makes the file 0600; cdktf copies the mode into cdktf.out with the zip.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
 	}
-	return nil
+	return os.Rename(tmp.Name(), cached)
 }
 
 // prune removes the cache entries no synth has used since cutoff. A failure to remove
@@ -197,16 +200,26 @@ func prune(cacheDir string, cutoff time.Time) {
 // goEnv is what the go command reports of the settings that change the binary built for
 // the target and that SourceHash leaves out: the exact toolchain and its flags.
 func goEnv(moduleRoot string) (string, error) {
-	cmd := exec.Command("go", "env", "GOVERSION", "GOFLAGS", "GOEXPERIMENT", "GOARM64")
+	out, err := runGo(moduleRoot, "env", "GOVERSION", "GOFLAGS", "GOEXPERIMENT", "GOARM64")
+	if err != nil {
+		return "", fmt.Errorf("reading the Go toolchain's settings: %w", err)
+	}
+	return string(out), nil
+}
+
+// runGo runs the go command in moduleRoot for the functions' target; a failure carries
+// what the command printed on stderr.
+func runGo(moduleRoot string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), target...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("reading the Go toolchain's settings: %v\n%s", err, stderr.String())
+		return nil, fmt.Errorf("%v\n%s", err, stderr.Bytes())
 	}
-	return string(out), nil
+	return out, nil
 }
 
 // inputs is what one function's binary is built from.
@@ -246,14 +259,9 @@ const listFormat = "{{.ImportPath}}\t{{join .Match \" \"}}\t{{if not .DepOnly}}{
 // it links, and the build flags. Go's own version is left out, so the hash (and the
 // snapshot that shows it) is the same on every machine and Go patch release.
 func listInputs(moduleRoot string, pkgs []string) ([]inputs, error) {
-	list := exec.Command("go", append([]string{"list", "-deps", "-f", listFormat}, pkgs...)...)
-	list.Dir = moduleRoot
-	list.Env = append(os.Environ(), target...)
-	var stderr bytes.Buffer
-	list.Stderr = &stderr
-	out, err := list.Output()
+	out, err := runGo(moduleRoot, append([]string{"list", "-deps", "-f", listFormat}, pkgs...)...)
 	if err != nil {
-		return nil, fmt.Errorf("listing the functions' dependencies (%s): %v\n%s", strings.Join(pkgs, " "), err, stderr.String())
+		return nil, fmt.Errorf("listing the functions' dependencies (%s): %w", strings.Join(pkgs, " "), err)
 	}
 	type pkgInfo struct{ deps, source, replace string }
 	infos := map[string]pkgInfo{}

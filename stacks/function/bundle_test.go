@@ -168,6 +168,12 @@ func TestCacheReusesOnlyWhatTheSameInputsBuilt(t *testing.T) {
 			if second.Reused && !bytes.Equal(zip1, zip2) {
 				t.Error("the reused zip differs from the one built")
 			}
+			// cdktf copies the zip with its mode into cdktf.out, where a built one is 0644.
+			if st, err := os.Stat(second.ZipPath); err != nil {
+				t.Error(err)
+			} else if st.Mode().Perm() != 0o644 {
+				t.Errorf("zip %s has mode %v, want 0644", second.ZipPath, st.Mode())
+			}
 			if third, _ := buildCached(t, module, cacheDir); !third.Reused && tc.name != "the function's code changed" {
 				t.Error("the zip built the second time was not kept for the next synth")
 			}
@@ -221,6 +227,17 @@ func TestLocalReplacementIsNeverReused(t *testing.T) {
 		b, _ := buildCached(t, filepath.Join(root, "app"), cacheDir)
 		if b.Reused {
 			t.Fatal("reused a function that links a locally replaced module")
+		}
+	}
+}
+
+// A cache that cannot keep the zip costs the next synth a build, not this one its result.
+func TestUnwritableCacheStillBuilds(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	write(t, filepath.Dir(notADir), "file", "not a directory")
+	for range 2 {
+		if b, _ := buildCached(t, newModule(t, `"hello"`), filepath.Join(notADir, "cache")); b.Reused {
+			t.Fatal("reused a zip from a cache that cannot exist")
 		}
 	}
 }
