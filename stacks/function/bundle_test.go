@@ -3,6 +3,7 @@ package function
 import (
 	"archive/zip"
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -268,6 +269,92 @@ func write(t *testing.T, dir, name, content string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The go list answer is reused while nothing it depends on changed, and asked again
+// (with the source hash following) when anything did.
+func TestGoListAnswerIsReusedOnlyWhileItsInputsHold(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		change     func(t *testing.T, module string)
+		wantListed bool // go list ran for the second build
+		wantSame   bool // the source hash stayed the same
+	}{
+		{"nothing changed", func(*testing.T, string) {}, false, true},
+		{"the function's code", func(t *testing.T, m string) {
+			write(t, m, "fn/main.go", "package main\n\nimport \"example.com/fn/lib\"\n\nfunc main() { println(lib.Name + \"!\") }\n")
+		}, true, false},
+		{"a linked package in another directory", func(t *testing.T, m string) {
+			write(t, m, "lib/lib.go", "package lib\n\nconst Name = \"changed\"\n")
+		}, true, false},
+		{"a new file in the function's package", func(t *testing.T, m string) {
+			write(t, m, "fn/more.go", "package main\n\nvar more = 1\n")
+		}, true, false},
+		{"a file's build tag now includes it", func(t *testing.T, m string) {
+			write(t, m, "fn/skipped.go", "package main\n\nvar skipped = 1\n")
+		}, true, false},
+		{"a test file", func(t *testing.T, m string) {
+			write(t, m, "fn/main_test.go", "package main\n\n// changed\n")
+		}, true, true},
+		{"go.mod", func(t *testing.T, m string) {
+			write(t, m, "go.mod", "module example.com/fn\n\ngo 1.22\n\n// changed\n")
+		}, true, true},
+		{"a package the function does not link", func(t *testing.T, m string) {
+			write(t, m, "other/other.go", "package other\n\nconst X = 2\n")
+		}, false, true},
+		{"the Go flags", func(t *testing.T, _ string) {
+			t.Setenv("GOFLAGS", "-mod=readonly -tags=cachetest")
+		}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			module := newModule(t, `"hello"`)
+			write(t, module, "fn/main.go", "package main\n\nimport \"example.com/fn/lib\"\n\nfunc main() { println(lib.Name) }\n")
+			write(t, module, "lib/lib.go", "package lib\n\nconst Name = \"lib\"\n")
+			write(t, module, "fn/skipped.go", "//go:build ignore\n\npackage main\n\nvar skipped = 1\n")
+			write(t, module, "other/other.go", "package other\n\nconst X = 1\n")
+			age(t, module)
+			cacheDir := t.TempDir()
+			first, _ := buildCached(t, module, cacheDir)
+			runs := goListRuns.Load()
+			tc.change(t, module)
+			second, _ := buildCached(t, module, cacheDir)
+			if listed := goListRuns.Load() != runs; listed != tc.wantListed {
+				t.Errorf("go list ran: %v, want %v", listed, tc.wantListed)
+			}
+			if same := first.SourceHash == second.SourceHash; same != tc.wantSame {
+				t.Errorf("source hash %s then %s, want the same: %v", first.SourceHash, second.SourceHash, tc.wantSame)
+			}
+		})
+	}
+}
+
+// Files modified just before go list ran may change again within their time's
+// resolution without showing it, so that answer is not kept.
+func TestRecentlyModifiedSourcesAreListedAgain(t *testing.T) {
+	module := newModule(t, `"hello"`)
+	cacheDir := t.TempDir()
+	buildCached(t, module, cacheDir)
+	runs := goListRuns.Load()
+	buildCached(t, module, cacheDir)
+	if goListRuns.Load() == runs {
+		t.Error("reused a go list answer about files modified within the cutoff")
+	}
+}
+
+// age sets every file and directory of dir to an hour ago, as for sources edited before
+// this synth.
+func age(t *testing.T, dir string) {
+	t.Helper()
+	then := time.Now().Add(-time.Hour)
+	err := filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(path, then, then)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
