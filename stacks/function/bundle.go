@@ -61,11 +61,17 @@ const cacheUnused = 7 * 24 * time.Hour
 // what SourceHash digests plus what it leaves out on purpose: the Go toolchain and its
 // settings (GOVERSION, GOFLAGS, GOEXPERIMENT, GOARM64) and the module replacements. A
 // function that links a module replaced by a local directory is always built, as its
-// files are not digested. Without a cacheDir every function is built.
+// files are not digested; so is every function of a module with a vendor directory.
+// Without a cacheDir every function is built.
 //
 // The functions that are built, are built at the same time, each into a directory of its
 // own under outDir.
 func Build(moduleRoot string, pkgs []string, outDir, cacheDir string) ([]Bundle, error) {
+	// Vendored modules are edited in place under the version go.mod names, which is all
+	// SourceHash knows of a module: a cached zip could be older than their code.
+	if _, err := os.Stat(filepath.Join(moduleRoot, "vendor", "modules.txt")); err == nil {
+		cacheDir = ""
+	}
 	toolchain := ""
 	if cacheDir != "" {
 		var err error

@@ -243,6 +243,18 @@ func TestUnwritableCacheStillBuilds(t *testing.T) {
 	}
 }
 
+// A vendored module's code changes under the same version, so nothing is reused.
+func TestVendoredModuleIsNeverReused(t *testing.T) {
+	module := newModule(t, `"hello"`)
+	write(t, module, "vendor/modules.txt", "")
+	cacheDir := t.TempDir()
+	for range 2 {
+		if b, _ := buildCached(t, module, cacheDir); b.Reused {
+			t.Fatal("reused a zip of a module with a vendor directory")
+		}
+	}
+}
+
 func TestPruneRemovesOnlyUnusedEntries(t *testing.T) {
 	cacheDir := t.TempDir()
 	old, fresh := filepath.Join(cacheDir, "old"), filepath.Join(cacheDir, "fresh")

@@ -17,7 +17,8 @@ import (
 // of what building them costs (about 0.1 s of CPU: it loads the whole module graph). So
 // the answer is recorded in the cache with the size, modification time and mode of every
 // file and directory it depends on, and reused while none of them changed: the go.mod,
-// go.sum, go.work and vendor/modules.txt of the module, every entry of the directories of
+// go.sum and go.work of the module, the workspace file wherever it is (with its
+// directory's other entries), every entry of the directories of
 // its packages the functions link (a new file, a changed build tag or import shows there),
 // and the directories between those and the module root (a nested go.mod shows there).
 // What the toolchain and its settings change is in the record's name (goEnv).
@@ -67,6 +68,10 @@ func inputsOf(moduleRoot string, pkgs []string, cacheDir, toolchain string) ([]i
 	if err != nil || record == "" {
 		return in, err
 	}
+	// A workspace file outside the module replaces modules as much as one inside it.
+	if env := strings.Split(toolchain, "\n"); len(env) > 4 && filepath.IsAbs(env[4]) {
+		watched = append(watched, filepath.Dir(env[4]))
+	}
 	stamps := stampsOf(root, watched)
 	for _, s := range stamps {
 		if !s.Missing && s.ModTime >= started.Add(-recordCutoff).UnixNano() {
@@ -102,7 +107,7 @@ func loadRecord(path string, functions int) ([]inputs, bool) {
 // the directories between the watched ones and root.
 func stampsOf(root string, watched []string) []stamp {
 	paths := map[string]bool{}
-	for _, f := range []string{"go.mod", "go.sum", "go.work", "go.work.sum", filepath.Join("vendor", "modules.txt")} {
+	for _, f := range []string{"go.mod", "go.sum", "go.work", "go.work.sum"} {
 		paths[filepath.Join(root, f)] = true
 	}
 	for _, dir := range watched {
