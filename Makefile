@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export GOFLAGS := -mod=readonly
+# The cdktf-cli (`make cdktf-synth`, `npx cdktf ...` from make) otherwise asks HashiCorp's
+# version-check service (checkpoint) on every run and prints an ERROR line where it is
+# unreachable. Terraform honours the same variable.
+export CHECKPOINT_DISABLE := 1
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 PACKAGES := . ./stacks/... ./ops/... ./lambda/...
 

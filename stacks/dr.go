@@ -23,7 +23,7 @@ const DRStackName = "payments-dr"
 // NewDRStack declares both regions, the global table between them, receipts replication
 // both ways, DNS failover and the DR operations role.
 func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) cdktf.TerraformStack {
-	stack := cdktf.NewTerraformStack(scope, jsii.String(DRStackName))
+	stack := newStack(scope, DRStackName)
 	// With encrypt and no kms_key_id the backend asks S3 for SSE-S3 (AES256) on every
 	// write of the state, lock and digest objects, overriding the bucket's default key;
 	// naming the key makes each write SSE-KMS with it. kms_key_id accepts a key id, key

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/waf"
@@ -137,6 +138,11 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 				a["identity_source"] = "method.request.header.X-Token"
 			}
 		}, "identity source"},
+		{"authorizer without the header pattern", authorizerSetupFindings, func(t *testing.T, j tf) {
+			for _, a := range j.Resource["aws_api_gateway_authorizer"] {
+				delete(a, "identity_validation_expression")
+			}
+		}, "validation expression"},
 		{"authorizer result cached for an hour", authorizerSetupFindings, func(t *testing.T, j tf) {
 			for _, a := range j.Resource["aws_api_gateway_authorizer"] {
 				a["authorizer_result_ttl_in_seconds"] = 3600.0
@@ -402,6 +408,10 @@ func authorizerSetupFindings(j tf) []string {
 		region := j.regionOf(a)
 		if a["type"] != restapi.AuthorizerType || a["identity_source"] != restapi.AuthorizerIdentitySource {
 			out = append(out, fmt.Sprintf("%s: authorizer type %v, identity source %v; want TOKEN on the Authorization header", region, a["type"], a["identity_source"]))
+		}
+		// The pattern is tested against what the validator accepts in lambda/auth.
+		if a["identity_validation_expression"] != auth.HeaderPattern {
+			out = append(out, fmt.Sprintf("%s: identity validation expression %v, want lambda/auth's HeaderPattern", region, a["identity_validation_expression"]))
 		}
 		if a["authorizer_result_ttl_in_seconds"] != float64(restapi.AuthorizerTTLSeconds) {
 			out = append(out, fmt.Sprintf("%s: authorizer TTL %v, want %d", region, a["authorizer_result_ttl_in_seconds"], restapi.AuthorizerTTLSeconds))

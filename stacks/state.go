@@ -30,7 +30,7 @@ func StateKeyAlias(cfg config.Config) string {
 // a customer-managed key of its own (rotation on, usable only through S3 in that region),
 // and refusing writes that ask for any other encryption.
 func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.TerraformStack {
-	stack := cdktf.NewTerraformStack(scope, jsii.String(StateStackName))
+	stack := newStack(scope, StateStackName)
 	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{
 		// Kept beside cdktf.json, not in cdktf.out, which every synth rewrites.
 		Path: jsii.String("../../../" + StateLocalFile),

@@ -1,5 +1,7 @@
 // Package api answers API Gateway (REST, Lambda proxy integration) requests:
-// routing, request decoding, health checks and the JSON error bodies.
+// routing, request decoding, health checks and the JSON error bodies. Payment
+// routes act for the caller the Lambda authorizer named (lambda/authorizer);
+// a payment request without one is answered 401 and touches nothing.
 package api
 
 import (
@@ -34,10 +36,11 @@ const deadlineMargin = 300 * time.Millisecond
 // answers for us with a bare 502/504.
 const DefaultRequestTimeout = 4 * time.Second
 
-// Payments is the payment flow the handlers drive (payment.Service).
+// Payments is the payment flow the handlers drive (payment.Service), on
+// behalf of owner, the authenticated caller.
 type Payments interface {
-	Submit(ctx context.Context, req payment.Request) (payment.Record, bool, error)
-	Get(ctx context.Context, paymentID string) (payment.Record, error)
+	Submit(ctx context.Context, owner string, req payment.Request) (payment.Record, bool, error)
+	Get(ctx context.Context, owner, paymentID string) (payment.Record, error)
 }
 
 // Config wires a Handler.
@@ -111,18 +114,32 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	if r == routeHealth {
 		return h.health(ctx, log), nil
 	}
+	caller, ok := principal(req)
+	if !ok {
+		return errorResponse(errUnauthenticated), nil
+	}
+	attrs = append(attrs, "principal", caller)
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.RequestTimeout)
 	defer cancel()
-	switch r {
-	case routePayments:
-		resp, more, err := h.create(ctx, req)
+	if r == routePayments {
+		out, more, err := h.create(ctx, caller, req)
 		attrs = append(attrs, more...)
-		return h.answer(log, resp, err), nil
-	default:
-		resp, err := h.get(ctx, id)
-		attrs = append(attrs, "paymentId", id)
-		return h.answer(log, resp, err), nil
+		return h.answer(log, out, err), nil
 	}
+	out, err := h.get(ctx, caller, id)
+	attrs = append(attrs, "paymentId", id)
+	return h.answer(log, out, err), nil
+}
+
+// principal is the caller the Lambda authorizer named: API Gateway passes
+// the authorizer's principalId to a Lambda proxy integration in
+// requestContext.authorizer
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html).
+// Payment routes are reachable only through the authorizer, so a request
+// without one is refused rather than served as some default caller.
+func principal(req events.APIGatewayProxyRequest) (string, bool) {
+	p, _ := req.RequestContext.Authorizer["principalId"].(string)
+	return p, strings.TrimSpace(p) != ""
 }
 
 // requestIDs ties a log line to both the Lambda invocation and the API
@@ -151,7 +168,7 @@ func (h *Handler) answer(log *slog.Logger, resp events.APIGatewayProxyResponse, 
 
 // create handles POST /payments. The extra log attributes are the only parts
 // of a payment that are logged: id, amount and currency.
-func (h *Handler) create(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, []any, error) {
+func (h *Handler) create(ctx context.Context, caller string, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, []any, error) {
 	if err := checkContentType(header(req, "Content-Type")); err != nil {
 		return events.APIGatewayProxyResponse{}, nil, err
 	}
@@ -164,7 +181,7 @@ func (h *Handler) create(ctx context.Context, req events.APIGatewayProxyRequest)
 		return events.APIGatewayProxyResponse{}, nil, err
 	}
 	attrs := []any{"paymentId", p.PaymentID, "amount", p.Amount, "currency", p.Currency}
-	rec, created, err := h.cfg.Payments.Submit(ctx, p)
+	rec, created, err := h.cfg.Payments.Submit(ctx, caller, p)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, attrs, err
 	}
@@ -175,11 +192,11 @@ func (h *Handler) create(ctx context.Context, req events.APIGatewayProxyRequest)
 	return jsonResponse(status, rec), append(attrs, "created", created), nil
 }
 
-func (h *Handler) get(ctx context.Context, id string) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) get(ctx context.Context, caller, id string) (events.APIGatewayProxyResponse, error) {
 	if err := payment.ValidateID(id); err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}
-	rec, err := h.cfg.Payments.Get(ctx, id)
+	rec, err := h.cfg.Payments.Get(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +23,20 @@ import (
 
 const validBody = `{"paymentId":"p1","amount":1250,"currency":"USD","reference":"inv 1"}`
 
+// caller is the principal the authorizer names on requests built here.
+const caller = "client-a"
+
+// authorizedBy sets the principal as API Gateway passes the TOKEN
+// authorizer's principalId to a Lambda proxy integration.
+func authorizedBy(principal string) events.APIGatewayProxyRequestContext {
+	return events.APIGatewayProxyRequestContext{Authorizer: map[string]any{"principalId": principal, "principal": principal}}
+}
+
 func postReq(body string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{
 		Resource: "/payments", Path: "/payments", HTTPMethod: http.MethodPost,
 		Headers: map[string]string{"content-type": "application/json"}, Body: body,
+		RequestContext: authorizedBy(caller),
 	}
 }
 
@@ -33,7 +44,14 @@ func getReq(id string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{
 		Resource: "/payments/{paymentId}", Path: "/payments/" + id, HTTPMethod: http.MethodGet,
 		PathParameters: map[string]string{"paymentId": id},
+		RequestContext: authorizedBy(caller),
 	}
+}
+
+// as is req made by principal.
+func as(principal string, req events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
+	req.RequestContext = authorizedBy(principal)
+	return req
 }
 
 func healthReq() events.APIGatewayProxyRequest {
@@ -88,8 +106,8 @@ func TestBadRequests(t *testing.T) {
 		// GET id
 		{"id with dot", getReq("p.1"), 400, payment.CodeInvalidPaymentID},
 		{"id too long", getReq(strings.Repeat("a", 65)), 400, payment.CodeInvalidPaymentID},
-		{"encoded slash in path", events.APIGatewayProxyRequest{Path: "/payments/a%2Fb", HTTPMethod: "GET"}, 400, payment.CodeInvalidPaymentID},
-		{"bad escape in path", events.APIGatewayProxyRequest{Path: "/payments/a%zz", HTTPMethod: "GET"}, 400, payment.CodeInvalidPaymentID},
+		{"encoded slash in path", events.APIGatewayProxyRequest{Path: "/payments/a%2Fb", HTTPMethod: "GET", RequestContext: authorizedBy(caller)}, 400, payment.CodeInvalidPaymentID},
+		{"bad escape in path", events.APIGatewayProxyRequest{Path: "/payments/a%zz", HTTPMethod: "GET", RequestContext: authorizedBy(caller)}, 400, payment.CodeInvalidPaymentID},
 		{"unknown id", getReq("nope"), 404, api.CodeNotFound},
 		// content type and size
 		{"no content type", with(func(r *events.APIGatewayProxyRequest) { r.Headers = nil }), 415, api.CodeUnsupportedMediaType},
@@ -173,7 +191,11 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, _ := h.Handle(context.Background(), tc.req)
+			req := tc.req
+			if req.RequestContext.Authorizer == nil {
+				req.RequestContext.Authorizer = authorizedBy(caller).Authorizer
+			}
+			resp, _ := h.Handle(context.Background(), req)
 			if resp.StatusCode != tc.status {
 				t.Errorf("status = %d, want %d (body %s)", resp.StatusCode, tc.status, resp.Body)
 			}
@@ -193,8 +215,10 @@ func TestPaymentAnswer(t *testing.T) {
 			t.Errorf("answer lacks %q: %s", k, resp.Body)
 		}
 	}
-	if _, ok := got["requestHash"]; ok {
-		t.Errorf("answer exposes the request hash: %s", resp.Body)
+	for _, k := range []string{"requestHash", "owner"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("answer exposes %s: %s", k, resp.Body)
+		}
 	}
 	if got["status"] != "processed" || got["amount"] != float64(1250) {
 		t.Errorf("answer %s", resp.Body)
@@ -281,10 +305,10 @@ func TestLogLine(t *testing.T) {
 // fakePayments fails every call with err.
 type fakePayments struct{ err error }
 
-func (f fakePayments) Submit(context.Context, payment.Request) (payment.Record, bool, error) {
+func (f fakePayments) Submit(context.Context, string, payment.Request) (payment.Record, bool, error) {
 	return payment.Record{}, false, f.err
 }
-func (f fakePayments) Get(context.Context, string) (payment.Record, error) {
+func (f fakePayments) Get(context.Context, string, string) (payment.Record, error) {
 	return payment.Record{}, f.err
 }
 
@@ -352,12 +376,12 @@ func TestHealthIgnoringContext(t *testing.T) {
 // context, as an SDK call to a hung dependency ends with a deadline error.
 type hungPayments struct{}
 
-func (hungPayments) Submit(ctx context.Context, _ payment.Request) (payment.Record, bool, error) {
+func (hungPayments) Submit(ctx context.Context, _ string, _ payment.Request) (payment.Record, bool, error) {
 	<-ctx.Done()
 	return payment.Record{}, false, fmt.Errorf("operation error DynamoDB: PutItem: %w", ctx.Err())
 }
 
-func (hungPayments) Get(ctx context.Context, _ string) (payment.Record, error) {
+func (hungPayments) Get(ctx context.Context, _, _ string) (payment.Record, error) {
 	<-ctx.Done()
 	return payment.Record{}, fmt.Errorf("operation error DynamoDB: GetItem: %w", ctx.Err())
 }
@@ -397,5 +421,97 @@ func TestRequestBudget(t *testing.T) {
 				t.Errorf("took %v, want between %v and %v", took, tc.min, tc.max)
 			}
 		})
+	}
+}
+
+// TestUnauthenticated: a payment request that reaches the function without
+// the authorizer's principal (a misdeployed method, a test call from the
+// console) is refused before anything is read or stored.
+func TestUnauthenticated(t *testing.T) {
+	without := func(req events.APIGatewayProxyRequest, authorizer map[string]any) events.APIGatewayProxyRequest {
+		req.RequestContext.Authorizer = authorizer
+		return req
+	}
+	tests := []struct {
+		name       string
+		authorizer map[string]any
+	}{
+		{"no authorizer context", nil},
+		{"no principalId", map[string]any{"principal": caller}},
+		{"empty principalId", map[string]any{"principalId": ""}},
+		{"blank principalId", map[string]any{"principalId": "  "}},
+		{"principalId not a string", map[string]any{"principalId": 42}},
+	}
+	for _, tc := range tests {
+		for _, req := range []events.APIGatewayProxyRequest{postReq(validBody), getReq("p1")} {
+			t.Run(tc.name+" "+req.HTTPMethod, func(t *testing.T) {
+				st := memstore.New()
+				h := newHandler(st)
+				resp, err := h.Handle(context.Background(), without(req, tc.authorizer))
+				if err != nil || resp.StatusCode != http.StatusUnauthorized || errorCode(t, resp.Body) != api.CodeUnauthenticated {
+					t.Fatalf("got %d %s, %v; want 401 %s", resp.StatusCode, resp.Body, err, api.CodeUnauthenticated)
+				}
+				if resp.Headers["WWW-Authenticate"] != "Bearer" {
+					t.Errorf("WWW-Authenticate = %q, want Bearer", resp.Headers["WWW-Authenticate"])
+				}
+				if st.Len() != 0 || st.ReceiptPuts() != 0 {
+					t.Errorf("stored %d records and %d receipts for an unauthenticated request", st.Len(), st.ReceiptPuts())
+				}
+			})
+		}
+	}
+	// /health has no authorizer: Route 53's checkers call it anonymously.
+	if resp, _ := newHandler(memstore.New()).Handle(context.Background(), healthReq()); resp.StatusCode != http.StatusOK {
+		t.Errorf("health without a principal: %d %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestOwnershipOverTheAPI(t *testing.T) {
+	st := memstore.New()
+	h := newHandler(st)
+	do := func(req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+		t.Helper()
+		resp, err := h.Handle(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	bodyB := `{"paymentId":"p1","amount":777,"currency":"EUR"}`
+	a := do(as("client-a", postReq(validBody)))
+	b := do(as("client-b", postReq(bodyB)))
+	if a.StatusCode != 201 || b.StatusCode != 201 {
+		t.Fatalf("same paymentId from two callers: %d %s / %d %s; want two 201s", a.StatusCode, a.Body, b.StatusCode, b.Body)
+	}
+	if st.Len() != 2 || st.ReceiptPuts() != 2 {
+		t.Fatalf("%d records, %d receipts; want 2 and 2", st.Len(), st.ReceiptPuts())
+	}
+	tests := []struct {
+		name   string
+		req    events.APIGatewayProxyRequest
+		status int
+		body   string
+	}{
+		{"a replays", as("client-a", postReq(validBody)), 200, a.Body},
+		{"b replays", as("client-b", postReq(bodyB)), 200, b.Body},
+		{"a reuses its key for another request", as("client-a", postReq(bodyB)), 409, ""},
+		{"a reads its own", as("client-a", getReq("p1")), 200, a.Body},
+		{"b reads its own", as("client-b", getReq("p1")), 200, b.Body},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := do(tc.req)
+			if resp.StatusCode != tc.status || (tc.body != "" && resp.Body != tc.body) {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, resp.Body, tc.status, tc.body)
+			}
+		})
+	}
+
+	// Another caller's payment is answered exactly like one that does not
+	// exist: nothing tells the caller the id is taken.
+	missing := do(as("client-c", getReq("p404")))
+	others := do(as("client-c", getReq("p1")))
+	if missing.StatusCode != 404 || !reflect.DeepEqual(others, missing) {
+		t.Errorf("another caller's payment: %+v\nmissing payment: %+v\nwant the same 404", others, missing)
 	}
 }

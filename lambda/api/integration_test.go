@@ -107,17 +107,19 @@ func (s *stack) receipts(t *testing.T) map[string]string {
 }
 
 // requireCompleted checks the invariant behind every 2xx: exactly one
-// record, processed, with exactly one receipt rendered from that record.
+// record, the caller's, processed, with exactly one receipt rendered from
+// that record.
 func (s *stack) requireCompleted(t *testing.T, id string) payment.Record {
 	t.Helper()
 	recs := s.records(t)
-	if len(recs) != 1 || recs[0].PaymentID != id || recs[0].Status != payment.StatusProcessed {
-		t.Fatalf("records = %+v, want one processed %s", recs, id)
+	key := payment.Key(caller, id)
+	if len(recs) != 1 || recs[0].PaymentID != id || recs[0].Owner != caller || recs[0].Key != key || recs[0].Status != payment.StatusProcessed {
+		t.Fatalf("records = %+v, want one processed %s of %s", recs, id, caller)
 	}
 	objs := s.receipts(t)
 	want := string(payment.Receipt(recs[0]))
-	if len(objs) != 1 || objs[payment.ReceiptKey(id)] != want {
-		t.Fatalf("receipts = %v, want only %s = %s", objs, payment.ReceiptKey(id), want)
+	if len(objs) != 1 || objs[payment.ReceiptKey(key)] != want {
+		t.Fatalf("receipts = %v, want only %s = %s", objs, payment.ReceiptKey(key), want)
 	}
 	return recs[0]
 }
@@ -155,6 +157,44 @@ func TestLocalAWSFlow(t *testing.T) {
 	}
 	if after := s.requireCompleted(t, "p1"); after != rec {
 		t.Errorf("record changed by replays: %+v -> %+v", rec, after)
+	}
+}
+
+// TestLocalAWSOwnership runs the ownership rules through the real store:
+// keys per caller, the owner on the item and its receipt, nothing written
+// for a request without a caller.
+func TestLocalAWSOwnership(t *testing.T) {
+	s := newStack(t, localaws.Shared(t))
+	noCaller := postReq(validBody)
+	noCaller.RequestContext.Authorizer = nil
+	if resp := s.do(t, noCaller); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST without a caller: %d %s, want 401", resp.StatusCode, resp.Body)
+	}
+	if recs, objs := s.records(t), s.receipts(t); len(recs) != 0 || len(objs) != 0 {
+		t.Fatalf("a request without a caller stored %v and %v", recs, objs)
+	}
+
+	a := s.do(t, postReq(validBody))
+	b := s.do(t, as("client-b", postReq(`{"paymentId":"p1","amount":5,"currency":"JPY"}`)))
+	if a.StatusCode != 201 || b.StatusCode != 201 {
+		t.Fatalf("same paymentId from two callers: %d %s / %d %s", a.StatusCode, a.Body, b.StatusCode, b.Body)
+	}
+	recs, objs := s.records(t), s.receipts(t)
+	if len(recs) != 2 || len(objs) != 2 {
+		t.Fatalf("records %+v, receipts %v; want two of each", recs, objs)
+	}
+	for _, rec := range recs {
+		if rec.Key != payment.Key(rec.Owner, "p1") || objs[payment.ReceiptKey(rec.Key)] != string(payment.Receipt(rec)) ||
+			!strings.Contains(objs[payment.ReceiptKey(rec.Key)], `"owner":"`+rec.Owner+`"`) {
+			t.Errorf("record %+v does not match its key or receipt", rec)
+		}
+	}
+	if got := s.do(t, as("client-b", getReq("p1"))); got.StatusCode != 200 || got.Body != b.Body {
+		t.Errorf("b reads %d %s, want its own %s", got.StatusCode, got.Body, b.Body)
+	}
+	others, missing := s.do(t, as("client-c", getReq("p1"))), s.do(t, as("client-c", getReq("p2")))
+	if others.StatusCode != 404 || others.Body != missing.Body {
+		t.Errorf("another caller's payment: %d %s; missing: %d %s", others.StatusCode, others.Body, missing.StatusCode, missing.Body)
 	}
 }
 
@@ -338,13 +378,13 @@ func TestLocalAWSCrashAfterReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := payment.Record{PaymentID: req.PaymentID, Amount: req.Amount, Currency: req.Currency, Reference: req.Reference,
+	rec := payment.Record{Key: payment.Key(caller, req.PaymentID), Owner: caller, PaymentID: req.PaymentID, Amount: req.Amount, Currency: req.Currency, Reference: req.Reference,
 		Status: payment.StatusReceived, CreatedAt: "2025-01-02T03:04:05.006Z", Region: localaws.Region, RequestHash: req.Hash()}
 	st := store.New(s.db, s.s3, s.table, s.bucket)
 	if err := st.Create(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutReceipt(ctx, payment.ReceiptKey(rec.PaymentID), payment.Receipt(rec)); err != nil {
+	if err := st.PutReceipt(ctx, payment.ReceiptKey(rec.Key), payment.Receipt(rec)); err != nil {
 		t.Fatal(err)
 	}
 	resp := s.do(t, postReq(validBody))

@@ -13,6 +13,7 @@ import (
 
 // Error codes of non-validation failures (validation codes live in payment).
 const (
+	CodeUnauthenticated       = "unauthenticated"
 	CodeNotFound              = "not_found"
 	CodeMethodNotAllowed      = "method_not_allowed"
 	CodeUnsupportedMediaType  = "unsupported_media_type"
@@ -38,6 +39,11 @@ type apiError struct {
 func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 var errInternal = &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error"}
+
+// errUnauthenticated answers a payment request that reached the function
+// without an authenticated caller. The challenge is RFC 6750's.
+var errUnauthenticated = &apiError{status: http.StatusUnauthorized, code: CodeUnauthenticated,
+	message: "a bearer token is required", header: map[string]string{"WWW-Authenticate": "Bearer"}}
 
 type errorBody struct {
 	Error   string `json:"error"`

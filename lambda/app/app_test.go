@@ -107,6 +107,8 @@ func TestSetupFromEnvironment(t *testing.T) {
 		Path: "/payments", HTTPMethod: http.MethodPost,
 		Headers: map[string]string{"Content-Type": "application/json"},
 		Body:    `{"paymentId":"env-1","amount":1250,"currency":"USD"}`,
+		// The caller, as API Gateway passes on the authorizer's principalId.
+		RequestContext: events.APIGatewayProxyRequestContext{Authorizer: map[string]any{"principalId": "client-a"}},
 	})
 	if created.StatusCode != 201 {
 		t.Errorf("create = %d %s", created.StatusCode, created.Body)

@@ -187,7 +187,7 @@ func requireOnePayment(t *testing.T, servers *localaws.Servers, table, bucket, i
 		t.Fatalf("records for %s: %+v, want one processed", id, mine)
 	}
 	s3c := servers.S3Client()
-	prefix := payment.ReceiptKey(id)
+	prefix := payment.ReceiptKey(mine[0].Key)
 	list, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	if err != nil {
 		t.Fatal(err)

@@ -87,6 +87,20 @@ const (
 
 const bearerScheme = "Bearer"
 
+// HeaderPattern is the shape of every Authorization value Validate can accept:
+// the Bearer scheme in any case, one space, and a JWS compact serialization
+// (three base64url segments, unpadded). The stacks hand it to API Gateway as
+// the TOKEN authorizer's identity validation expression, so a value of any
+// other shape is answered 401 without invoking the authorizer ("When matched
+// the authorizer lambda is invoked, otherwise a 401 Unauthorized is returned
+// to the client",
+// https://docs.aws.amazon.com/cdk/api/latest/dotnet/api/Amazon.CDK.AWS.APIGateway.ITokenAuthorizerProps.html;
+// https://repost.aws/knowledge-center/api-gateway-401-error-lambda-authorizer):
+// garbage costs no invocation. It uses only constructs that Java's regular
+// expressions (API Gateway's) and Go's (the tests) read alike, and it must
+// never be stricter than Validate: TestHeaderPatternMatchesWhatValidates.
+const HeaderPattern = `^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`
+
 // Algorithms are the only signature algorithms accepted.
 var Algorithms = []string{jwt.SigningMethodRS256.Alg(), jwt.SigningMethodES256.Alg()}
 

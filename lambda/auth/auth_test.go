@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -83,7 +84,10 @@ func mint(t *testing.T, k authtest.Key, claims jwt.MapClaims) string {
 	return tok
 }
 
-func TestValidate(t *testing.T) {
+// validatorAndCases is a validator of a local identity provider and the
+// standard token cases against it (authtest.Cases).
+func validatorAndCases(t *testing.T) (*auth.Validator, []authtest.Case) {
+	t.Helper()
 	k := newKeys(t)
 	clk := newClock()
 	v := newValidator(t, startIdP(t, k.Published()...), clk)
@@ -91,6 +95,11 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, cases
+}
+
+func TestValidate(t *testing.T) {
+	v, cases := validatorAndCases(t)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			got, err := v.Validate(context.Background(), tc.Header)
@@ -163,15 +172,28 @@ func TestRotation(t *testing.T) {
 }
 
 func TestKeysOutliveTheEndpoint(t *testing.T) {
+	k := newKeys(t)
 	for _, mode := range []struct {
-		name string
-		m    authtest.Mode
-	}{{"down", authtest.Down}, {"garbage", authtest.Garbage}, {"hanging", authtest.Hang}} {
+		name  string
+		m     authtest.Mode
+		serve []authtest.Key
+	}{
+		{"down", authtest.Down, nil},
+		{"garbage", authtest.Garbage, nil},
+		{"hanging", authtest.Hang, nil},
+		// Were the broken answer taken, only k.Other would be left.
+		{"answering over 1 MiB", authtest.Huge, []authtest.Key{k.Other}},
+		{"serving an empty set", authtest.Up, []authtest.Key{}},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
-			k := newKeys(t)
 			clk := newClock()
 			idp := startIdP(t, k.RSA)
 			v := newValidator(t, idp, clk)
+			if mode.serve != nil {
+				if err := idp.Serve(mode.serve...); err != nil {
+					t.Fatal(err)
+				}
+			}
 			idp.SetMode(mode.m)
 			// Old enough to be refetched, which fails: the set stays.
 			clk.Advance(auth.DefaultMaxKeyAge + time.Second)
@@ -222,6 +244,12 @@ func TestColdStartWithTheProviderDown(t *testing.T) {
 		t.Fatal("fetched again within the refresh interval")
 	}
 	clk.Advance(auth.DefaultRefreshInterval)
+	// A token without a key id also loads the keys when none are held.
+	noKID := k.RSA
+	noKID.KID = ""
+	if got, err := v.Validate(context.Background(), "Bearer "+mint(t, noKID, authtest.Claims("client-a", clk.Now()))); err != nil || got != "client-a" {
+		t.Fatalf("once the provider is back, token without kid: %q, %v", got, err)
+	}
 	if got, err := v.Validate(context.Background(), tok()); err != nil || got != "client-a" {
 		t.Fatalf("once the provider is back: %q, %v", got, err)
 	}
@@ -312,5 +340,35 @@ func TestNewRefusesLongLeeway(t *testing.T) {
 		Leeway: auth.MaxLeeway + time.Second}
 	if _, err := auth.New(context.Background(), cfg); err == nil {
 		t.Fatalf("leeway %s accepted", cfg.Leeway)
+	}
+}
+
+// API Gateway refuses, without invoking the authorizer, every header that
+// HeaderPattern does not match: the pattern must match each header Validate
+// accepts, and refuse the malformed ones Validate refuses for their shape.
+func TestHeaderPatternMatchesWhatValidates(t *testing.T) {
+	v, cases := validatorAndCases(t)
+	pattern := regexp.MustCompile(auth.HeaderPattern)
+	accepted := 0
+	for _, tc := range cases {
+		_, err := v.Validate(context.Background(), tc.Header)
+		matched := pattern.MatchString(tc.Header)
+		switch {
+		case err == nil && !matched:
+			t.Errorf("%s: Validate accepts the header but API Gateway would refuse it", tc.Name)
+		case errors.Is(err, auth.ErrMalformedHeader) && matched:
+			t.Errorf("%s: a malformed header matches the pattern, so it would reach the authorizer", tc.Name)
+		}
+		if err == nil {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		t.Fatal("no case is accepted: nothing shows the pattern lets valid tokens through")
+	}
+	for _, h := range []string{"", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a.b", "Bearer a.b.c d", "Bearer  a.b.c", "Bearer a.b.c=", "Bearer a.b.c\n"} {
+		if pattern.MatchString(h) {
+			t.Errorf("%q matches the pattern", h)
+		}
 	}
 }

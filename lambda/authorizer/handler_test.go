@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,30 @@ import (
 )
 
 const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/payments/p-1"
+
+var (
+	keysOnce sync.Once
+	testKeys authtest.Keys
+	keysErr  error
+)
+
+// startIdP starts an identity provider publishing the keys pick selects;
+// the keys are generated once per test binary (RSA generation is slow).
+func startIdP(t *testing.T, pick func(authtest.Keys) []authtest.Key) (authtest.Keys, *authtest.IdP) {
+	t.Helper()
+	keysOnce.Do(func() { testKeys, keysErr = authtest.NewKeys() })
+	if keysErr != nil {
+		t.Fatal(keysErr)
+	}
+	idp, err := authtest.Start(pick(testKeys)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(idp.Close)
+	return testKeys, idp
+}
+
+func rsaOnly(k authtest.Keys) []authtest.Key { return []authtest.Key{k.RSA} }
 
 func newTestHandler(t *testing.T, idp *authtest.IdP, now func() time.Time) *handler {
 	t.Helper()
@@ -27,15 +52,7 @@ func newTestHandler(t *testing.T, idp *authtest.IdP, now func() time.Time) *hand
 }
 
 func TestHandle(t *testing.T) {
-	k, err := authtest.NewKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp, err := authtest.Start(k.Published()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idp.Close()
+	k, idp := startIdP(t, authtest.Keys.Published)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	h := newTestHandler(t, idp, func() time.Time { return now })
 	cases, err := authtest.Cases(k, now)
@@ -106,15 +123,7 @@ func TestStageResource(t *testing.T) {
 // A methodArn the policy cannot be built from is a 500 (a plain error), not
 // a 401: the caller's token was fine.
 func TestHandleBadMethodARN(t *testing.T) {
-	k, err := authtest.NewKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp, err := authtest.Start(k.RSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idp.Close()
+	k, idp := startIdP(t, rsaOnly)
 	h := newTestHandler(t, idp, time.Now)
 	tok, err := authtest.Mint(k.RSA, authtest.Claims("client-a", time.Now()))
 	if err != nil {
@@ -130,15 +139,7 @@ func TestHandleBadMethodARN(t *testing.T) {
 // timeouts, when the JWKS endpoint accepts the connection and never answers.
 func TestHandleHangingJWKS(t *testing.T) {
 	const budget = 3 * time.Second
-	k, err := authtest.NewKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp, err := authtest.Start(k.RSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idp.Close()
+	k, idp := startIdP(t, rsaOnly)
 	idp.SetMode(authtest.Hang)
 	start := time.Now()
 	h := newTestHandler(t, idp, time.Now) // cold start against the hanging endpoint

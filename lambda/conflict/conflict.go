@@ -70,7 +70,9 @@ type Snapshot struct {
 
 // Finding is one payment the table lost.
 type Finding struct {
-	Kind      Kind
+	Kind Kind
+	// PaymentID is the item's key, "<owner hash>.<client paymentId>"
+	// (payment.Key): what GetItem needs to look at it.
 	PaymentID string
 	// EventID is the stream record's eventID, to find the record again.
 	EventID string

@@ -5,26 +5,35 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/payments-dr/payments-dr/lambda/payment"
 )
 
 const secretRef = "INVOICE-7731 for Jane Q. Customer"
+
+// payKey is the table key of client-a's payment pay-1 (payment.Key): the
+// items below have the shape the payment function writes since payments
+// have owners.
+var payKey = payment.Key("client-a", "pay-1")
 
 type image map[string]events.DynamoDBAttributeValue
 
 // item builds a stored payment image as the payment function writes it.
 func item(status, createdAt, region, amount, currency, hash string) image {
 	im := image{
-		"paymentId":   events.NewStringAttribute("pay-1"),
-		"amount":      events.NewNumberAttribute(amount),
-		"currency":    events.NewStringAttribute(currency),
-		"reference":   events.NewStringAttribute(secretRef),
-		"status":      events.NewStringAttribute(status),
-		"createdAt":   events.NewStringAttribute(createdAt),
-		"region":      events.NewStringAttribute(region),
-		"requestHash": events.NewStringAttribute(hash),
+		"paymentId":       events.NewStringAttribute(payKey),
+		"owner":           events.NewStringAttribute("client-a"),
+		"clientPaymentId": events.NewStringAttribute("pay-1"),
+		"amount":          events.NewNumberAttribute(amount),
+		"currency":        events.NewStringAttribute(currency),
+		"reference":       events.NewStringAttribute(secretRef),
+		"status":          events.NewStringAttribute(status),
+		"createdAt":       events.NewStringAttribute(createdAt),
+		"region":          events.NewStringAttribute(region),
+		"requestHash":     events.NewStringAttribute(hash),
 	}
 	if status == "processed" {
-		im["receiptKey"] = events.NewStringAttribute("receipts/pay-1.json")
+		im["receiptKey"] = events.NewStringAttribute(payment.ReceiptKey(payKey))
 		im["processedAt"] = events.NewStringAttribute("2025-01-02T03:04:06Z")
 	}
 	return im
@@ -35,7 +44,7 @@ func record(name, viewType string, old, cur image) events.DynamoDBEventRecord {
 		EventID:   "ev-" + name,
 		EventName: name,
 		Change: events.DynamoDBStreamRecord{
-			Keys:           map[string]events.DynamoDBAttributeValue{"paymentId": events.NewStringAttribute("pay-1")},
+			Keys:           map[string]events.DynamoDBAttributeValue{"paymentId": events.NewStringAttribute(payKey)},
 			OldImage:       old,
 			NewImage:       cur,
 			StreamViewType: viewType,
@@ -80,7 +89,7 @@ func TestAnalyze(t *testing.T) {
 			name:    "same request recreated in the other region",
 			records: []events.DynamoDBEventRecord{record("MODIFY", both, processedA, receivedAOhio)},
 			want: Result{Recreated: []Finding{{
-				Kind: KindRecreated, PaymentID: "pay-1", EventID: "ev-MODIFY",
+				Kind: KindRecreated, PaymentID: payKey, EventID: "ev-MODIFY",
 				Old: Snapshot{Amount: "1500", Currency: "USD", Region: east, CreatedAt: t1, Status: "processed"},
 				New: &Snapshot{Amount: "1500", Currency: "USD", Region: ohio, CreatedAt: t2, Status: "received"},
 			}}},
@@ -89,7 +98,7 @@ func TestAnalyze(t *testing.T) {
 			name:    "different request overwrote an acknowledged payment",
 			records: []events.DynamoDBEventRecord{record("MODIFY", both, processedA, receivedBOhio)},
 			want: Result{Findings: []Finding{{
-				Kind: KindOverwritten, PaymentID: "pay-1", EventID: "ev-MODIFY",
+				Kind: KindOverwritten, PaymentID: payKey, EventID: "ev-MODIFY",
 				Old: Snapshot{Amount: "1500", Currency: "USD", Region: east, CreatedAt: t1, Status: "processed"},
 				New: &Snapshot{Amount: "99", Currency: "EUR", Region: ohio, CreatedAt: t2, Status: "received"},
 			}}},
@@ -102,7 +111,7 @@ func TestAnalyze(t *testing.T) {
 				return []events.DynamoDBEventRecord{record("MODIFY", both, receivedA, cur)}
 			}(),
 			want: Result{Findings: []Finding{{
-				Kind: KindOverwritten, PaymentID: "pay-1", EventID: "ev-MODIFY",
+				Kind: KindOverwritten, PaymentID: payKey, EventID: "ev-MODIFY",
 				Old: Snapshot{Amount: "1500", Currency: "USD", Region: east, CreatedAt: t1, Status: "received"},
 				New: &Snapshot{Amount: "1500", Currency: "USD", Region: east, CreatedAt: t1, Status: "received"},
 			}}},
@@ -111,7 +120,7 @@ func TestAnalyze(t *testing.T) {
 			name:    "remove",
 			records: []events.DynamoDBEventRecord{record("REMOVE", both, processedA, nil)},
 			want: Result{Findings: []Finding{{
-				Kind: KindRemoved, PaymentID: "pay-1", EventID: "ev-REMOVE",
+				Kind: KindRemoved, PaymentID: payKey, EventID: "ev-REMOVE",
 				Old: Snapshot{Amount: "1500", Currency: "USD", Region: east, CreatedAt: t1, Status: "processed"},
 			}}},
 		},
@@ -138,7 +147,7 @@ func TestAnalyze(t *testing.T) {
 				return []events.DynamoDBEventRecord{record("REMOVE", both, old, nil)}
 			}(),
 			want: Result{Findings: []Finding{{
-				Kind: KindRemoved, PaymentID: "pay-1", EventID: "ev-REMOVE",
+				Kind: KindRemoved, PaymentID: payKey, EventID: "ev-REMOVE",
 				Old: Snapshot{Currency: "USD", CreatedAt: t1, Status: "processed"},
 			}}},
 		},
@@ -152,12 +161,12 @@ func TestAnalyze(t *testing.T) {
 			},
 			want: Result{Findings: []Finding{
 				{
-					Kind: KindOverwritten, PaymentID: "pay-1", EventID: "ev-MODIFY",
+					Kind: KindOverwritten, PaymentID: payKey, EventID: "ev-MODIFY",
 					Old: Snapshot{Amount: "1500", Currency: "USD", Region: east, CreatedAt: t1, Status: "processed"},
 					New: &Snapshot{Amount: "99", Currency: "EUR", Region: ohio, CreatedAt: t2, Status: "received"},
 				},
 				{
-					Kind: KindRemoved, PaymentID: "pay-1", EventID: "ev-REMOVE",
+					Kind: KindRemoved, PaymentID: payKey, EventID: "ev-REMOVE",
 					Old: Snapshot{Amount: "99", Currency: "EUR", Region: ohio, CreatedAt: t2, Status: "received"},
 				},
 			}},
@@ -184,7 +193,7 @@ func TestPaymentIDFallsBackToImage(t *testing.T) {
 	rec := record("REMOVE", both, processedA, nil)
 	rec.Change.Keys = nil
 	got := Detect([]events.DynamoDBEventRecord{rec})
-	if len(got) != 1 || got[0].PaymentID != "pay-1" {
+	if len(got) != 1 || got[0].PaymentID != payKey {
 		t.Fatalf("Detect = %+v, want one finding for pay-1", got)
 	}
 }

@@ -69,7 +69,7 @@ func TestReport(t *testing.T) {
 			emfCounts: [2]float64{1, 0},
 			wantLogs: []map[string]any{{
 				"level": "ERROR", "msg": "acknowledged payment overwritten by a different request (global table last-writer-wins)",
-				"table": "payments", "kind": "overwritten", "paymentId": "pay-1", "eventId": "ev-MODIFY",
+				"table": "payments", "kind": "overwritten", "paymentId": payKey, "eventId": "ev-MODIFY",
 				"oldAmount": "1500", "oldCurrency": "USD", "oldRegion": east, "oldCreatedAt": t1, "oldStatus": "processed",
 				"newAmount": "99", "newCurrency": "EUR", "newRegion": ohio, "newCreatedAt": t2, "newStatus": "received",
 			}},
@@ -80,7 +80,7 @@ func TestReport(t *testing.T) {
 			emfCounts: [2]float64{0, 1},
 			wantLogs: []map[string]any{{
 				"level": "ERROR", "msg": "payment removed from the table",
-				"table": "payments", "kind": "removed", "paymentId": "pay-1", "eventId": "ev-REMOVE",
+				"table": "payments", "kind": "removed", "paymentId": payKey, "eventId": "ev-REMOVE",
 				"oldAmount": "1500", "oldCurrency": "USD", "oldRegion": east, "oldCreatedAt": t1, "oldStatus": "processed",
 			}},
 		},
@@ -90,7 +90,7 @@ func TestReport(t *testing.T) {
 			emfCounts: [2]float64{0, 0},
 			wantLogs: []map[string]any{{
 				"level": "INFO", "msg": "payment recreated by the same request in another region",
-				"table": "payments", "kind": "recreated", "paymentId": "pay-1", "eventId": "ev-MODIFY",
+				"table": "payments", "kind": "recreated", "paymentId": payKey, "eventId": "ev-MODIFY",
 				"oldAmount": "1500", "oldCurrency": "USD", "oldRegion": east, "oldCreatedAt": t1, "oldStatus": "processed",
 				"newAmount": "1500", "newCurrency": "USD", "newRegion": ohio, "newCreatedAt": t2, "newStatus": "received",
 			}},

@@ -4,6 +4,8 @@
 package payment
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -30,8 +32,16 @@ type Request struct {
 // Record is a payment as stored in the table and returned to clients.
 // RequestHash is kept so that a replay can be told apart from a conflicting
 // reuse of the same paymentId; it is not part of the API answer.
+//
+// A payment belongs to the caller that created it (Owner, the principal the
+// authorizer named): the table key is Key(Owner, PaymentID), so the client's
+// paymentId is an idempotency key per caller, and one caller can neither
+// replay onto nor read another's payment. Owner and Key are not part of the
+// API answer.
 type Record struct {
-	PaymentID   string `dynamodbav:"paymentId" json:"paymentId"`
+	Key         string `dynamodbav:"paymentId" json:"-"` // the table's hash key
+	Owner       string `dynamodbav:"owner" json:"-"`
+	PaymentID   string `dynamodbav:"clientPaymentId" json:"paymentId"`
 	Amount      int64  `dynamodbav:"amount" json:"amount"`
 	Currency    string `dynamodbav:"currency" json:"currency"`
 	Reference   string `dynamodbav:"reference,omitempty" json:"reference,omitempty"`
@@ -43,15 +53,36 @@ type Record struct {
 	RequestHash string `dynamodbav:"requestHash" json:"-"`
 }
 
-// ReceiptKey is the object key of a payment's receipt in a region's bucket.
-// It depends only on the id so that every region and every retry agrees on it.
-func ReceiptKey(paymentID string) string {
-	return "receipts/" + paymentID + ".json"
+// ownerTagVersion separates the owner hash from any other use of SHA-256
+// here; changing it would orphan every stored payment.
+const ownerTagVersion = "payments-dr/owner/v1\n"
+
+// Key is the table key of owner's payment paymentID:
+// "<hex SHA-256 of the owner>.<paymentId>". The owner is hashed because a
+// principal is free text from the identity provider (any length, any
+// character) while the key must stay short, a single path segment (it names
+// the receipt object, under the prefix the function's grants name) and free
+// of '#', which marks control items. '.' is not in the paymentId alphabet, so
+// a key can never equal a paymentId written before payments had owners, nor
+// a control item's key.
+func Key(owner, paymentID string) string {
+	sum := sha256.Sum256([]byte(ownerTagVersion + owner))
+	return hex.EncodeToString(sum[:]) + "." + paymentID
+}
+
+// ReceiptKey is the object key of a payment's receipt in a region's bucket,
+// from its table key: every region and every retry agrees on it, and each
+// owner's receipts share the prefix "receipts/<owner hash>.".
+func ReceiptKey(key string) string {
+	return "receipts/" + key + ".json"
 }
 
 var (
-	// ErrNotFound: no record with that paymentId.
+	// ErrNotFound: no record with that paymentId for that caller.
 	ErrNotFound = errors.New("payment not found")
+	// ErrNoOwner: a payment operation without a caller; the API refuses
+	// such requests (401) before they get here.
+	ErrNoOwner = errors.New("payment operation without an owner")
 	// ErrExists: a conditional create lost to an existing record.
 	ErrExists = errors.New("payment already exists")
 	// ErrConflict: the paymentId was reused with a different request.

@@ -12,6 +12,7 @@ import (
 type receipt struct {
 	Version     int    `json:"receiptVersion"`
 	PaymentID   string `json:"paymentId"`
+	Owner       string `json:"owner"`
 	Amount      int64  `json:"amount"`
 	Currency    string `json:"currency"`
 	Display     string `json:"amountDisplay"`
@@ -24,8 +25,9 @@ type receipt struct {
 // Receipt renders the receipt document for a record.
 func Receipt(r Record) []byte {
 	b, _ := json.Marshal(receipt{ // plain strings and ints cannot fail to marshal
-		Version:     1,
+		Version:     2, // 2: payments have an owner
 		PaymentID:   r.PaymentID,
+		Owner:       r.Owner,
 		Amount:      r.Amount,
 		Currency:    r.Currency,
 		Display:     FormatAmount(r.Amount, r.Currency),

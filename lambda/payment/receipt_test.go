@@ -1,6 +1,9 @@
 package payment
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFormatAmount(t *testing.T) {
 	tests := []struct {
@@ -24,9 +27,9 @@ func TestFormatAmount(t *testing.T) {
 }
 
 func TestReceiptDependsOnlyOnStoredFields(t *testing.T) {
-	rec := Record{PaymentID: "p1", Amount: 1250, Currency: "USD", Reference: "inv", Status: StatusReceived,
+	rec := Record{Key: Key("client-a", "p1"), Owner: "client-a", PaymentID: "p1", Amount: 1250, Currency: "USD", Reference: "inv", Status: StatusReceived,
 		CreatedAt: "2025-01-02T03:04:05.006Z", Region: "us-east-1", RequestHash: "h"}
-	want := `{"receiptVersion":1,"paymentId":"p1","amount":1250,"currency":"USD","amountDisplay":"12.50 USD",` +
+	want := `{"receiptVersion":2,"paymentId":"p1","owner":"client-a","amount":1250,"currency":"USD","amountDisplay":"12.50 USD",` +
 		`"reference":"inv","createdAt":"2025-01-02T03:04:05.006Z","region":"us-east-1","requestHash":"h"}` + "\n"
 	if got := string(Receipt(rec)); got != want {
 		t.Fatalf("Receipt =\n%s\nwant\n%s", got, want)
@@ -34,8 +37,33 @@ func TestReceiptDependsOnlyOnStoredFields(t *testing.T) {
 	// Status changes and processing metadata must not change the receipt,
 	// or a replay would write a different object.
 	done := rec
-	done.Status, done.ReceiptKey, done.ProcessedAt = StatusProcessed, ReceiptKey("p1"), "2025-01-02T03:04:06.000Z"
+	done.Status, done.ReceiptKey, done.ProcessedAt = StatusProcessed, ReceiptKey(rec.Key), "2025-01-02T03:04:06.000Z"
 	if string(Receipt(done)) != want {
 		t.Error("receipt changed with processing state")
+	}
+}
+
+func TestKey(t *testing.T) {
+	a := Key("client-a", "p1")
+	tests := []struct {
+		name  string
+		other string
+	}{
+		{"another owner", Key("client-b", "p1")},
+		{"another id", Key("client-a", "p2")},
+		// Owner and id are not simply concatenated.
+		{"shifted boundary", Key("client-a.p", "1")},
+		{"the bare id", "p1"},
+	}
+	for _, tc := range tests {
+		if tc.other == a {
+			t.Errorf("%s: same key %q", tc.name, a)
+		}
+	}
+	if Key("client-a", "p1") != a {
+		t.Error("Key is not deterministic")
+	}
+	if len(a) != 64+1+2 || strings.ContainsAny(a, "#/") || !strings.HasSuffix(a, ".p1") {
+		t.Errorf("Key = %q, want <64 hex>.p1, without '#' or '/'", a)
 	}
 }

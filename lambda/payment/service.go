@@ -12,10 +12,11 @@ import (
 // must be conditional writes; see the store package for the DynamoDB/S3
 // implementation.
 type Store interface {
-	// Create writes rec only if no record with its paymentId exists, else ErrExists.
+	// Create writes rec only if no record with its Key exists, else ErrExists.
 	Create(ctx context.Context, rec Record) error
-	// Get reads a record with a strongly consistent read, or ErrNotFound.
-	Get(ctx context.Context, paymentID string) (Record, error)
+	// Get reads the record with table key key (see Key) with a strongly
+	// consistent read, or ErrNotFound.
+	Get(ctx context.Context, key string) (Record, error)
 	// MarkProcessed moves rec from received to processed if the stored item
 	// is still received and still the very record rec describes (same
 	// requestHash, createdAt and region: the fields its receipt is rendered
@@ -61,10 +62,15 @@ func (s *Service) now() string {
 	return s.clock().UTC().Format(timeLayout)
 }
 
-// Submit creates the payment, or replays an earlier identical request.
-// created is true only for the call that wrote the record.
-func (s *Service) Submit(ctx context.Context, req Request) (rec Record, created bool, err error) {
+// Submit creates owner's payment, or replays owner's earlier identical
+// request. created is true only for the call that wrote the record.
+func (s *Service) Submit(ctx context.Context, owner string, req Request) (rec Record, created bool, err error) {
+	if owner == "" {
+		return Record{}, false, ErrNoOwner
+	}
 	rec = Record{
+		Key:         Key(owner, req.PaymentID),
+		Owner:       owner,
 		PaymentID:   req.PaymentID,
 		Amount:      req.Amount,
 		Currency:    req.Currency,
@@ -83,7 +89,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (rec Record, created 
 		return Record{}, false, err
 	}
 
-	existing, err := s.Store.Get(ctx, req.PaymentID)
+	existing, err := s.Store.Get(ctx, rec.Key)
 	if errors.Is(err, ErrNotFound) {
 		// The conditional put just saw the record, so the table is not
 		// answering consistently; a retry will sort it out.
@@ -166,7 +172,7 @@ func (s *Service) awaitCreator(ctx context.Context, rec Record) (Record, error) 
 
 // reread reads rec's payment again while another writer may be changing it.
 func (s *Service) reread(ctx context.Context, rec Record) (Record, error) {
-	cur, err := s.Store.Get(ctx, rec.PaymentID)
+	cur, err := s.Store.Get(ctx, rec.Key)
 	if errors.Is(err, ErrNotFound) {
 		return Record{}, retryable("GetItem", fmt.Errorf("payment %s vanished while being processed", rec.PaymentID))
 	}
@@ -190,9 +196,22 @@ func (s *Service) clock() time.Time {
 	return time.Now()
 }
 
-// Get returns the stored payment.
-func (s *Service) Get(ctx context.Context, paymentID string) (Record, error) {
-	return s.Store.Get(ctx, paymentID)
+// Get returns owner's payment paymentID. Another caller's payment is
+// ErrNotFound, exactly like a missing one: the key already includes the
+// owner, and the owner check keeps that true for any item whose key and
+// owner disagree.
+func (s *Service) Get(ctx context.Context, owner, paymentID string) (Record, error) {
+	if owner == "" {
+		return Record{}, ErrNoOwner
+	}
+	rec, err := s.Store.Get(ctx, Key(owner, paymentID))
+	if err != nil {
+		return Record{}, err
+	}
+	if rec.Owner != owner {
+		return Record{}, ErrNotFound
+	}
+	return rec, nil
 }
 
 // finish makes this region's bucket hold the record's receipt and only then
@@ -207,7 +226,7 @@ func (s *Service) Get(ctx context.Context, paymentID string) (Record, error) {
 // only, so rewriting it here is byte-for-byte what the other region wrote.
 func (s *Service) finish(ctx context.Context, rec Record, verify bool) (Record, error) {
 	for attempt := 0; ; attempt++ {
-		key := ReceiptKey(rec.PaymentID)
+		key := ReceiptKey(rec.Key)
 		body := Receipt(rec)
 		write := true
 		if verify {

@@ -13,6 +13,8 @@ import (
 
 var (
 	req1     = payment.Request{PaymentID: "p1", Amount: 1250, Currency: "USD", Reference: "inv 1"}
+	owner    = "client-a"
+	key1     = payment.Key(owner, "p1")
 	errOops  = &payment.DependencyError{Dependency: "s3", Op: "PutObject", Err: errors.New("connection refused")}
 	fixedNow = time.Date(2025, 1, 2, 3, 4, 5, 6e6, time.UTC)
 )
@@ -67,7 +69,7 @@ func TestSubmit(t *testing.T) {
 				err     error
 			)
 			for _, r := range tc.requests {
-				rec, created, err = svc.Submit(context.Background(), r)
+				rec, created, err = svc.Submit(context.Background(), owner, r)
 			}
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tc.wantErr)
@@ -78,8 +80,8 @@ func TestSubmit(t *testing.T) {
 			if got := st.ReceiptPuts(); got != tc.wantPuts {
 				t.Errorf("receipt writes = %d, want %d", got, tc.wantPuts)
 			}
-			stored, _ := st.Record("p1")
-			if stored.Status != payment.StatusProcessed || stored.ReceiptKey != payment.ReceiptKey("p1") {
+			stored, _ := st.Record(key1)
+			if stored.Status != payment.StatusProcessed || stored.ReceiptKey != payment.ReceiptKey(key1) {
 				t.Fatalf("stored record %+v, want processed with its receipt key", stored)
 			}
 			receipt, ok := st.Receipt(stored.ReceiptKey)
@@ -101,12 +103,12 @@ func TestSubmitDependencyFailure(t *testing.T) {
 		}
 		return nil
 	}
-	_, _, err := newService(st).Submit(context.Background(), req1)
+	_, _, err := newService(st).Submit(context.Background(), owner, req1)
 	var de *payment.DependencyError
 	if !errors.As(err, &de) {
 		t.Fatalf("err = %v, want a DependencyError", err)
 	}
-	if rec, _ := st.Record("p1"); rec.Status != payment.StatusReceived {
+	if rec, _ := st.Record(key1); rec.Status != payment.StatusReceived {
 		t.Errorf("status = %q without a receipt, want received", rec.Status)
 	}
 }
@@ -129,7 +131,7 @@ func TestSubmitConcurrentIdentical(t *testing.T) {
 	created := make(chan bool, n)
 	for range n {
 		wg.Go(func() {
-			rec, c, err := svc.Submit(context.Background(), req1)
+			rec, c, err := svc.Submit(context.Background(), owner, req1)
 			if err != nil || rec.Status != payment.StatusProcessed {
 				t.Errorf("Submit = %+v, %v", rec, err)
 			}
@@ -183,15 +185,15 @@ func TestSubmitWaitsForCreator(t *testing.T) {
 			st := memstore.New()
 			svc := &payment.Service{Store: st, Region: "us-east-1", Now: func() time.Time { return fixedNow },
 				InFlight: 5 * time.Second, MaxWait: tc.maxWait}
-			theirs := payment.Record{PaymentID: "p1", Amount: req1.Amount, Currency: req1.Currency, Reference: req1.Reference,
+			theirs := payment.Record{Key: key1, Owner: owner, PaymentID: "p1", Amount: req1.Amount, Currency: req1.Currency, Reference: req1.Reference,
 				Status: payment.StatusReceived, CreatedAt: fixedNow.Add(-tc.age).Format("2006-01-02T15:04:05.000Z"),
 				Region: "us-east-1", RequestHash: req1.Hash()}
 			st.Put(theirs)
 			if tc.finishAfter != never {
 				time.AfterFunc(tc.finishAfter, func() {
 					ctx := context.Background()
-					st.PutReceipt(ctx, payment.ReceiptKey("p1"), payment.Receipt(theirs))
-					st.MarkProcessed(ctx, theirs, payment.ReceiptKey("p1"), "2025-01-02T03:04:06.000Z")
+					st.PutReceipt(ctx, payment.ReceiptKey(key1), payment.Receipt(theirs))
+					st.MarkProcessed(ctx, theirs, payment.ReceiptKey(key1), "2025-01-02T03:04:06.000Z")
 				})
 			}
 			ctx := context.Background()
@@ -201,7 +203,7 @@ func TestSubmitWaitsForCreator(t *testing.T) {
 				defer cancel()
 			}
 			start := time.Now()
-			rec, created, err := svc.Submit(ctx, req1)
+			rec, created, err := svc.Submit(ctx, owner, req1)
 			took := time.Since(start)
 			if err != nil || created || rec.Status != payment.StatusProcessed || rec.CreatedAt != theirs.CreatedAt {
 				t.Fatalf("Submit = %+v, %v, %v; want their payment, processed, not created here", rec, created, err)
@@ -227,12 +229,12 @@ func TestSubmitAcrossRegions(t *testing.T) {
 	t.Run("replay of a payment processed elsewhere rewrites the missing receipt here", func(t *testing.T) {
 		st := memstore.New()
 		east.Store, west.Store = st, st
-		first, _, err := east.Submit(ctx, req1)
+		first, _, err := east.Submit(ctx, owner, req1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		st.DeleteReceipt(first.ReceiptKey) // not replicated to this region's bucket yet
-		rec, created, err := west.Submit(ctx, req1)
+		rec, created, err := west.Submit(ctx, owner, req1)
 		if err != nil || created || rec != first {
 			t.Fatalf("replay = %+v, %v, %v; want the stored payment", rec, created, err)
 		}
@@ -246,7 +248,7 @@ func TestSubmitAcrossRegions(t *testing.T) {
 		east.Store = st
 		// The other region created the same request in the replication
 		// window and its copy replaced ours just after our receipt write.
-		theirs := payment.Record{PaymentID: "p1", Amount: req1.Amount, Currency: req1.Currency, Reference: req1.Reference,
+		theirs := payment.Record{Key: key1, Owner: owner, PaymentID: "p1", Amount: req1.Amount, Currency: req1.Currency, Reference: req1.Reference,
 			Status: payment.StatusReceived, CreatedAt: "2025-01-02T03:04:05.500Z", Region: "us-east-2", RequestHash: req1.Hash()}
 		st.Fail = func(op string) error {
 			if op == memstore.OpMarkProcessed {
@@ -254,11 +256,11 @@ func TestSubmitAcrossRegions(t *testing.T) {
 			}
 			return nil
 		}
-		rec, _, err := east.Submit(ctx, req1)
+		rec, _, err := east.Submit(ctx, owner, req1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		stored, _ := st.Record("p1")
+		stored, _ := st.Record(key1)
 		if rec != stored || stored.CreatedAt != theirs.CreatedAt || stored.Status != payment.StatusProcessed {
 			t.Fatalf("answer %+v, stored %+v; want their record, processed", rec, stored)
 		}
@@ -273,12 +275,12 @@ func TestSubmitAcrossRegions(t *testing.T) {
 		other := payment.Request{PaymentID: "p1", Amount: 1, Currency: "USD"}
 		st.Fail = func(op string) error {
 			if op == memstore.OpMarkProcessed {
-				st.Put(payment.Record{PaymentID: "p1", Amount: 1, Currency: "USD", Status: payment.StatusReceived,
+				st.Put(payment.Record{Key: key1, Owner: owner, PaymentID: "p1", Amount: 1, Currency: "USD", Status: payment.StatusReceived,
 					CreatedAt: "x", Region: "us-east-2", RequestHash: other.Hash()})
 			}
 			return nil
 		}
-		if _, _, err := east.Submit(ctx, req1); !errors.Is(err, payment.ErrConflict) {
+		if _, _, err := east.Submit(ctx, owner, req1); !errors.Is(err, payment.ErrConflict) {
 			t.Fatalf("err = %v, want ErrConflict", err)
 		}
 	})
@@ -290,9 +292,66 @@ type vanishing struct{ *memstore.Store }
 func (vanishing) Create(context.Context, payment.Record) error { return payment.ErrExists }
 
 func TestSubmitInconsistentReadIsRetryable(t *testing.T) {
-	_, _, err := newService(vanishing{memstore.New()}).Submit(context.Background(), req1)
+	_, _, err := newService(vanishing{memstore.New()}).Submit(context.Background(), owner, req1)
 	var de *payment.DependencyError
 	if !errors.As(err, &de) || errors.Is(err, payment.ErrNotFound) {
 		t.Fatalf("err = %v, want a DependencyError that is not ErrNotFound (a POST must not answer 404)", err)
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	svc := newService(st)
+	otherReq := payment.Request{PaymentID: "p1", Amount: 99, Currency: "EUR"} // same idempotency key, another request
+
+	a, createdA, errA := svc.Submit(ctx, "client-a", req1)
+	b, createdB, errB := svc.Submit(ctx, "client-b", otherReq)
+	if errA != nil || errB != nil || !createdA || !createdB {
+		t.Fatalf("same paymentId from two callers: %v %v, created %v %v; want two new payments", errA, errB, createdA, createdB)
+	}
+	if st.Len() != 2 || a.Key == b.Key || a.ReceiptKey == b.ReceiptKey || a.Owner != "client-a" || b.Owner != "client-b" {
+		t.Fatalf("stored %d records: %+v, %+v; want two, each with its owner, key and receipt", st.Len(), a, b)
+	}
+	if _, created, err := svc.Submit(ctx, "client-b", otherReq); err != nil || created {
+		t.Errorf("replay by the same caller: created %v, %v; want the existing payment", created, err)
+	}
+	if _, _, err := svc.Submit(ctx, "client-b", req1); !errors.Is(err, payment.ErrConflict) {
+		t.Errorf("same caller, same key, other request: %v, want ErrConflict", err)
+	}
+
+	tests := []struct {
+		name, owner, id string
+		want            *payment.Record
+		err             error
+	}{
+		{"own payment", "client-a", "p1", &a, nil},
+		{"the other caller's own", "client-b", "p1", &b, nil},
+		{"a third caller", "client-c", "p1", nil, payment.ErrNotFound},
+		{"missing", "client-a", "p2", nil, payment.ErrNotFound},
+		{"no owner", "", "p1", nil, payment.ErrNoOwner},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := svc.Get(ctx, tc.owner, tc.id)
+			if !errors.Is(err, tc.err) || (tc.want != nil && got != *tc.want) {
+				t.Errorf("Get = %+v, %v; want %v, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+
+	// An item whose owner disagrees with its key (written by hand, or by a
+	// bug) is nobody's.
+	st.Put(payment.Record{Key: payment.Key("client-c", "p9"), Owner: "client-a", PaymentID: "p9"})
+	if _, err := svc.Get(ctx, "client-c", "p9"); !errors.Is(err, payment.ErrNotFound) {
+		t.Errorf("mismatched owner: %v, want ErrNotFound", err)
+	}
+
+	before := st.Len()
+	if _, _, err := svc.Submit(ctx, "", payment.Request{PaymentID: "p3", Amount: 1, Currency: "USD"}); !errors.Is(err, payment.ErrNoOwner) {
+		t.Errorf("Submit without owner: %v, want ErrNoOwner", err)
+	}
+	if st.Len() != before {
+		t.Error("Submit without owner stored a record")
 	}
 }

@@ -64,8 +64,9 @@ func s3Err(op string, err error) error {
 	return &payment.DependencyError{Dependency: S3Name, Op: op, Err: err}
 }
 
-func idKey(paymentID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"paymentId": &types.AttributeValueMemberS{Value: paymentID}}
+// idKey is the item key of a payment (payment.Key) or a probe item.
+func idKey(key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"paymentId": &types.AttributeValueMemberS{Value: key}}
 }
 
 // Create is conditional on this region's replica only. The table is a global
@@ -82,7 +83,7 @@ func idKey(paymentID string) map[string]types.AttributeValue {
 func (s *Store) Create(ctx context.Context, rec payment.Record) error {
 	item, err := attributevalue.MarshalMap(rec)
 	if err != nil {
-		return fmt.Errorf("marshal payment %s: %w", rec.PaymentID, err)
+		return fmt.Errorf("marshal payment %s: %w", rec.Key, err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           &s.table,
@@ -99,10 +100,10 @@ func (s *Store) Create(ctx context.Context, rec payment.Record) error {
 	return nil
 }
 
-func (s *Store) Get(ctx context.Context, paymentID string) (payment.Record, error) {
+func (s *Store) Get(ctx context.Context, key string) (payment.Record, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table,
-		Key:       idKey(paymentID),
+		Key:       idKey(key),
 		// A replay right after a lost conditional put must see the winner.
 		ConsistentRead: aws.Bool(true),
 	})
@@ -126,7 +127,7 @@ func unmarshal(item map[string]types.AttributeValue) (payment.Record, error) {
 func (s *Store) MarkProcessed(ctx context.Context, rec payment.Record, receiptKey, processedAt string) (payment.Record, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        &s.table,
-		Key:              idKey(rec.PaymentID),
+		Key:              idKey(rec.Key),
 		UpdateExpression: aws.String("SET #status = :processed, receiptKey = :key, processedAt = :at"),
 		// Not just "still received": on the global table the item may have
 		// been replaced (last writer wins) by the other region's create of

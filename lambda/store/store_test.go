@@ -22,9 +22,9 @@ func TestConditionalWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := store.New(servers.DynamoDBClient(), servers.S3Client(), "store-test", "store-test")
-	rec := payment.Record{PaymentID: "s1", Amount: 5, Currency: "EUR", Status: payment.StatusReceived,
+	rec := payment.Record{Key: payment.Key("client-a", "s1"), Owner: "client-a", PaymentID: "s1", Amount: 5, Currency: "EUR", Status: payment.StatusReceived,
 		CreatedAt: "2025-01-01T00:00:00.000Z", Region: "us-east-1", RequestHash: "h1"}
-	key := payment.ReceiptKey(rec.PaymentID)
+	key := payment.ReceiptKey(rec.Key)
 	otherHash, otherCopy := rec, rec
 	otherHash.RequestHash = "h2"
 	otherCopy.CreatedAt, otherCopy.Region = "2025-01-01T00:00:00.500Z", "us-east-2"
@@ -35,7 +35,7 @@ func TestConditionalWrites(t *testing.T) {
 		run  func() error
 		want error
 	}{
-		{"get before create", func() error { _, err := st.Get(ctx, "s1"); return err }, payment.ErrNotFound},
+		{"get before create", func() error { _, err := st.Get(ctx, rec.Key); return err }, payment.ErrNotFound},
 		{"create", func() error { return st.Create(ctx, rec) }, nil},
 		{"create again", func() error { return st.Create(ctx, rec) }, payment.ErrExists},
 		{"mark with another hash", func() error { _, err := st.MarkProcessed(ctx, otherHash, key, "t"); return err }, payment.ErrStateChanged},
@@ -56,7 +56,7 @@ func TestConditionalWrites(t *testing.T) {
 			t.Fatalf("%s: %v, want %v", s.name, err, s.want)
 		}
 	}
-	got, err := st.Get(ctx, "s1")
+	got, err := st.Get(ctx, rec.Key)
 	want := rec
 	want.Status, want.ReceiptKey, want.ProcessedAt = payment.StatusProcessed, key, "t"
 	if err != nil || got != want {

@@ -21,11 +21,11 @@ import (
 
 type storedPayments struct{}
 
-func (storedPayments) Submit(_ context.Context, r payment.Request) (payment.Record, bool, error) {
+func (storedPayments) Submit(_ context.Context, _ string, r payment.Request) (payment.Record, bool, error) {
 	return payment.Record{PaymentID: r.PaymentID, Amount: r.Amount, Currency: r.Currency, Status: payment.StatusProcessed}, true, nil
 }
 
-func (storedPayments) Get(_ context.Context, id string) (payment.Record, error) {
+func (storedPayments) Get(_ context.Context, _, id string) (payment.Record, error) {
 	return payment.Record{PaymentID: id, Amount: 1, Currency: "USD", Status: payment.StatusProcessed}, nil
 }
 
@@ -37,7 +37,8 @@ func handler(checkErr error) *api.Handler {
 	})
 }
 
-// request builds the proxy event API Gateway sends for route on the prod stage.
+// request builds the proxy event API Gateway sends for route on the prod stage,
+// with the principal the authorizer names on payment routes.
 func request(route restapi.Route) events.APIGatewayProxyRequest {
 	req := events.APIGatewayProxyRequest{
 		HTTPMethod:     route.Method,
@@ -45,6 +46,9 @@ func request(route restapi.Route) events.APIGatewayProxyRequest {
 		Path:           route.Path,
 		Headers:        map[string]string{"Content-Type": "application/json"},
 		RequestContext: events.APIGatewayProxyRequestContext{Stage: restapi.Stage, RequestID: "contract"},
+	}
+	if route.Path != restapi.HealthPath {
+		req.RequestContext.Authorizer = map[string]any{"principalId": "client-a"}
 	}
 	if strings.Contains(route.Path, "{paymentId}") {
 		req.Path = strings.Replace(route.Path, "{paymentId}", "pay_1", 1)
@@ -85,7 +89,7 @@ func TestHealthCheckMatchesOnlyAHealthyAnswer(t *testing.T) {
 
 func TestReceiptsStayInsideTheGrantedPrefix(t *testing.T) {
 	for _, id := range []string{"a", "pay_1", strings.Repeat("Z", 64)} {
-		if key := payment.ReceiptKey(id); !strings.HasPrefix(key, function.ReceiptsPrefix) || strings.Contains(strings.TrimPrefix(key, function.ReceiptsPrefix), "/") {
+		if key := payment.ReceiptKey(payment.Key("client-a", id)); !strings.HasPrefix(key, function.ReceiptsPrefix) || strings.Contains(strings.TrimPrefix(key, function.ReceiptsPrefix), "/") {
 			t.Errorf("receipt key %q is outside %s*", key, function.ReceiptsPrefix)
 		}
 	}

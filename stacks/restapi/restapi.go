@@ -30,6 +30,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/site"
@@ -191,11 +192,14 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		return r.Id()
 	}
 	authorizer := apigatewayauthorizer.NewApiGatewayAuthorizer(c, jsii.String("authorizer"), &apigatewayauthorizer.ApiGatewayAuthorizerConfig{
-		Provider:                     p,
-		Name:                         jsii.String(cfg.Name + "-bearer"),
-		RestApiId:                    api.Id(),
-		Type:                         jsii.String(AuthorizerType),
-		IdentitySource:               jsii.String(AuthorizerIdentitySource),
+		Provider:       p,
+		Name:           jsii.String(cfg.Name + "-bearer"),
+		RestApiId:      api.Id(),
+		Type:           jsii.String(AuthorizerType),
+		IdentitySource: jsii.String(AuthorizerIdentitySource),
+		// Headers of any other shape get 401 from API Gateway itself, without an
+		// invocation (the pattern's comment cites the behaviour).
+		IdentityValidationExpression: jsii.String(auth.HeaderPattern),
 		AuthorizerUri:                cfg.Authorizer.InvokeArn,
 		AuthorizerResultTtlInSeconds: jsii.Number(AuthorizerTTLSeconds),
 	})

@@ -70,6 +70,7 @@ const (
 	Down                // answers 503
 	Hang                // never answers (until the client gives up or the IdP closes)
 	Garbage             // answers 200 with a body that is not a JWKS
+	Huge                // answers 200 with the current set padded past 1 MiB
 )
 
 // IdP is a running identity provider.
@@ -108,6 +109,10 @@ func (p *IdP) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	case Garbage:
 		w.Write([]byte(`<html>maintenance</html>`))
+	case Huge:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body[:len(body)-1]) // the set without its closing brace
+		w.Write([]byte(`,"pad":"` + strings.Repeat("x", 2<<20) + `"}`))
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)

@@ -21,10 +21,14 @@ const maxPayload = 10 << 20
 
 // adapter stands in for API Gateway's REST API with a Lambda proxy
 // integration: it turns an HTTP request into the event the handler reads
-// (method, path, headers, body, stage, request id) and the handler's answer
-// back into an HTTP response.
+// (method, path, headers, body, stage, request id, the authorizer's
+// principal) and the handler's answer back into an HTTP response.
 type adapter struct {
 	handle func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+	// authorize, when set, stands in for the TOKEN authorizer of every
+	// method but GET /health: it gets the Authorization header and names
+	// the caller, or refuses (401, the function is not invoked).
+	authorize func(ctx context.Context, authorization string) (principal string, err error)
 	// answered, when set, sees every response the handler produced, even one
 	// the client never received because the connection was cut.
 	answered func(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse)
@@ -52,6 +56,18 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for k, v := range r.Header {
 		req.Headers[k] = v[len(v)-1] // API Gateway keeps the last value of a repeated header
+	}
+	if a.authorize != nil && r.URL.Path != "/health" {
+		principal, err := a.authorize(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"message":"Unauthorized"}`))
+			return
+		}
+		// What API Gateway passes on from the authorizer's answer
+		// (principalId and its context map; lambda/authorizer).
+		req.RequestContext.Authorizer = map[string]any{"principalId": principal, "principal": principal}
 	}
 	if q := r.URL.Query(); len(q) > 0 {
 		req.QueryStringParameters = map[string]string{}

@@ -14,6 +14,7 @@ import (
 
 // ack is a payment a client was told is stored (2xx).
 type ack struct {
+	Owner     string // the principal the client authenticated as
 	ID        string
 	Region    int // the region whose API answered
 	Status    int // 201 created, 200 replay
@@ -24,9 +25,12 @@ type ack struct {
 
 // clients post payments continuously, each through its own resolver cache,
 // and retry each payment with the same idempotency key until it is
-// acknowledged.
+// acknowledged. They authenticate as two principals, alternately, and the two
+// clients of a pair use the same paymentIds for different payments: each
+// caller's idempotency keys are its own, so both must be created.
 type clients struct {
 	n        int
+	callers  [2]caller
 	pace     time.Duration // between one client's payments
 	ttl      time.Duration // how long a DNS answer is cached
 	timeout  time.Duration // per request
@@ -84,12 +88,13 @@ func (c *clients) run(ctx context.Context, i int) {
 			return
 		case <-time.After(c.pace):
 		}
-		id := fmt.Sprintf("gd-%s-c%d-%06d", c.runID, i, n)
-		body, _ := json.Marshal(map[string]any{"paymentId": id, "amount": 100 + n, "currency": "USD"})
+		who := c.callers[i%2]
+		id := fmt.Sprintf("gd-%s-c%d-%06d", c.runID, i/2, n)
+		body, _ := json.Marshal(map[string]any{"paymentId": id, "amount": 100 + n + 1000*(i%2), "currency": "USD"})
 		backoff := 10 * time.Millisecond
 		for {
 			region := resolve()
-			a, retry, err := c.post(ctx, hc, region, id, body)
+			a, retry, err := c.post(ctx, hc, region, who, id, body)
 			c.mu.Lock()
 			c.attempts++
 			switch {
@@ -98,7 +103,7 @@ func (c *clients) run(ctx context.Context, i int) {
 			case retry:
 				c.retries++
 			default:
-				c.rejected = append(c.rejected, fmt.Sprintf("%s: %v", id, err))
+				c.rejected = append(c.rejected, fmt.Sprintf("%s/%s: %v", who.principal, id, err))
 			}
 			c.mu.Unlock()
 			if !retry {
@@ -115,12 +120,13 @@ func (c *clients) run(ctx context.Context, i int) {
 }
 
 // post sends one attempt; retry says whether the same request should be sent again.
-func (c *clients) post(ctx context.Context, hc *http.Client, region int, id string, body []byte) (ack, bool, error) {
+func (c *clients) post(ctx context.Context, hc *http.Client, region int, who caller, id string, body []byte) (ack, bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.urls[region]+"/payments", bytes.NewReader(body))
 	if err != nil {
 		return ack{}, false, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+who.token)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return ack{}, true, err // refused, reset, timed out: maybe stored, so send the same request again
@@ -140,11 +146,27 @@ func (c *clients) post(ctx context.Context, hc *http.Client, region int, id stri
 		if err := json.Unmarshal(out, &rec); err != nil || rec.PaymentID != id {
 			return ack{}, false, fmt.Errorf("%d with an unreadable record: %s", resp.StatusCode, out)
 		}
-		return ack{ID: id, Region: region, Status: resp.StatusCode, CreatedAt: rec.CreatedAt, RecRegion: rec.Region, At: time.Now()}, false, nil
+		return ack{Owner: who.principal, ID: id, Region: region, Status: resp.StatusCode, CreatedAt: rec.CreatedAt, RecRegion: rec.Region, At: time.Now()}, false, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return ack{}, true, fmt.Errorf("%d", resp.StatusCode)
 	}
 	return ack{}, false, fmt.Errorf("%d: %s", resp.StatusCode, out)
+}
+
+// caller is a principal and the bearer token its clients present.
+type caller struct {
+	principal string
+	token     string
+}
+
+// token returns the token of principal.
+func (c *clients) token(principal string) string {
+	for _, who := range c.callers {
+		if who.principal == principal {
+			return who.token
+		}
+	}
+	return ""
 }
 
 // snapshot returns the acknowledgements so far.

@@ -48,9 +48,12 @@ func (g *run) count(ctx context.Context) error {
 		}
 		tables[i] = t
 	}
+	// A payment is its owner's paymentId: the two clients of a pair use the
+	// same ids as different callers.
 	acks := map[string][]ack{}
 	for _, a := range g.clients.snapshot() {
-		acks[a.ID] = append(acks[a.ID], a)
+		id := a.Owner + "/" + a.ID
+		acks[id] = append(acks[id], a)
 	}
 	ids := make([]string, 0, len(acks))
 	for id := range acks {
@@ -68,8 +71,9 @@ func (g *run) count(ctx context.Context) error {
 	for _, id := range ids {
 		lost, dup := []string{}, []string{}
 		var recs [2]*payment.Record
+		key := payment.Key(acks[id][0].Owner, acks[id][0].ID)
 		for i, r := range g.regions {
-			rec, ok := tables[i][id]
+			rec, ok := tables[i][key]
 			switch {
 			case !ok:
 				lost = append(lost, "missing in "+r.name)
@@ -100,7 +104,7 @@ func (g *run) count(ctx context.Context) error {
 		if created > 1 {
 			dup = append(dup, fmt.Sprintf("acknowledged as created (201) %d times", created))
 		}
-		if g.regions[0].createdCount(id)+g.regions[1].createdCount(id) > 1 {
+		if g.regions[0].createdCount(key)+g.regions[1].createdCount(key) > 1 {
 			g.res.CreatedTwice = append(g.res.CreatedTwice, id)
 		}
 		for region := range acked {
@@ -126,7 +130,7 @@ func (g *run) count(ctx context.Context) error {
 		wg.Go(func() {
 			for c := range next {
 				r := g.regions[c.region]
-				ok, err := receiptIs(ctx, r, payment.ReceiptKey(c.id), payment.Receipt(c.rec))
+				ok, err := receiptIs(ctx, r, payment.ReceiptKey(c.rec.Key), payment.Receipt(c.rec))
 				if err != nil || !ok {
 					mu.Lock()
 					bad[c.id] = fmt.Sprintf("%s: receipt in %s missing or not the stored record's (%v)", c.id, r.name, err)
@@ -158,7 +162,8 @@ func (g *run) count(ctx context.Context) error {
 	return nil
 }
 
-// scan reads every payment of r's replica (control items left out).
+// scan reads every payment of r's replica by table key (control items left
+// out).
 func scan(ctx context.Context, r *region) (map[string]payment.Record, error) {
 	out := map[string]payment.Record{}
 	p := dynamodb.NewScanPaginator(r.rep.direct, &dynamodb.ScanInput{TableName: aws.String(tableName), ConsistentRead: aws.Bool(true)})
@@ -172,8 +177,8 @@ func scan(ctx context.Context, r *region) (map[string]payment.Record, error) {
 			if err := attributevalue.UnmarshalMap(item, &rec); err != nil {
 				return nil, fmt.Errorf("scan %s: %w", r.name, err)
 			}
-			if !control.IsReserved(rec.PaymentID) {
-				out[rec.PaymentID] = rec
+			if !control.IsReserved(rec.Key) {
+				out[rec.Key] = rec
 			}
 		}
 	}

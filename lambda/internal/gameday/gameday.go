@@ -3,8 +3,9 @@
 // drained and undrained. Both regions run the production wiring (package app)
 // against their own local DynamoDB and S3 stand-ins; replication between the
 // two tables is real and can lag or stop; a router answers like Route 53
-// failover records; clients post payments all along and retry until each is
-// acknowledged. At the end it counts what was acknowledged, lost or
+// failover records; clients, let in by each region's JWT authorizer as two
+// callers, post payments all along and retry until each is acknowledged.
+// At the end it counts what was acknowledged, lost or
 // duplicated.
 package gameday
 
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
 )
 
 // Region names: the deployment's primary and secondary.
@@ -126,10 +129,14 @@ func (r Result) OK() bool {
 	return len(r.Lost) == 0 && len(r.Duplicated) == 0 && len(r.Violations) == 0
 }
 
+// Principals are the callers the game day's clients authenticate as.
+var Principals = [2]string{"gameday-client-a", "gameday-client-b"}
+
 // run holds one game day's moving parts.
 type run struct {
 	o       Options
 	tl      *timeline
+	idp     *authtest.IdP // the identity provider both regions' authorizers trust
 	regions [2]*region
 	links   [2]*link // links[i]: from regions[i] to the other
 	router  *router
@@ -180,9 +187,29 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 func (g *run) setup(ctx context.Context) error {
-	g.tl.log("starting %s and %s: dynalite + s3rver each, replicating table endpoints, functions, API stand-ins", Primary, Secondary)
+	// The identity provider lives outside both regions, as the deployer's
+	// does: a local JWKS endpoint and tokens signed with a key made here.
+	key, err := authtest.RSAKey("gameday-1")
+	if err != nil {
+		return err
+	}
+	if g.idp, err = authtest.Start(key); err != nil {
+		return err
+	}
+	var callers [2]caller
+	for i, p := range Principals {
+		claims := authtest.Claims(p, time.Now())
+		claims["exp"] = time.Now().Add(24 * time.Hour).Unix() // outlives any game day
+		if callers[i].token, err = authtest.Mint(key, claims); err != nil {
+			return err
+		}
+		callers[i].principal = p
+	}
+	g.tl.log("starting %s and %s: dynalite + s3rver each, replicating table endpoints, functions, API stand-ins with JWT authorizers", Primary, Secondary)
 	clk := &clock{}
-	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, probeInterval: g.o.ProbeInterval, logger: g.o.Logger}
+	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, probeInterval: g.o.ProbeInterval, logger: g.o.Logger,
+		auth: g.idp.Config()}
+	ro.auth.Logger = g.o.Logger
 	// One region after the other: localaws picks a free port, closes it and
 	// hands it to node, so two regions starting at once can be handed the
 	// same port; the second dynalite then dies and its region silently
@@ -219,7 +246,7 @@ func (g *run) setup(ctx context.Context) error {
 	g.router = newRouter([2]string{Primary, Secondary}, [2]string{g.regions[0].api.URL(), g.regions[1].api.URL()},
 		g.o.CheckInterval, g.o.CheckTimeout, g.o.CheckThreshold, g.tl)
 	g.clients = &clients{
-		n: g.o.Clients, pace: g.o.Pace, ttl: g.o.TTL, timeout: g.o.Timeout, router: g.router,
+		n: g.o.Clients, callers: callers, pace: g.o.Pace, ttl: g.o.TTL, timeout: g.o.Timeout, router: g.router,
 		urls:  [2]string{g.regions[0].api.URL(), g.regions[1].api.URL()},
 		runID: strconv.FormatInt(time.Now().UnixMilli()%1e8, 36), tl: g.tl,
 	}
@@ -250,6 +277,9 @@ func (g *run) close() {
 		if r != nil {
 			r.close()
 		}
+	}
+	if g.idp != nil {
+		g.idp.Close()
 	}
 }
 

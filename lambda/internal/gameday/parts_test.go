@@ -144,6 +144,60 @@ func TestAdapter(t *testing.T) {
 	}
 }
 
+// TestAdapterAuthorizer: like API Gateway with a TOKEN authorizer on the
+// payment methods, the stand-in refuses a bad token with 401 without
+// invoking the function, passes the principal on, and leaves /health open.
+func TestAdapterAuthorizer(t *testing.T) {
+	var invoked atomic.Int32
+	var principal atomic.Value
+	s, err := newServer("adapter", &adapter{
+		handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			invoked.Add(1)
+			p, _ := req.RequestContext.Authorizer["principalId"].(string)
+			principal.Store(p)
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		},
+		authorize: func(_ context.Context, h string) (string, error) {
+			if h != "Bearer good" {
+				return "", errors.New("bad token")
+			}
+			return "client-a", nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
+	tests := []struct {
+		path, token   string
+		status        int
+		wantInvoked   bool
+		wantPrincipal string
+	}{
+		{"/payments/p1", "", 401, false, ""},
+		{"/payments/p1", "Bearer bad", 401, false, ""},
+		{"/payments/p1", "Bearer good", 200, true, "client-a"},
+		{"/health", "", 200, true, ""},
+	}
+	for _, tc := range tests {
+		invoked.Store(0)
+		principal.Store("")
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+tc.path, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || (invoked.Load() == 1) != tc.wantInvoked || principal.Load() != tc.wantPrincipal {
+			t.Errorf("%s with %q: %d, invoked %d, principal %q; want %d, %v, %q", tc.path, tc.token,
+				resp.StatusCode, invoked.Load(), principal.Load(), tc.status, tc.wantInvoked, tc.wantPrincipal)
+		}
+	}
+}
+
 // pair is two replicas on the shared dynalite (one table each) with links
 // both ways.
 type pair struct {

@@ -19,8 +19,10 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/app"
+	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/lambda/probe"
 )
 
@@ -41,7 +43,7 @@ type region struct {
 	tl       *timeline
 
 	mu      sync.Mutex
-	created map[string]int // payments this region's function answered 201 for, even if the client never saw it
+	created map[string]int // payments (table keys) this region's function answered 201 for, even if the client never saw it
 
 	probeStop func()
 
@@ -54,6 +56,7 @@ type regionOptions struct {
 	disableFailbackGate bool
 	probeInterval       time.Duration
 	logger              *slog.Logger // the function's own log
+	auth                auth.Config  // the region's authorizer, trusting the game day's identity provider
 }
 
 func startRegion(ctx context.Context, idx int, name string, clk *clock, o regionOptions, tl *timeline) (*region, error) {
@@ -92,9 +95,16 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 	}
 	r.opts = o
 	r.wire(nil)
+	// Each region has its own authorizer function with its own key cache,
+	// as deployed.
+	authorizer, err := auth.New(ctx, o.auth)
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("%s: authorizer: %w", name, err)
+	}
 	r.api, err = newServer(name+" API", &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		return r.handler.Load().Handle(ctx, req)
-	}, answered: r.answered})
+	}, authorize: authorizer.Validate, answered: r.answered})
 	if err != nil {
 		r.close()
 		return nil, err
@@ -129,17 +139,20 @@ func (r *region) answered(req events.APIGatewayProxyRequest, resp events.APIGate
 	var rec struct {
 		PaymentID string `json:"paymentId"`
 	}
+	owner, _ := req.RequestContext.Authorizer["principalId"].(string)
 	if json.Unmarshal([]byte(resp.Body), &rec) == nil {
 		r.mu.Lock()
-		r.created[rec.PaymentID]++
+		r.created[payment.Key(owner, rec.PaymentID)]++
 		r.mu.Unlock()
 	}
 }
 
-func (r *region) createdCount(id string) int {
+// createdCount is how many times this region's function created the payment
+// with table key key.
+func (r *region) createdCount(key string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.created[id]
+	return r.created[key]
 }
 
 // levers is this region's replica as the operator tools and probes see it:
@@ -236,14 +249,16 @@ func (r *region) close() {
 	r.aws.Close()
 }
 
-// get GETs one payment from this region's API directly.
-func (r *region) get(ctx context.Context, id string) (int, error) {
+// get GETs one payment from this region's API directly, as the caller whose
+// token is given.
+func (r *region) get(ctx context.Context, token, id string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api.URL()+"/payments/"+id, nil)
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err

@@ -14,7 +14,8 @@ func (g *run) scenarios(ctx context.Context) error {
 	p, s := g.regions[0], g.regions[1]
 
 	// Steady state: everything on the primary.
-	g.tl.log("steady state: %d clients post payments through the router (TTL %v), replication lag %v", g.o.Clients, g.o.TTL, g.o.Lag)
+	g.tl.log("steady state: %d clients post payments through the router (TTL %v), replication lag %v; they authenticate as %s and %s, the two clients of a pair with the same paymentIds",
+		g.o.Clients, g.o.TTL, g.o.Lag, Principals[0], Principals[1])
 	start := time.Now()
 	if _, err := g.firstAck(ctx, 0, start, "steady state"); err != nil {
 		return err
@@ -208,31 +209,31 @@ func (g *run) heartbeat(ctx context.Context, r *region) time.Time {
 // readYourWrites reads back, from the primary's API right after it took
 // traffic again, every payment the secondary acknowledged before cutoff.
 func (g *run) readYourWrites(ctx context.Context, p, s *region, cutoff time.Time, what string) {
-	var ids []string
+	var ids []ack
 	for _, a := range g.clients.snapshot() {
 		if a.Region == s.idx && a.At.Before(cutoff) {
-			ids = append(ids, a.ID)
+			ids = append(ids, a)
 		}
 	}
 	var (
 		mu      sync.Mutex
 		missing []string
 		wg      sync.WaitGroup
-		next    = make(chan string)
+		next    = make(chan ack)
 	)
 	for range 8 {
 		wg.Go(func() {
-			for id := range next {
-				if code, err := p.get(ctx, id); err != nil || code != 200 {
+			for a := range next {
+				if code, err := p.get(ctx, g.clients.token(a.Owner), a.ID); err != nil || code != 200 {
 					mu.Lock()
-					missing = append(missing, fmt.Sprintf("%s (%d %v)", id, code, err))
+					missing = append(missing, fmt.Sprintf("%s/%s (%d %v)", a.Owner, a.ID, code, err))
 					mu.Unlock()
 				}
 			}
 		})
 	}
-	for _, id := range ids {
-		next <- id
+	for _, a := range ids {
+		next <- a
 	}
 	close(next)
 	wg.Wait()

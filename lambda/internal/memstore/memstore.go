@@ -52,20 +52,20 @@ func (s *Store) Create(_ context.Context, rec payment.Record) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.records[rec.PaymentID]; ok {
+	if _, ok := s.records[rec.Key]; ok {
 		return payment.ErrExists
 	}
-	s.records[rec.PaymentID] = rec
+	s.records[rec.Key] = rec
 	return nil
 }
 
-func (s *Store) Get(_ context.Context, id string) (payment.Record, error) {
+func (s *Store) Get(_ context.Context, key string) (payment.Record, error) {
 	if err := s.fail(OpGet); err != nil {
 		return payment.Record{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.records[id]
+	rec, ok := s.records[key]
 	if !ok {
 		return payment.Record{}, payment.ErrNotFound
 	}
@@ -78,13 +78,13 @@ func (s *Store) MarkProcessed(_ context.Context, want payment.Record, key, at st
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.records[want.PaymentID]
+	rec, ok := s.records[want.Key]
 	if !ok || rec.Status != payment.StatusReceived || rec.RequestHash != want.RequestHash ||
 		rec.CreatedAt != want.CreatedAt || rec.Region != want.Region {
 		return payment.Record{}, payment.ErrStateChanged
 	}
 	rec.Status, rec.ReceiptKey, rec.ProcessedAt = payment.StatusProcessed, key, at
-	s.records[want.PaymentID] = rec
+	s.records[want.Key] = rec
 	return rec, nil
 }
 
@@ -103,7 +103,7 @@ func (s *Store) ReceiptMatches(_ context.Context, key string, body []byte) (bool
 func (s *Store) Put(rec payment.Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records[rec.PaymentID] = rec
+	s.records[rec.Key] = rec
 }
 
 // DeleteReceipt removes a receipt: one not yet replicated to this region.
@@ -132,12 +132,19 @@ func (s *Store) Receipt(key string) ([]byte, bool) {
 	return b, ok
 }
 
-// Record returns a stored record, if any.
-func (s *Store) Record(id string) (payment.Record, bool) {
+// Record returns the stored record with table key key, if any.
+func (s *Store) Record(key string) (payment.Record, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.records[id]
+	rec, ok := s.records[key]
 	return rec, ok
+}
+
+// Len counts the stored records.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.records)
 }
 
 // ReceiptPuts counts receipt writes, to show replays skip needless rewrites.
