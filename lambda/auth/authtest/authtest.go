@@ -121,18 +121,7 @@ func (p *IdP) handle(w http.ResponseWriter, r *http.Request) {
 
 // Serve replaces the published set (a rotation).
 func (p *IdP) Serve(keys ...Key) error {
-	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
-	for _, k := range keys {
-		jwk, err := jwkset.NewJWKFromKey(k.Public, jwkset.JWKOptions{
-			Marshal:  jwkset.JWKMarshalOptions{Private: true}, // an "oct" key's k is its only member
-			Metadata: jwkset.JWKMetadataOptions{KID: k.KID, USE: jwkset.USE(k.Use)},
-		})
-		if err != nil {
-			return fmt.Errorf("publish key %s: %w", k.KID, err)
-		}
-		set.Keys = append(set.Keys, jwk.Marshal())
-	}
-	body, err := json.Marshal(set)
+	body, err := JWKS(keys...)
 	if err != nil {
 		return err
 	}
@@ -140,6 +129,22 @@ func (p *IdP) Serve(keys ...Key) error {
 	p.body = body
 	p.mu.Unlock()
 	return nil
+}
+
+// JWKS is the JWKS document that publishes keys, as the IdP serves it.
+func JWKS(keys ...Key) ([]byte, error) {
+	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
+	for _, k := range keys {
+		jwk, err := jwkset.NewJWKFromKey(k.Public, jwkset.JWKOptions{
+			Marshal:  jwkset.JWKMarshalOptions{Private: true}, // an "oct" key's k is its only member
+			Metadata: jwkset.JWKMetadataOptions{KID: k.KID, USE: jwkset.USE(k.Use)},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("publish key %s: %w", k.KID, err)
+		}
+		set.Keys = append(set.Keys, jwk.Marshal())
+	}
+	return json.Marshal(set)
 }
 
 // SetMode changes how the endpoint behaves from the next request on.
