@@ -4,72 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
 )
-
-// memStore is a KeyStore in memory that counts its calls; with hang set,
-// each call blocks until its context ends (or, so that a missing bound fails
-// the test instead of hanging it, for 10 s).
-type memStore struct {
-	mu      sync.Mutex
-	sets    []auth.StoredKeySet
-	loadErr error
-	saveErr error
-	hang    bool
-	loads   int
-	saved   []auth.StoredKeySet
-}
-
-func (m *memStore) wait(ctx context.Context) error {
-	m.mu.Lock()
-	hang := m.hang
-	m.mu.Unlock()
-	if !hang {
-		return nil
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(10 * time.Second):
-		return errors.New("memStore: no deadline")
-	}
-}
-
-func (m *memStore) Load(ctx context.Context) ([]auth.StoredKeySet, error) {
-	err := m.wait(ctx)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.loads++
-	if err != nil {
-		return nil, err
-	}
-	return append([]auth.StoredKeySet(nil), m.sets...), m.loadErr
-}
-
-func (m *memStore) Save(ctx context.Context, s auth.StoredKeySet) error {
-	err := m.wait(ctx)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	if m.saveErr != nil {
-		return m.saveErr
-	}
-	m.saved = append(m.saved, s)
-	return nil
-}
-
-func (m *memStore) counts() (loads, saves int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.loads, len(m.saved)
-}
 
 func jwks(t *testing.T, keys ...authtest.Key) []byte {
 	t.Helper()
@@ -137,7 +77,7 @@ func TestColdStartFromStore(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newClock()
-			store := &memStore{sets: tc.sets, loadErr: tc.loadErr}
+			store := &authtest.Store{Sets: tc.sets, LoadErr: tc.loadErr}
 			v := newStoreValidator(t, idp, clk, store)
 			got, err := v.Validate(context.Background(), "Bearer "+mint(t, tc.key, authtest.Claims("client-a", clk.Now())))
 			if tc.accept && (err != nil || got != "client-a") {
@@ -146,7 +86,7 @@ func TestColdStartFromStore(t *testing.T) {
 			if !tc.accept && err == nil {
 				t.Fatalf("Validate accepted a token with no usable stored copy")
 			}
-			if _, saves := store.counts(); saves != 0 {
+			if _, saves := store.Counts(); saves != 0 {
 				t.Errorf("%d saves: a copy read from the store, or nothing, was saved", saves)
 			}
 		})
@@ -159,12 +99,13 @@ func TestStoredCopyValidatesAsTheLiveSet(t *testing.T) {
 	k := newKeys(t)
 	clk := newClock()
 	idp := startIdP(t, k.Published()...)
-	store := &memStore{}
+	store := &authtest.Store{}
 	newStoreValidator(t, idp, clk, store)
-	if len(store.saved) != 1 {
-		t.Fatalf("%d saves at a cold start with the provider up, want 1", len(store.saved))
+	saved := store.Saved()
+	if len(saved) != 1 {
+		t.Fatalf("%d saves at a cold start with the provider up, want 1", len(saved))
 	}
-	store.sets = store.saved
+	store.Set(func(s *authtest.Store) { s.Sets = saved })
 	idp.SetMode(authtest.Down)
 	v := newStoreValidator(t, idp, clk, store)
 	cases, err := authtest.Cases(k, clk.Now())
@@ -189,9 +130,9 @@ func TestSaves(t *testing.T) {
 	k := newKeys(t)
 	clk := newClock()
 	idp := startIdP(t, k.RSA)
-	store := &memStore{
+	store := &authtest.Store{
 		// Newer than nothing, older than any live fetch.
-		sets: []auth.StoredKeySet{{JWKS: jwks(t, k.Other), FetchedAt: clk.Now().Add(-time.Minute), Issuer: authtest.Issuer, JWKSURL: idp.JWKSURL(), Source: "own"}},
+		Sets: []auth.StoredKeySet{{JWKS: jwks(t, k.Other), FetchedAt: clk.Now().Add(-time.Minute), Issuer: authtest.Issuer, JWKSURL: idp.JWKSURL(), Source: "own"}},
 	}
 	v := newStoreValidator(t, idp, clk, store)
 	tok := func(key authtest.Key) string {
@@ -211,14 +152,14 @@ func TestSaves(t *testing.T) {
 		{name: "stale refetch of an unchanged set: no write", do: func() { clk.Advance(auth.DefaultMaxKeyAge) }, key: k.RSA, accept: true, wantSaves: 1},
 		{name: "unchanged for StoreRefresh: written again", do: func() { clk.Advance(auth.DefaultStoreRefresh) }, key: k.RSA, accept: true, wantSaves: 2, wantSavedKID: k.RSA.KID},
 		{name: "save failing", do: func() {
-			store.saveErr = errors.New("throttled")
+			store.Set(func(s *authtest.Store) { s.SaveErr = errors.New("throttled") })
 			if err := idp.Serve(k.RSA, k.EC); err != nil {
 				t.Fatal(err)
 			}
 			clk.Advance(auth.DefaultMaxKeyAge)
 		}, key: k.EC, accept: true, wantSaves: 2},
 		{name: "retried at the next fetch", do: func() {
-			store.saveErr = nil
+			store.Set(func(s *authtest.Store) { s.SaveErr = nil })
 			clk.Advance(auth.DefaultMaxKeyAge)
 		}, key: k.EC, accept: true, wantSaves: 3, wantSavedKID: k.EC.KID},
 		{name: "provider down with a fresher live set: the older copy is not taken", do: func() {
@@ -232,12 +173,12 @@ func TestSaves(t *testing.T) {
 		if st.accept != (err == nil && got == "client-a") {
 			t.Errorf("%s: Validate = %q, %v; accept = %v", st.name, got, err, st.accept)
 		}
-		loads, saves := store.counts()
+		loads, saves := store.Counts()
 		if saves != st.wantSaves || loads != st.wantLoads {
 			t.Fatalf("%s: %d saves, %d loads; want %d, %d", st.name, saves, loads, st.wantSaves, st.wantLoads)
 		}
 		if st.wantSavedKID != "" {
-			last := store.saved[saves-1]
+			last := store.Saved()[saves-1]
 			if last.Issuer != authtest.Issuer || last.JWKSURL != idp.JWKSURL() || !last.FetchedAt.Equal(clk.Now()) ||
 				!containsKID(t, last.JWKS, st.wantSavedKID) {
 				t.Errorf("%s: saved %s of %s at %s; want %s's set of %s at %s", st.name, last.JWKS, last.Issuer, last.FetchedAt, st.wantSavedKID, authtest.Issuer, clk.Now())
@@ -275,7 +216,7 @@ func TestRunningOnACopy(t *testing.T) {
 	stored := func(age time.Duration, keys ...authtest.Key) auth.StoredKeySet {
 		return auth.StoredKeySet{JWKS: jwks(t, keys...), FetchedAt: clk.Now().Add(-age), Issuer: authtest.Issuer, JWKSURL: idp.JWKSURL(), Source: "peer"}
 	}
-	store := &memStore{sets: []auth.StoredKeySet{stored(time.Hour, k.RSA)}}
+	store := &authtest.Store{Sets: []auth.StoredKeySet{stored(time.Hour, k.RSA)}}
 	v := newStoreValidator(t, idp, clk, store)
 	tok := func(key authtest.Key) string { return "Bearer " + mint(t, key, authtest.Claims("client-a", clk.Now())) }
 	if _, err := v.Validate(context.Background(), tok(k.RSA)); err != nil {
@@ -284,9 +225,7 @@ func TestRunningOnACopy(t *testing.T) {
 	if _, err := v.Validate(context.Background(), tok(k.EC)); err == nil {
 		t.Fatal("a key in neither copy nor provider accepted")
 	}
-	store.mu.Lock()
-	store.sets = append(store.sets, stored(0, k.EC))
-	store.mu.Unlock()
+	store.Set(func(s *authtest.Store) { s.Sets = append(s.Sets, stored(0, k.EC)) })
 	clk.Advance(auth.DefaultRefreshInterval)
 	if _, err := v.Validate(context.Background(), tok(k.EC)); err != nil {
 		t.Fatalf("newer copy from the other region: %v", err)
@@ -310,7 +249,7 @@ func TestHangingStore(t *testing.T) {
 	clk := newClock()
 	idp := startIdP(t, k.RSA)
 	idp.SetMode(authtest.Hang)
-	store := &memStore{hang: true}
+	store := &authtest.Store{Hang: true}
 	start := time.Now()
 	v := newStoreValidator(t, idp, clk, store)
 	coldStart := time.Since(start)
@@ -323,7 +262,7 @@ func TestHangingStore(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted with no keys")
 	}
-	if loads, _ := store.counts(); loads != 2 {
+	if loads, _ := store.Counts(); loads != 2 {
 		t.Errorf("%d loads, want 2: the cold start and the call must each have tried the store", loads)
 	}
 	for what, took := range map[string]time.Duration{"cold start": coldStart, "call": call} {

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,26 +162,6 @@ func TestHandleHangingJWKS(t *testing.T) {
 	}
 }
 
-// hangingStore is a key store whose replica accepts requests and never
-// answers: each call ends only with its context (or after 10 s, so that a
-// missing bound fails the test instead of hanging it).
-type hangingStore struct{ calls atomic.Int64 }
-
-func (s *hangingStore) wait(ctx context.Context) error {
-	s.calls.Add(1)
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(10 * time.Second):
-		return errors.New("hangingStore: no deadline")
-	}
-}
-
-func (s *hangingStore) Load(ctx context.Context) ([]auth.StoredKeySet, error) {
-	return nil, s.wait(ctx)
-}
-func (s *hangingStore) Save(ctx context.Context, _ auth.StoredKeySet) error { return s.wait(ctx) }
-
 // TestHandleHangingStore measures whole authorizer calls, with the production
 // timeouts, when the table's replica never answers: with the JWKS endpoint
 // hanging too (fetch, then the fallback read), and with it serving a
@@ -204,7 +183,7 @@ func TestHandleHangingStore(t *testing.T) {
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			cfg := idp.Config()
 			cfg.Now = clock
-			store := &hangingStore{}
+			store := &authtest.Store{Hang: true}
 			cfg.Store = store
 			idp.SetMode(tc.mode)
 			v, err := auth.New(context.Background(), cfg)
@@ -224,13 +203,13 @@ func TestHandleHangingStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := store.calls.Load()
+			before := store.Calls()
 			start := time.Now()
 			_, err = h.handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + tok, MethodArn: methodARN})
 			call := time.Since(start)
 			t.Logf("%s: call %s (budget %s)", tc.name, call, budget)
-			if store.calls.Load() != before+1 {
-				t.Errorf("the call made %d store calls, want 1", store.calls.Load()-before)
+			if store.Calls() != before+1 {
+				t.Errorf("the call made %d store calls, want 1", store.Calls()-before)
 			}
 			if tc.mode == authtest.Up && err != nil {
 				t.Errorf("a store that does not answer refused a valid token: %v", err)
@@ -260,10 +239,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range good {
-				env[k] = v
-			}
+			env := maps.Clone(good)
 			for _, k := range tc.unset {
 				delete(env, k)
 			}

@@ -2,6 +2,7 @@ package jwksstore_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -238,13 +239,8 @@ func TestFromEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range good {
-				env[k] = v
-			}
-			for k, v := range tc.changes {
-				env[k] = v
-			}
+			env := maps.Clone(good)
+			maps.Copy(env, tc.changes)
 			s, err := jwksstore.FromEnv(func(k string) string { return env[k] }, nil)
 			if len(tc.wantErr) == 0 {
 				if err != nil || s.Table != "payments-dev" || s.Region != "us-east-2" || s.Peer != "us-east-1" {

@@ -5,6 +5,7 @@
 package authtest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -330,4 +331,90 @@ func tamper(tok string) string {
 	c, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(c), `"client-a"`, `"client-b"`, 1)))
 	return strings.Join(parts, ".")
+}
+
+// Store is an auth.KeyStore in memory that counts its calls. With Hang set,
+// each call blocks until its context ends (or, so that a missing bound fails
+// a test instead of hanging it, for 10 s).
+type Store struct {
+	mu      sync.Mutex
+	Sets    []auth.StoredKeySet // what Load returns
+	LoadErr error               // and with it
+	SaveErr error               // what Save fails with
+	Hang    bool
+	calls   int
+	loads   int
+	saved   []auth.StoredKeySet
+}
+
+var _ auth.KeyStore = (*Store)(nil)
+
+func (m *Store) wait(ctx context.Context) error {
+	m.mu.Lock()
+	m.calls++
+	hang := m.Hang
+	m.mu.Unlock()
+	if !hang {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Second):
+		return errors.New("authtest.Store: the call had no deadline")
+	}
+}
+
+// Load returns Sets and LoadErr.
+func (m *Store) Load(ctx context.Context) ([]auth.StoredKeySet, error) {
+	err := m.wait(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loads++
+	if err != nil {
+		return nil, err
+	}
+	return append([]auth.StoredKeySet(nil), m.Sets...), m.LoadErr
+}
+
+// Save records s unless SaveErr is set.
+func (m *Store) Save(ctx context.Context, s auth.StoredKeySet) error {
+	if err := m.wait(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.SaveErr != nil {
+		return m.SaveErr
+	}
+	m.saved = append(m.saved, s)
+	return nil
+}
+
+// Set changes the store's content or behaviour under its lock.
+func (m *Store) Set(change func(*Store)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	change(m)
+}
+
+// Calls counts Load and Save calls, successful or not.
+func (m *Store) Calls() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls
+}
+
+// Counts are the Load calls and the successful saves.
+func (m *Store) Counts() (loads, saves int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.loads, len(m.saved)
+}
+
+// Saved are the sets saved, oldest first.
+func (m *Store) Saved() []auth.StoredKeySet {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]auth.StoredKeySet(nil), m.saved...)
 }
