@@ -55,6 +55,12 @@ type Config struct {
 	AuthIssuer   string // AUTH_ISSUER
 	AuthAudience string // AUTH_AUDIENCE
 	AuthJWKSURL  string // AUTH_JWKS_URL
+	// APIClientList names the API clients, one API key (and so one throttle bucket and
+	// quota of the usage plan) each, comma-separated as read (a string keeps Config
+	// comparable); APIClients splits it.
+	APIClientList string // API_CLIENTS
+	// APIQuotaPerDay is each client's request quota per day; 0: no quota.
+	APIQuotaPerDay int // API_QUOTA_PER_DAY
 }
 
 // Setting describes one environment variable: its name, what it does, what it accepts
@@ -90,6 +96,8 @@ var Settings = []Setting{
 	{"AUTH_ISSUER", "issuer (`iss`) of the JWT bearer tokens the payment routes accept", "an https URL without query or fragment", ExampleAuthIssuer},
 	{"AUTH_AUDIENCE", "audience (`aud`) the tokens must carry", "1-256 printable characters without spaces", DefaultAuthAudience},
 	{"AUTH_JWKS_URL", "the issuer's JSON Web Key Set, fetched by each region's authorizer", "an https URL without fragment", ExampleAuthIssuer + ".well-known/jwks.json"},
+	{"API_CLIENTS", "the API's clients: each gets its own API key (the same value in both regions), so its own throttle and quota in each region's usage plan", fmt.Sprintf("comma-separated, unique client names of 1-%d characters of a-z, 0-9 and '-', starting and ending with a letter or digit; at most %d", maxClientNameLength, MaxAPIClients), DefaultAPIClient},
+	{"API_QUOTA_PER_DAY", "requests each client may make per day in each region (its usage plan's quota); empty: no quota, only the throttle", fmt.Sprintf("empty or an integer from 1 to %d", maxAPIQuotaPerDay), "empty"},
 }
 
 // DROperationsRolePrefix begins the DR operations role's name, dr-operations-role-<suffix>;
@@ -121,6 +129,21 @@ const (
 	MinWAFRateLimit     = 1000
 	DefaultWAFRateLimit = 30000
 	maxWAFRateLimit     = 2000000000
+)
+
+// API clients. Each client is one API key per region; API Gateway allows 10,000 keys per
+// account and region (not adjustable) and creates them at 5 per second per account, so the
+// cap keeps a deployment far inside both while leaving room for other APIs' keys.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html (CreateApiKey)
+// The quota's limit is an Integer (32-bit) in API Gateway's QuotaSettings.
+// https://docs.aws.amazon.com/apigateway/latest/api/API_QuotaSettings.html
+const (
+	// DefaultAPIClient is the one client of the default configuration.
+	DefaultAPIClient    = "default"
+	MaxAPIClients       = 50
+	maxClientNameLength = 32
+	maxAPIQuotaPerDay   = 2147483647
 )
 
 // Table renders Settings as the README's Markdown table.
@@ -186,6 +209,8 @@ var (
 	principalARNPattern = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:(role|user)/([!-)+-.0-~]+/)*[A-Za-z0-9+=,.@_-]{1,64}$`)
 	// The audience is compared as a string; no spaces keeps it one value in logs.
 	audiencePattern = regexp.MustCompile(`^[!-~]{1,256}$`)
+	// A client name goes into API key names and Terraform output keys: plain and short.
+	clientNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in production), applies the
@@ -248,6 +273,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		AuthIssuer:                  str("AUTH_ISSUER", ExampleAuthIssuer),
 		AuthAudience:                str("AUTH_AUDIENCE", DefaultAuthAudience),
 		AuthJWKSURL:                 str("AUTH_JWKS_URL", ExampleAuthIssuer+".well-known/jwks.json"),
+		APIClientList:               str("API_CLIENTS", DefaultAPIClient),
+		APIQuotaPerDay:              integer("API_QUOTA_PER_DAY", 0),
+	}
+	if v := strings.TrimSpace(getenv("API_QUOTA_PER_DAY")); v == "0" {
+		// 0 is how Config says "no quota"; set explicitly it reads as "no requests".
+		errs = append(errs, invalid("API_QUOTA_PER_DAY", v))
 	}
 	if c.FailoverRecord == RecordCNAME {
 		c.DNSTTL = integer("DNS_TTL", DefaultDNSTTL)
@@ -320,6 +351,8 @@ func (c Config) validate(skip map[string]bool) error {
 	check(validHTTPSURL(c.AuthIssuer, false), "AUTH_ISSUER", c.AuthIssuer)
 	check(audiencePattern.MatchString(c.AuthAudience), "AUTH_AUDIENCE", c.AuthAudience)
 	check(validHTTPSURL(c.AuthJWKSURL, true), "AUTH_JWKS_URL", c.AuthJWKSURL)
+	check(validClientList(c.APIClientList), "API_CLIENTS", c.APIClientList)
+	check(c.APIQuotaPerDay >= 0 && c.APIQuotaPerDay <= maxAPIQuotaPerDay, "API_QUOTA_PER_DAY", strconv.Itoa(c.APIQuotaPerDay))
 	return joinErrors(errs)
 }
 
@@ -332,6 +365,35 @@ func (c Config) OperatorARNs() []string {
 		}
 	}
 	return arns
+}
+
+// APIClients are the client names of API_CLIENTS, in the order given.
+func (c Config) APIClients() []string {
+	var names []string
+	for _, n := range strings.Split(c.APIClientList, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// validClientList: 1 to MaxAPIClients comma-separated client names, none empty and
+// none repeated.
+func validClientList(list string) bool {
+	names := strings.Split(list, ",")
+	if len(names) > MaxAPIClients {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if !clientNamePattern.MatchString(n) || seen[n] {
+			return false
+		}
+		seen[n] = true
+	}
+	return true
 }
 
 // validPrincipalARNs: empty, or every comma-separated entry a role or user ARN, none

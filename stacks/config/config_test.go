@@ -23,6 +23,7 @@ func TestDefaults(t *testing.T) {
 		FailoverControl: "flag", FailoverRecord: "cname", DNSTTL: 20,
 		DeletionProtection: true, WAFRateLimit: 30000,
 		AuthIssuer: "https://auth.example.com/", AuthAudience: "payments-api", AuthJWKSURL: "https://auth.example.com/.well-known/jwks.json",
+		APIClientList: "default",
 	}
 	if c != want {
 		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
@@ -62,6 +63,12 @@ func TestValidSettings(t *testing.T) {
 		"waf limit at the floor":   {"WAF_RATE_LIMIT": "1000"},
 		"own identity provider": {"AUTH_ISSUER": "https://login.payments.example.net/realms/clients", "AUTH_AUDIENCE": "api://payments",
 			"AUTH_JWKS_URL": "https://login.payments.example.net/realms/clients/protocol/openid-connect/certs?v=2"},
+		"two clients with a quota":       {"API_CLIENTS": "acme, globex-2", "API_QUOTA_PER_DAY": "10000"},
+		"longest client name":            {"API_CLIENTS": strings.Repeat("a", 32)},
+		"one-character client name":      {"API_CLIENTS": "a"},
+		"most clients":                   {"API_CLIENTS": clientList(50)},
+		"quota at API Gateway's maximum": {"API_QUOTA_PER_DAY": "2147483647"},
+		"quota of one request":           {"API_QUOTA_PER_DAY": "1"},
 	}
 	for name, vars := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -130,6 +137,18 @@ func TestInvalidSettings(t *testing.T) {
 		{"issuer without host", map[string]string{"AUTH_ISSUER": "https:///realm"}, []string{"AUTH_ISSUER"}},
 		{"audience with a space", map[string]string{"AUTH_AUDIENCE": "payments api"}, []string{`AUTH_AUDIENCE="payments api"`, "without spaces"}},
 		{"jwks not a URL", map[string]string{"AUTH_JWKS_URL": "keys.json"}, []string{`AUTH_JWKS_URL="keys.json"`, "https URL"}},
+		{"client name with upper case", map[string]string{"API_CLIENTS": "Acme"}, []string{`API_CLIENTS="Acme"`, "a-z, 0-9 and '-'"}},
+		{"client name with underscore", map[string]string{"API_CLIENTS": "acme_corp"}, []string{`API_CLIENTS="acme_corp"`, "1-32 characters"}},
+		{"client name too long", map[string]string{"API_CLIENTS": strings.Repeat("a", 33)}, []string{"API_CLIENTS", "1-32 characters"}},
+		{"client name ending in hyphen", map[string]string{"API_CLIENTS": "acme-"}, []string{`API_CLIENTS="acme-"`, "starting and ending with a letter or digit"}},
+		{"client repeated", map[string]string{"API_CLIENTS": "acme,globex,acme"}, []string{`API_CLIENTS="acme,globex,acme"`, "unique"}},
+		{"client list with an empty entry", map[string]string{"API_CLIENTS": "acme,,globex"}, []string{`API_CLIENTS="acme,,globex"`, "comma-separated"}},
+		{"client list ending in a comma", map[string]string{"API_CLIENTS": "acme,"}, []string{`API_CLIENTS="acme,"`}},
+		{"too many clients", map[string]string{"API_CLIENTS": clientList(51)}, []string{"API_CLIENTS", "at most 50"}},
+		{"quota of zero", map[string]string{"API_QUOTA_PER_DAY": "0"}, []string{`API_QUOTA_PER_DAY="0"`, "empty or an integer from 1 to 2147483647"}},
+		{"negative quota", map[string]string{"API_QUOTA_PER_DAY": "-5"}, []string{`API_QUOTA_PER_DAY="-5"`, "from 1"}},
+		{"quota not a number", map[string]string{"API_QUOTA_PER_DAY": "10k"}, []string{`API_QUOTA_PER_DAY="10k"`, "an integer"}},
+		{"quota over API Gateway's maximum", map[string]string{"API_QUOTA_PER_DAY": "2147483648"}, []string{`API_QUOTA_PER_DAY="2147483648"`, "2147483647"}},
 		{"jwks with user info", map[string]string{"AUTH_JWKS_URL": "https://user:pw@auth.example.net/jwks"}, []string{"AUTH_JWKS_URL"}},
 	}
 	for _, c := range cases {
@@ -232,6 +251,10 @@ func TestSettingsDefaultsAreTheRealDefaults(t *testing.T) {
 		"DELETION_PROTECTION": strconv.FormatBool(c.DeletionProtection), "DR_EXTERNAL_ID": c.DRExternalID,
 		"DR_OPERATOR_ARNS": c.DROperatorARNs, "WAF_RATE_LIMIT": strconv.Itoa(c.WAFRateLimit),
 		"AUTH_ISSUER": c.AuthIssuer, "AUTH_AUDIENCE": c.AuthAudience, "AUTH_JWKS_URL": c.AuthJWKSURL,
+		"API_CLIENTS": c.APIClientList, "API_QUOTA_PER_DAY": "",
+	}
+	if c.APIQuotaPerDay != 0 {
+		actual["API_QUOTA_PER_DAY"] = strconv.Itoa(c.APIQuotaPerDay)
 	}
 	for _, s := range Settings {
 		documented := strings.ReplaceAll(s.Default, "<suffix>", c.EnvironmentSuffix)
@@ -258,4 +281,29 @@ func TestOperatorARNsSplitsTheList(t *testing.T) {
 			t.Errorf("OperatorARNs(%q) = %q, want %q", c.list, got, c.want)
 		}
 	}
+}
+
+func TestAPIClientsSplitsTheList(t *testing.T) {
+	for _, c := range []struct {
+		list string
+		want []string
+	}{
+		{"default", []string{"default"}},
+		{"acme,globex", []string{"acme", "globex"}},
+		{" acme , globex-2 ", []string{"acme", "globex-2"}},
+	} {
+		got := Config{APIClientList: c.list}.APIClients()
+		if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+			t.Errorf("APIClients(%q) = %q, want %q", c.list, got, c.want)
+		}
+	}
+}
+
+// clientList is n distinct valid client names, comma-separated.
+func clientList(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "client-" + strconv.Itoa(i)
+	}
+	return strings.Join(names, ",")
 }
