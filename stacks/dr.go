@@ -103,8 +103,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	})
 	secondaryAPI := secondary.Serve(region.ServingConfig{
 		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
-		// The key generated in the primary, so clients keep working after failover.
-		APIKeyValue:          primaryAPI.APIKey,
+		// The keys generated in the primary, so each client keeps working after failover.
+		APIKeyValues:         primaryAPI.APIKeys,
 		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,
 	})
 	// Each region probes the other's own API host: a cross-reference, so this runs once
@@ -157,7 +157,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	output("tableName", "DynamoDB global table of payments", payments.Name)
 	output("primaryBucketName", "Receipts bucket in the primary region", primary.Bucket.Name)
 	output("secondaryBucketName", "Receipts bucket in the secondary region", secondary.Bucket.Name)
-	output("apiKeyId", "API key accepted by both regions' payment routes", primaryAPI.APIKeyID)
+	output("apiKeyIds", "Each client's API key in the primary region, by client (API_CLIENTS); the secondary's key has the same value", primaryAPI.APIKeyIDs)
 	if drRole != nil {
 		output("drOperationsRoleArn", "Role the failover runbook assumes; only DR_OPERATOR_ARNS may assume it", drRole)
 	}
@@ -169,9 +169,9 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	if nameServers != nil {
 		output("zoneNameServers", "Delegate the zone to these before certificates can validate", nameServers)
 	}
-	cdktf.NewTerraformOutput(stack, jsii.String("apiKeyValue"), &cdktf.TerraformOutputConfig{
-		Value:       primaryAPI.APIKey,
-		Description: jsii.String("API key value for clients: terraform output -raw apiKeyValue"),
+	cdktf.NewTerraformOutput(stack, jsii.String("apiKeyValues"), &cdktf.TerraformOutputConfig{
+		Value:       primaryAPI.APIKeys,
+		Description: jsii.String("Each client's API key value, by client, accepted in both regions: terraform output -json apiKeyValues | jq -r '.[\"<client>\"]'"),
 		Sensitive:   jsii.Bool(true),
 	})
 	return stack

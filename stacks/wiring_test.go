@@ -147,21 +147,7 @@ func TestAPIWiring(t *testing.T) {
 			t.Errorf("stage %s has no access log destination and format", name)
 		}
 	}
-	// One key value for both regions: the secondary's key copies the primary's.
-	var primaryKey string
-	for name, k := range j.Resource["aws_api_gateway_api_key"] {
-		if j.regionOf(k) == "us-east-1" {
-			primaryKey = name
-			if _, set := k["value"]; set {
-				t.Errorf("primary API key %s sets a value; it should be generated", name)
-			}
-		}
-	}
-	for name, k := range j.Resource["aws_api_gateway_api_key"] {
-		if j.regionOf(k) == "us-east-2" && k["value"] != "${aws_api_gateway_api_key."+primaryKey+".value}" {
-			t.Errorf("secondary API key %s value %v, want the primary key's value", name, k["value"])
-		}
-	}
+	// The clients' API keys and their values across regions: TestClientKeys.
 	for name, p := range j.Resource["aws_lambda_permission"] {
 		typ, _, attr, _ := ref(p["source_arn"])
 		if strings.Contains(p["source_arn"].(string), "/authorizers/") {
@@ -257,13 +243,13 @@ func TestStateBackend(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	j := parse(t, defaultDR)
 	for _, name := range []string{"primaryApiEndpoint", "secondaryApiEndpoint", "failoverDnsName", "healthCheckIds", "alarmArns",
-		"tableName", "primaryBucketName", "secondaryBucketName", "apiKeyId", "apiKeyValue", "zoneNameServers"} {
+		"tableName", "primaryBucketName", "secondaryBucketName", "apiKeyIds", "apiKeyValues", "zoneNameServers"} {
 		if j.Output[name] == nil {
 			t.Errorf("output %s missing", name)
 		}
 	}
-	if j.Output["apiKeyValue"]["sensitive"] != true {
-		t.Error("apiKeyValue is not sensitive")
+	if j.Output["apiKeyValues"]["sensitive"] != true {
+		t.Error("apiKeyValues is not sensitive")
 	}
 	if got, want := len(list(j.Output["alarmArns"]["value"])), len(j.Resource["aws_cloudwatch_metric_alarm"]); got != want {
 		t.Errorf("alarmArns lists %d alarms, the stack has %d", got, want)

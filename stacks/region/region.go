@@ -83,9 +83,10 @@ type ServingConfig struct {
 	// OtherKeyArn is OtherRegion's key: /health reads the failback-gate item in
 	// that region's replica too (lambda/control, CheckGateOpen).
 	OtherKeyArn *string
-	// APIKeyValue: nil to generate the key here, else the value generated elsewhere.
-	APIKeyValue *string
-	ZoneID      *string
+	// APIKeyValues: nil to generate the clients' API keys here, else the values
+	// generated elsewhere, by client.
+	APIKeyValues map[string]*string
+	ZoneID       *string
 	// ValidationRecordFqdn: nil to create the certificate validation record here, else
 	// the record created elsewhere (see restapi.Config).
 	ValidationRecordFqdn *string
@@ -165,7 +166,9 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		FunctionInvokeArn: fn.InvokeArn,
 		KMSKeyArn:         b.KeyArn,
 		LogRetentionDays:  b.Config.LogRetentionDays,
-		APIKeyValue:       cfg.APIKeyValue,
+		Clients:           b.Config.APIClients(),
+		APIKeyValues:      cfg.APIKeyValues,
+		QuotaPerDay:       b.Config.APIQuotaPerDay,
 		DomainName:        b.Config.DomainName,
 		ZoneID:            cfg.ZoneID,
 

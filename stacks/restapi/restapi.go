@@ -1,5 +1,5 @@
 // Package restapi holds one region's REST API in front of the payment function: routes,
-// stage, API key and usage plan, access logs, and the regional custom domain that the
+// stage, the clients' API keys and the usage plan, access logs, and the regional custom domain that the
 // failover records point at.
 package restapi
 
@@ -42,11 +42,30 @@ const Stage = "prod"
 // HealthPath is the open route Route 53 probes.
 const HealthPath = "/health"
 
-// Throttling of the stage and the usage plan, per region.
+// Throttling of the stage, per region: the ceiling of all clients together, per method.
 const (
 	RateLimit  = 100 // requests per second, steady
 	BurstLimit = 200
 )
+
+// Each client's throttle in a region: the usage plan's throttle and quota apply to each
+// API key separately ("Throttling and quota limits apply to requests for individual API
+// keys that are aggregated across all API stages within a usage plan"), so each client
+// has its own bucket and keys in one plan do not share it.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html
+// A client's ceiling is the stage's per-method one, counted over all its methods together;
+// the stage throttle stays the region's ceiling for all clients together, per method. So a
+// lone client is served as fast as the region allows on any one route, while one client
+// flooding several routes is cut at its own key rather than taking every route's capacity,
+// and the quota (API_QUOTA_PER_DAY) is what bounds one client's volume against the others.
+const (
+	ClientRateLimit  = RateLimit
+	ClientBurstLimit = BurstLimit
+)
+
+// QuotaPeriod is the period of API_QUOTA_PER_DAY (QuotaSettings' period: DAY, WEEK or MONTH).
+// https://docs.aws.amazon.com/apigateway/latest/api/API_QuotaSettings.html
+const QuotaPeriod = "DAY"
 
 // GET /health has its own method-level throttle, so a burst on the payment routes cannot
 // answer Route 53's checkers (run from 16 availability zones, each every 10 s; see
@@ -74,8 +93,8 @@ var HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
 type Route struct {
 	Method string
 	Path   string // e.g. "/payments/{paymentId}"
-	// KeyRequired: payment routes need the API key, which identifies the client's usage
-	// plan (throttling, quotas); /health stays open for Route 53.
+	// KeyRequired: payment routes need a client's API key, which selects that client's
+	// throttle and quota in the usage plan; /health stays open for Route 53.
 	KeyRequired bool
 	// Authorized: the caller must present a bearer token the region's authorizer
 	// accepts. API keys are not credentials: "Don't use API keys for authentication or
@@ -134,9 +153,14 @@ type Config struct {
 	FunctionInvokeArn *string
 	KMSKeyArn         *string
 	LogRetentionDays  int
-	// APIKeyValue is nil in the region that generates the key and the generated value
-	// elsewhere, so one key works in both regions after a failover.
-	APIKeyValue *string
+	// Clients name the API's clients, one API key each (config API_CLIENTS).
+	Clients []string
+	// APIKeyValues is nil in the region that generates the keys and, elsewhere, the
+	// values generated there by client, so each client's key keeps working in this
+	// region after a failover.
+	APIKeyValues map[string]*string
+	// QuotaPerDay is each client's quota of requests per day; 0: no quota.
+	QuotaPerDay int
 	DomainName  string
 	ZoneID      *string
 	// ValidationRecordFqdn is nil in the region that creates the certificate validation
@@ -148,13 +172,14 @@ type Config struct {
 
 // API is what the failover records, health checks and alarms need.
 type API struct {
-	ID        *string
-	Name      *string
-	Host      *string // <id>.execute-api.<region>.amazonaws.com, the health-check target
-	Endpoint  *string // https://<host>/prod
-	StageArn  *string // what a WAF web ACL is associated with
-	APIKeyID  *string
-	APIKey    *string // sensitive: the key's value
+	ID       *string
+	Name     *string
+	Host     *string // <id>.execute-api.<region>.amazonaws.com, the health-check target
+	Endpoint *string // https://<host>/prod
+	StageArn *string // what a WAF web ACL is associated with
+	// APIKeyIDs and APIKeys (sensitive: the values) by client.
+	APIKeyIDs map[string]*string
+	APIKeys   map[string]*string
 	AliasName *string // the regional domain name: the alias target, or the CNAME value
 	AliasZone *string
 	// ValidationRecordFqdn is the certificate validation record both regions use.
@@ -315,25 +340,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		DependsOn: &[]cdktf.ITerraformDependable{stageSettings},
 	})
 
-	key := apigatewayapikey.NewApiGatewayApiKey(c, jsii.String("api-key"), &apigatewayapikey.ApiGatewayApiKeyConfig{
-		Provider:    p,
-		Name:        jsii.String(cfg.Name),
-		Description: jsii.String("payments clients; the same value is accepted in both regions"),
-		Enabled:     jsii.Bool(true),
-		Value:       cfg.APIKeyValue,
-	})
-	plan := apigatewayusageplan.NewApiGatewayUsagePlan(c, jsii.String("usage-plan"), &apigatewayusageplan.ApiGatewayUsagePlanConfig{
-		Provider:         p,
-		Name:             jsii.String(cfg.Name),
-		ApiStages:        &[]*apigatewayusageplan.ApiGatewayUsagePlanApiStages{{ApiId: api.Id(), Stage: stage.StageName()}},
-		ThrottleSettings: &apigatewayusageplan.ApiGatewayUsagePlanThrottleSettings{RateLimit: jsii.Number(RateLimit), BurstLimit: jsii.Number(BurstLimit)},
-	})
-	apigatewayusageplankey.NewApiGatewayUsagePlanKey(c, jsii.String("usage-plan-key"), &apigatewayusageplankey.ApiGatewayUsagePlanKeyConfig{
-		Provider:    p,
-		KeyId:       key.Id(),
-		KeyType:     jsii.String("API_KEY"),
-		UsagePlanId: plan.Id(),
-	})
+	keyIDs, keyValues := clientKeys(c, cfg, api.Id(), stage.StageName())
 
 	domain, validationRecord := customDomain(c, cfg, api.Id(), stage.StageName())
 	host := jsii.String(*api.Id() + ".execute-api." + cfg.Site.Region + ".amazonaws.com")
@@ -343,13 +350,56 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		Host:      host,
 		Endpoint:  jsii.String("https://" + *host + "/" + Stage),
 		StageArn:  stage.Arn(),
-		APIKeyID:  key.Id(),
-		APIKey:    key.Value(),
+		APIKeyIDs: keyIDs,
+		APIKeys:   keyValues,
 		AliasName: domain.RegionalDomainName(),
 		AliasZone: domain.RegionalZoneId(),
 
 		ValidationRecordFqdn: validationRecord,
 	}
+}
+
+// clientKeys declares the region's usage plan and one API key per client in it, and
+// returns the keys' ids and values by client.
+func clientKeys(c constructs.Construct, cfg Config, apiID, stage *string) (ids, values map[string]*string) {
+	p := cfg.Site.Provider
+	planCfg := &apigatewayusageplan.ApiGatewayUsagePlanConfig{
+		Provider:         p,
+		Name:             jsii.String(cfg.Name),
+		Description:      jsii.String("payments clients: each API key has its own throttle and quota"),
+		ApiStages:        &[]*apigatewayusageplan.ApiGatewayUsagePlanApiStages{{ApiId: apiID, Stage: stage}},
+		ThrottleSettings: &apigatewayusageplan.ApiGatewayUsagePlanThrottleSettings{RateLimit: jsii.Number(ClientRateLimit), BurstLimit: jsii.Number(ClientBurstLimit)},
+	}
+	if cfg.QuotaPerDay > 0 {
+		planCfg.QuotaSettings = &apigatewayusageplan.ApiGatewayUsagePlanQuotaSettings{Limit: jsii.Number(cfg.QuotaPerDay), Period: jsii.String(QuotaPeriod)}
+	}
+	plan := apigatewayusageplan.NewApiGatewayUsagePlan(c, jsii.String("usage-plan"), planCfg)
+	ids, values = map[string]*string{}, map[string]*string{}
+	for _, client := range cfg.Clients {
+		var value *string
+		if cfg.APIKeyValues != nil {
+			// A client without its generated value would get a new key here, one that
+			// fails over to 403 for that client: a wiring error, not a configuration.
+			if value = cfg.APIKeyValues[client]; value == nil {
+				panic("restapi: no API key value for client " + client + " from the generating region")
+			}
+		}
+		key := apigatewayapikey.NewApiGatewayApiKey(c, jsii.String("api-key-"+client), &apigatewayapikey.ApiGatewayApiKeyConfig{
+			Provider:    p,
+			Name:        jsii.String(cfg.Name + "-" + client),
+			Description: jsii.String("payments client " + client + "; the same value is accepted in both regions"),
+			Enabled:     jsii.Bool(true),
+			Value:       value,
+		})
+		apigatewayusageplankey.NewApiGatewayUsagePlanKey(c, jsii.String("usage-plan-key-"+client), &apigatewayusageplankey.ApiGatewayUsagePlanKeyConfig{
+			Provider:    p,
+			KeyId:       key.Id(),
+			KeyType:     jsii.String("API_KEY"),
+			UsagePlanId: plan.Id(),
+		})
+		ids[client], values[client] = key.Id(), key.Value()
+	}
+	return ids, values
 }
 
 // customDomain serves the API under the failover name in this region. API Gateway
