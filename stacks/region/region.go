@@ -111,7 +111,14 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(s.Region))}}}},
 			{Sid: "DecryptObserversReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
 				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
-			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn}},
+			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}, Resources: []*string{tableArn}},
+			// Writes of payments only: the control items (drain flags, failback gate,
+			// key-set copies) each have their own writer, and a payment function that
+			// could write them could drain a region or plant signing keys. Its reads of
+			// them (/health) stay. StringNotLike with the set operator, since LeadingKeys
+			// is multivalued: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+			{Sid: "PaymentItems", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn},
+				Conditions: []iam.Condition{{Test: "ForAllValues:StringNotLike", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.KeyPrefix + "*")}}}},
 			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
 			// HeadBucket (the health check) needs ListBucket; it also turns a missing
 			// receipt into 404 rather than 403, which the replay path relies on.
