@@ -622,7 +622,7 @@ func healthThrottleFindings(j tf) []string {
 		rate, _ := health["throttling_rate_limit"].(float64)
 		burst, _ := health["throttling_burst_limit"].(float64)
 		// All checkers may arrive in the same second; steady state is one request per
-		// checker per interval, doubled for the peer probes and retries.
+		// checker per interval, doubled for headroom (the probes ask /status).
 		if burst < route53Checkers {
 			out = append(out, fmt.Sprintf("API %s: /health burst %v is below Route 53's %d checkers arriving together", name, burst, route53Checkers))
 		}
