@@ -76,8 +76,10 @@ const (
 )
 
 // HealthRequestPaths are the paths /health is requested under, as the request arrives:
-// through the execute-api host (Route 53's checks and the peer probe) with the stage in
-// front, and through the custom domain, whose base path mapping hides the stage.
+// through the execute-api host (Route 53's checks) with the stage in front, and through
+// the custom domain, whose base path mapping hides the stage. Route 53 checks only the
+// first, but both reach the same method and its one throttle, so the WAF keeps both for
+// Route 53's checkers.
 var HealthRequestPaths = []string{"/" + Stage + HealthPath, HealthPath}
 
 // HealthMethodPath and StatusMethodPath are the GETs in aws_api_gateway_method_settings'
