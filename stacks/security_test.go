@@ -344,8 +344,8 @@ func wafFindings(j tf) []string {
 	return out
 }
 
-// wafHealthFindings: Route 53's checkers and the peer probes must get through whatever
-// the managed groups become, and a flood of /health from one address must still be cut.
+// wafHealthFindings: Route 53's checkers must get through whatever the managed groups
+// become, and a flood of /status from one address must still be cut.
 func wafHealthFindings(j tf) []string {
 	var out []string
 	for _, region := range j.regions() {
@@ -618,13 +618,7 @@ func statusFindings(j tf) []string {
 		}
 	}
 	for name := range j.Resource["aws_api_gateway_rest_api"] {
-		apiID := "${aws_api_gateway_rest_api." + name + ".id}"
-		var settings map[string]any
-		for _, ms := range j.Resource["aws_api_gateway_method_settings"] {
-			if ms["rest_api_id"] == apiID && ms["method_path"] == restapi.StatusMethodPath {
-				settings = block(ms["settings"])
-			}
-		}
+		settings := j.methodSettings(name, restapi.StatusMethodPath)
 		if settings == nil {
 			out = append(out, fmt.Sprintf("API %s: no method settings for %s; it would share the stage throttle with the payment routes", name, restapi.StatusMethodPath))
 			continue
