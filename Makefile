@@ -71,6 +71,15 @@ diagram:
 bench: setup
 	go test -run '^$$' -bench . -benchmem ./lambda/... ./stacks/... ./ops/...
 
+# payments-dr's synth against the floor (a one-resource cdktf app with the same modules):
+# both built once, run in alternation, BENCH_RUNS times each; prints every run's CPU
+# (user+sys of the process and its children: Node, go build), wall time and peak RSS,
+# the medians and the ratio app/floor. No npm: synth does not need node_modules.
+BENCH_RUNS ?= 7
+.PHONY: bench-synth
+bench-synth: go-modules check-node
+	go run ./ops/synthbench -n $(BENCH_RUNS)
+
 fuzz:
 	go test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./lambda/payment
 

@@ -11,6 +11,7 @@ import (
 	"github.com/payments-dr/payments-dr/ops/cli"
 	"github.com/payments-dr/payments-dr/stacks"
 	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/function"
 )
 
 const silenceNodeEOL = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
@@ -46,7 +47,9 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := stacks.Synth(cfg, stacks.Options{OutDir: outdir, ModuleRoot: root, Progress: os.Stdout}); err != nil {
+	if err := stacks.Synth(cfg, stacks.Options{
+		OutDir: outdir, ModuleRoot: root, Progress: os.Stdout, FunctionCache: function.DefaultCacheDir(),
+	}); err != nil {
 		fmt.Fprintln(os.Stderr, "synth failed:", err)
 		return 1
 	}

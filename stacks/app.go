@@ -28,24 +28,45 @@ type Bundles struct {
 	Payment, ConflictWatch, PeerWatch, Authorizer function.Bundle
 }
 
-// BuildFunctions builds every function of the module at moduleRoot into outDir.
-func BuildFunctions(moduleRoot, outDir string) (Bundles, error) {
+// BuildFunctions builds every function of the module at moduleRoot into outDir, reusing
+// the zips in cacheDir built before from the same inputs ("" to build every function).
+func BuildFunctions(moduleRoot, outDir, cacheDir string) (Bundles, error) {
 	var b Bundles
-	for _, f := range []struct {
-		pkg string
-		out *function.Bundle
-	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}, {AuthorizerPackage, &b.Authorizer}} {
-		dir := filepath.Join(outDir, filepath.Base(f.pkg))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return b, err
-		}
-		bundle, err := function.Build(moduleRoot, f.pkg, dir)
-		if err != nil {
-			return b, err
-		}
-		*f.out = bundle
+	functions := b.functions()
+	pkgs := make([]string, len(functions))
+	for i, f := range functions {
+		pkgs[i] = f.pkg
+	}
+	built, err := function.Build(moduleRoot, pkgs, outDir, cacheDir)
+	if err != nil {
+		return b, err
+	}
+	for i, f := range functions {
+		*f.out = built[i]
 	}
 	return b, nil
+}
+
+// functions pairs each function's Go main package with its bundle's place in b.
+func (b *Bundles) functions() []struct {
+	pkg string
+	out *function.Bundle
+} {
+	return []struct {
+		pkg string
+		out *function.Bundle
+	}{{PaymentFunctionPackage, &b.Payment}, {ConflictWatchPackage, &b.ConflictWatch}, {PeerWatchPackage, &b.PeerWatch}, {AuthorizerPackage, &b.Authorizer}}
+}
+
+// summary says how many functions were reused from the cache and how many were built.
+func (b *Bundles) summary() string {
+	reused, all := 0, b.functions()
+	for _, f := range all {
+		if f.out.Reused {
+			reused++
+		}
+	}
+	return fmt.Sprintf("%d reused, %d built", reused, len(all)-reused)
 }
 
 // Options of one synth.
@@ -53,6 +74,9 @@ type Options struct {
 	OutDir     string    // replaced as a whole only when the synth succeeds
 	ModuleRoot string    // where go.mod and lambda/ are
 	Progress   io.Writer // one line per long step; io.Discard for none
+	// FunctionCache keeps the functions' zips between synths (function.Build); "" builds
+	// every function every time.
+	FunctionCache string
 }
 
 // Synth builds the function and writes both stacks to opts.OutDir. It writes into a
@@ -73,29 +97,28 @@ func Synth(cfg config.Config, opts Options) error {
 	}
 	defer os.RemoveAll(work)
 
-	step := func(what string, fn func() error) error {
-		start := time.Now()
-		fmt.Fprintf(opts.Progress, "%s ...\n", what)
-		if err := fn(); err != nil {
-			return err
-		}
-		fmt.Fprintf(opts.Progress, "%s: done in %.1fs\n", what, time.Since(start).Seconds())
-		return nil
-	}
+	// The functions build while jsii starts Node and loads the providers (the state stack
+	// needs them too): only the DR stack waits for the bundles.
+	start := time.Now()
+	fmt.Fprintln(opts.Progress, "building the functions (linux/arm64) while jsii starts ...")
 	var bundles Bundles
-	if err := step("building the functions (linux/arm64)", func() (err error) {
-		bundles, err = BuildFunctions(opts.ModuleRoot, work)
-		return err
-	}); err != nil {
+	var took time.Duration
+	built := make(chan error, 1)
+	go func() {
+		var err error
+		bundles, err = BuildFunctions(opts.ModuleRoot, work, opts.FunctionCache)
+		took = time.Since(start)
+		built <- err
+	}()
+	app := newApp(staging)
+	NewStateStack(app, cfg)
+	if err := <-built; err != nil {
 		return err
 	}
-	if err := step("synthesizing "+StateStackName+" and "+DRStackName, func() error {
-		app := NewApp(cfg, staging, bundles)
-		app.Synth()
-		return nil
-	}); err != nil {
-		return err
-	}
+	fmt.Fprintf(opts.Progress, "functions: %s in %.1fs\n", bundles.summary(), took.Seconds())
+	NewDRStack(app, cfg, bundles)
+	app.Synth()
+	fmt.Fprintf(opts.Progress, "synthesized %s and %s in %.1fs\n", StateStackName, DRStackName, time.Since(start).Seconds())
 	if err := os.RemoveAll(opts.OutDir); err != nil {
 		return err
 	}
@@ -104,14 +127,18 @@ func Synth(cfg config.Config, opts Options) error {
 
 // NewApp declares both stacks in an app writing to outdir.
 func NewApp(cfg config.Config, outdir string, bundles Bundles) cdktf.App {
-	app := cdktf.NewApp(&cdktf.AppConfig{
+	app := newApp(outdir)
+	NewStateStack(app, cfg)
+	NewDRStack(app, cfg, bundles)
+	return app
+}
+
+func newApp(outdir string) cdktf.App {
+	return cdktf.NewApp(&cdktf.AppConfig{
 		Outdir: jsii.String(outdir),
 		// Stack traces in metadata would put this machine's paths into the snapshot.
 		StackTraces: jsii.Bool(false),
 	})
-	NewStateStack(app, cfg)
-	NewDRStack(app, cfg, bundles)
-	return app
 }
 
 // StackFile is where a stack's Terraform JSON lands inside an outdir.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/function"
 )
 
 // Synthesis runs in one Node process per test binary and is the slow part, so this
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(work)
-		testBundles, err = BuildFunctions("..", work)
+		testBundles, err = BuildFunctions("..", work, function.DefaultCacheDir())
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

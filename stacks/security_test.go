@@ -26,6 +26,7 @@ var securityChecks = []semanticCheck{
 	{"each WAF ACL logs to an encrypted aws-waf-logs- group in its region, without credentials", wafLogFindings},
 	{"every payment method needs a bearer token checked by its own region's authorizer; /health and /status need none", authorizerFindings},
 	{"each authorizer is a TOKEN authorizer on the Authorization header, cached 300 s, invocable only from its API's authorizers", authorizerSetupFindings},
+	{"each authorizer may read both regions' key-set copies and write its own region's, in its own replica, and nothing else", authorizerGrantFindings},
 }
 
 func TestSecurity(t *testing.T) { runChecks(t, securityChecks) }
@@ -251,7 +252,7 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 				}
 			}
 		}, "no permission"},
-		{"authorizer given a table grant", authorizerSetupFindings, func(t *testing.T, j tf) {
+		{"authorizer given a table grant", authorizerGrantFindings, func(t *testing.T, j tf) {
 			for _, p := range j.Resource["aws_iam_role_policy"] {
 				if strings.HasPrefix(fmt.Sprint(p["name"]), "payment-processor-") {
 					for _, q := range j.Resource["aws_iam_role_policy"] {
@@ -262,6 +263,44 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 				}
 			}
 		}, "may do"},
+		{"authorizer may write the other region's key-set copy", authorizerGrantFindings, func(t *testing.T, j tf) {
+			authorizerStatement(j, "us-east-2", "dynamodb:PutItem", func(s map[string]any) {
+				block(list(s["condition"])[0])["values"] = []any{"control#jwks#us-east-1"}
+			})
+		}, "may do dynamodb:PutItem"},
+		{"authorizer may write any item", authorizerGrantFindings, func(t *testing.T, j tf) {
+			authorizerStatement(j, "us-east-1", "dynamodb:PutItem", func(s map[string]any) { delete(s, "condition") })
+		}, "may do dynamodb:PutItem"},
+		{"authorizer may also update items", authorizerGrantFindings, func(t *testing.T, j tf) {
+			authorizerStatement(j, "us-east-1", "dynamodb:PutItem", func(s map[string]any) {
+				s["actions"] = []any{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+			})
+		}, "may do dynamodb:PutItem,dynamodb:UpdateItem"},
+		{"authorizer reads the other region's replica", authorizerGrantFindings, func(t *testing.T, j tf) {
+			var primaryTable string
+			authorizerStatement(j, "us-east-1", "dynamodb:GetItem", func(s map[string]any) { primaryTable = strs(s["resources"])[0] })
+			authorizerStatement(j, "us-east-2", "dynamodb:GetItem", func(s map[string]any) { s["resources"] = []any{primaryTable} })
+		}, "us-east-2: the authorizer may do dynamodb:GetItem on aws_dynamodb_table in us-east-1"},
+		{"authorizer reads payments", authorizerGrantFindings, func(t *testing.T, j tf) {
+			authorizerStatement(j, "us-east-1", "dynamodb:GetItem", func(s map[string]any) {
+				block(list(s["condition"])[0])["values"] = []any{"control#jwks#us-east-1", "control#jwks#us-east-2", "*"}
+			})
+		}, "may do dynamodb:GetItem"},
+		{"authorizer without the peer's copy", authorizerGrantFindings, func(t *testing.T, j tf) {
+			authorizerStatement(j, "us-east-1", "dynamodb:GetItem", func(s map[string]any) {
+				block(list(s["condition"])[0])["values"] = []any{"control#jwks#us-east-1"}
+			})
+		}, "may not do dynamodb:GetItem"},
+		{"authorizer may use the key through any service", authorizerGrantFindings, func(t *testing.T, j tf) {
+			authorizerStatement(j, "us-east-2", "kms:Decrypt", func(s map[string]any) { delete(s, "condition") })
+		}, "may do kms:Decrypt,kms:GenerateDataKey"},
+		{"authorizer without PEER_REGION", authorizerGrantFindings, func(t *testing.T, j tf) {
+			for _, fn := range j.Resource["aws_lambda_function"] {
+				if strings.HasPrefix(fmt.Sprint(fn["function_name"]), "payment-authorizer-us-east-2") {
+					delete(block(block(fn["environment"])["variables"]), "PEER_REGION")
+				}
+			}
+		}, "PEER_REGION"},
 		{"log group without the aws-waf-logs- prefix", wafLogFindings, func(t *testing.T, j tf) {
 			for _, g := range j.Resource["aws_cloudwatch_log_group"] {
 				if name, _ := g["name"].(string); strings.HasPrefix(name, waf.LogGroupPrefix) {
@@ -773,25 +812,120 @@ func authorizerSetupFindings(j tf) []string {
 		if !permitted {
 			out = append(out, fmt.Sprintf("%s: no permission for the API's authorizer to invoke %s", region, fnRef))
 		}
-		// Its own role: its log group only (and traces, which every function's has).
+	}
+	if len(j.Resource["aws_api_gateway_authorizer"]) != len(j.regions()) {
+		out = append(out, fmt.Sprintf("%d authorizers, want one per region", len(j.Resource["aws_api_gateway_authorizer"])))
+	}
+	return out
+}
+
+// authorizerGrantFindings compares each authorizer's role, statement by statement, with
+// what it needs: its log group, GetItem of the two control#jwks# items and PutItem of its
+// own region's, on its own region's replica only (the other region may be the one that is
+// gone), and the region's key through DynamoDB in the region for those items.
+func authorizerGrantFindings(j tf) []string {
+	var out []string
+	other := map[string]string{}
+	if rs := j.regions(); len(rs) == 2 {
+		other[rs[0]], other[rs[1]] = rs[1], rs[0]
+	}
+	found := 0
+	for _, fn := range j.Resource["aws_lambda_function"] {
+		if !strings.HasPrefix(fmt.Sprint(fn["function_name"]), "payment-authorizer-") {
+			continue
+		}
+		found++
+		region := j.regionOf(fn)
+		peer := other[region]
+		vars := block(block(fn["environment"])["variables"])
+		if typ, _, attr, _ := ref(vars["TABLE_NAME"]); typ != "aws_dynamodb_table" || attr != "name" {
+			out = append(out, fmt.Sprintf("%s: authorizer TABLE_NAME = %v, want the table's name", region, vars["TABLE_NAME"]))
+		}
+		if vars["PEER_REGION"] != peer {
+			out = append(out, fmt.Sprintf("%s: authorizer PEER_REGION = %v, want %s", region, vars["PEER_REGION"], peer))
+		}
+		copies := []string{"control#jwks#" + region, "control#jwks#" + peer}
+		slices.Sort(copies) // describeGrant sorts condition values
+		want := map[string]bool{
+			fmt.Sprintf("dynamodb:GetItem on aws_dynamodb_table in %s if ForAllValues:StringEquals dynamodb:LeadingKeys %v", region, copies):                true,
+			fmt.Sprintf("dynamodb:PutItem on aws_dynamodb_table in %s if ForAllValues:StringEquals dynamodb:LeadingKeys [control#jwks#%s]", region, region): true,
+			fmt.Sprintf("kms:Decrypt,kms:GenerateDataKey on aws_kms_key in %s if StringEquals kms:ViaService [dynamodb.%s.amazonaws.com]", region, region):  true,
+		}
 		roleRef := strings.TrimSuffix(fmt.Sprint(fn["role"]), ".arn}")
 		for _, p := range j.Resource["aws_iam_role_policy"] {
 			if p["role"] != roleRef+".id}" {
 				continue
 			}
 			for _, st := range list(j.policyDocumentOf(p["policy"])["statement"]) {
-				for _, action := range strs(block(st)["actions"]) {
-					if action != "logs:CreateLogStream" && action != "logs:PutLogEvents" {
-						out = append(out, fmt.Sprintf("%s: the authorizer may do %s; it needs only its log group", region, action))
-					}
+				got := j.describeGrant(block(st))
+				switch {
+				case want[got]:
+					delete(want, got)
+				case !strings.HasPrefix(got, "logs:CreateLogStream,logs:PutLogEvents on "):
+					out = append(out, fmt.Sprintf("%s: the authorizer may do %s; it needs only its log group and the key-set copies", region, got))
+				}
+			}
+		}
+		for w := range want {
+			out = append(out, fmt.Sprintf("%s: the authorizer may not do %s", region, w))
+		}
+	}
+	if found != len(j.regions()) {
+		out = append(out, fmt.Sprintf("%d authorizer functions, want one per region", found))
+	}
+	return out
+}
+
+// describeGrant renders a policy statement as "actions on <type> in <region> if <conditions>",
+// the form authorizerGrantFindings compares; "*" and unresolvable resources stay as they are.
+func (j tf) describeGrant(s map[string]any) string {
+	actions := strs(s["actions"])
+	slices.Sort(actions)
+	var resources []string
+	for _, r := range strs(s["resources"]) {
+		typ, res := j.resource(r)
+		if res == nil || strings.Contains(r, "}:") || strings.Contains(r, "}/") {
+			resources = append(resources, r)
+			continue
+		}
+		// A replica's ARN is the table's ARN in the replica's region.
+		resources = append(resources, strings.TrimSuffix(typ, "_replica")+" in "+j.regionOf(res))
+	}
+	var conds []string
+	for _, c := range list(s["condition"]) {
+		cb := block(c)
+		values := strs(cb["values"])
+		slices.Sort(values)
+		conds = append(conds, fmt.Sprintf("%v %v %v", cb["test"], cb["variable"], values))
+	}
+	out := strings.Join(actions, ",") + " on " + strings.Join(resources, ", ")
+	if effect, _ := s["effect"].(string); effect != "" && effect != "Allow" {
+		out = effect + " " + out
+	}
+	if len(conds) > 0 {
+		out += " if " + strings.Join(conds, " and ")
+	}
+	return out
+}
+
+// authorizerStatement edits the statement of region's authorizer role that grants action.
+func authorizerStatement(j tf, region, action string, edit func(map[string]any)) {
+	for _, fn := range j.Resource["aws_lambda_function"] {
+		if !strings.HasPrefix(fmt.Sprint(fn["function_name"]), "payment-authorizer-"+region) {
+			continue
+		}
+		roleRef := strings.TrimSuffix(fmt.Sprint(fn["role"]), ".arn}")
+		for _, p := range j.Resource["aws_iam_role_policy"] {
+			if p["role"] != roleRef+".id}" {
+				continue
+			}
+			for _, st := range list(j.policyDocumentOf(p["policy"])["statement"]) {
+				if slices.Contains(strs(block(st)["actions"]), action) {
+					edit(block(st))
 				}
 			}
 		}
 	}
-	if len(j.Resource["aws_api_gateway_authorizer"]) != len(j.regions()) {
-		out = append(out, fmt.Sprintf("%d authorizers, want one per region", len(j.Resource["aws_api_gateway_authorizer"])))
-	}
-	return out
 }
 
 // policyDocumentOf is policyDocument for checkers that report instead of failing.

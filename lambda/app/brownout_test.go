@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,5 +231,49 @@ func TestBudgetsNest(t *testing.T) {
 				t.Errorf("%s (%v) must be shorter than %s (%v)", tc.inner, tc.innerDur, tc.outer, tc.outerDur)
 			}
 		})
+	}
+}
+
+// TestSDKCallBounds pins down which bound ends a call to a store that
+// accepts requests and never answers: each attempt ends at AttemptTimeout
+// and is retried on a fresh request, and the operation as a whole ends at
+// CallTimeout. Without the per-attempt bound the first attempt would run
+// until the call budget, one attempt in all; without the call budget the
+// attempts would run to MaxAttempts × AttemptTimeout.
+func TestSDKCallBounds(t *testing.T) {
+	var attempts atomic.Int32
+	done := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		// Read the request, so the server notices the client hanging up.
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done(): // the client gave up on this attempt
+		case <-done:
+		}
+	}))
+	t.Cleanup(func() { close(done); hang.Close() })
+	cfg, err := LoadAWSConfig(context.Background(),
+		config.WithRegion(localaws.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(localaws.AccessKey, localaws.SecretKey, "")),
+		config.WithLogger(logging.Nop{}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := DynamoDB(cfg, Settings{DynamoDBEndpoint: hang.URL})
+	table := "payments"
+	start := time.Now()
+	_, err = db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: &table})
+	took := time.Since(start)
+	t.Logf("hung DescribeTable: %v after %v and %d attempts", err, took.Round(time.Millisecond), attempts.Load())
+	if err == nil {
+		t.Fatal("a store that never answers returned no error")
+	}
+	if took < CallTimeout-100*time.Millisecond || took > CallTimeout+300*time.Millisecond {
+		t.Errorf("the call ended after %v, want at its budget %v", took, CallTimeout)
+	}
+	if n := attempts.Load(); n < 2 || n > MaxAttempts {
+		t.Errorf("%d attempts within the call budget, want 2..%d: each attempt must end at %v and be retried", n, MaxAttempts, AttemptTimeout)
 	}
 }

@@ -24,9 +24,20 @@
 // costs the identity provider one request per 10 s per execution environment;
 // each fetch is bounded by FetchTimeout (1 s), and a failed fetch keeps the
 // last good set. A call makes at most one fetch, so it returns within about
-// FetchTimeout even when the JWKS endpoint hangs. When the first fetch fails
-// (identity provider down at cold start), every token is refused until a
-// later fetch succeeds; the function itself starts normally.
+// FetchTimeout even when the JWKS endpoint hangs.
+//
+// With a KeyStore (Config.Store), a live set is also saved outside the
+// process, when it differs from the last one saved or that one is
+// StoreRefresh (1 h) old, within StoreTimeout (500 ms). After a failed
+// fetch, the store's newest copy of the same issuer and JWKS URL, at most
+// MaxStoredKeyAge (24 h) old, is used if no keys are held or it was fetched
+// after the held ones; the next successful fetch replaces it, and the usual
+// rules (RefreshInterval, MaxKeyAge) keep trying the provider meanwhile. So
+// an execution environment that starts while the identity provider is
+// unreachable validates with the keys another one fetched; a call that falls
+// back on the store takes about FetchTimeout plus StoreTimeout. Without a
+// usable copy, every token is refused until a fetch succeeds; the function
+// itself starts normally.
 //
 // Signature and claim checks are golang-jwt/jwt/v5's; key parsing and lookup
 // are MicahParks/jwkset and keyfunc/v3's. Only the refresh schedule is ours:
@@ -123,6 +134,13 @@ type Config struct {
 	RefreshInterval time.Duration // least time between two JWKS fetches; 0: DefaultRefreshInterval
 	MaxKeyAge       time.Duration // refetch a set older than this; 0: DefaultMaxKeyAge
 
+	// Store keeps a copy of the last good set for execution environments
+	// that start while the provider is unreachable; nil: none.
+	Store           KeyStore
+	StoreTimeout    time.Duration // bounds one Load or Save; 0: DefaultStoreTimeout
+	MaxStoredKeyAge time.Duration // oldest copy used; 0: DefaultMaxStoredKeyAge
+	StoreRefresh    time.Duration // save an unchanged set again after this; 0: DefaultStoreRefresh
+
 	Now       func() time.Time  // nil: time.Now
 	Transport http.RoundTripper // nil: http.DefaultTransport
 	Logger    *slog.Logger      // nil: discarded
@@ -191,6 +209,18 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	}
 	if cfg.MaxKeyAge <= 0 {
 		cfg.MaxKeyAge = DefaultMaxKeyAge
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.MaxStoredKeyAge <= 0 {
+		cfg.MaxStoredKeyAge = DefaultMaxStoredKeyAge
+	}
+	if cfg.StoreRefresh <= 0 {
+		cfg.StoreRefresh = DefaultStoreRefresh
+	}
+	if cfg.StoreRefresh >= cfg.MaxStoredKeyAge {
+		return nil, fmt.Errorf("auth: store refresh %s must be shorter than the stored key age limit %s, or copies of an unchanged set age out", cfg.StoreRefresh, cfg.MaxStoredKeyAge)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

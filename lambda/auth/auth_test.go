@@ -335,11 +335,26 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-func TestNewRefusesLongLeeway(t *testing.T) {
+func TestNewRefusesBadDurations(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*auth.Config)
+	}{
+		{"leeway over the maximum", func(c *auth.Config) { c.Leeway = auth.MaxLeeway + time.Second }},
+		// An unchanged set would be saved again only after the copies aged out.
+		{"store refresh as long as the stored key age limit", func(c *auth.Config) { c.StoreRefresh, c.MaxStoredKeyAge = time.Hour, time.Hour }},
+		{"store refresh over the default age limit", func(c *auth.Config) { c.StoreRefresh = auth.DefaultMaxStoredKeyAge + time.Hour }},
+	} {
+		cfg := auth.Config{Issuer: authtest.Issuer, Audience: authtest.Audience, JWKSURL: "https://127.0.0.1:1/jwks"}
+		tc.change(&cfg)
+		if _, err := auth.New(context.Background(), cfg); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
 	cfg := auth.Config{Issuer: authtest.Issuer, Audience: authtest.Audience, JWKSURL: "https://127.0.0.1:1/jwks",
-		Leeway: auth.MaxLeeway + time.Second}
-	if _, err := auth.New(context.Background(), cfg); err == nil {
-		t.Fatalf("leeway %s accepted", cfg.Leeway)
+		StoreRefresh: time.Hour, MaxStoredKeyAge: time.Hour + time.Second}
+	if _, err := auth.New(context.Background(), cfg); err != nil {
+		t.Errorf("a store refresh just under the age limit: %v", err)
 	}
 }
 

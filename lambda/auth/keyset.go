@@ -18,6 +18,7 @@ import (
 type keySet struct {
 	*jwkset.MemoryJWKSet
 
+	cfg      Config
 	url      string
 	client   *http.Client
 	timeout  time.Duration
@@ -28,7 +29,9 @@ type keySet struct {
 
 	mu          sync.Mutex
 	lastAttempt time.Time // last fetch started; zero: none yet
-	loadedAt    time.Time // last fetch that replaced the set; zero: none yet
+	loadedAt    time.Time // when the keys held were fetched (live or by whoever stored them); zero: none held
+	savedHash   string    // StoredKeySet.Hash of the last set this process saved
+	savedAt     time.Time // and when it was fetched
 }
 
 var _ jwkset.Storage = (*keySet)(nil)
@@ -36,6 +39,7 @@ var _ jwkset.Storage = (*keySet)(nil)
 func newKeySet(cfg Config) *keySet {
 	return &keySet{
 		MemoryJWKSet: jwkset.NewMemoryStorage(),
+		cfg:          cfg,
 		url:          cfg.JWKSURL,
 		client: &http.Client{
 			// Covers connecting (DNS included), the answer's headers and
@@ -95,6 +99,8 @@ func (k *keySet) refreshIfStale(ctx context.Context) {
 // refresh fetches the set unless a fetch started less than interval ago, and
 // reports whether the set was replaced. Failed attempts count towards the
 // interval too: an identity provider that is struggling is not hammered.
+// A fetched set is saved to the store; after a failed fetch the store's
+// newest usable copy replaces the keys held if it is newer (loadStored).
 func (k *keySet) refresh(ctx context.Context, why string) bool {
 	k.mu.Lock()
 	now := k.now()
@@ -106,23 +112,29 @@ func (k *keySet) refresh(ctx context.Context, why string) bool {
 	k.mu.Unlock()
 
 	start := time.Now()
-	n, err := k.fetch(ctx)
+	keys, err := k.fetch(ctx)
+	if err == nil {
+		// Only a complete, parsed set replaces the current one.
+		err = k.MemoryJWKSet.KeyReplaceAll(ctx, keys)
+	}
 	if err != nil {
 		// Keys already held stay in use.
 		k.log.Warn("JWKS fetch failed; keeping the last good key set",
 			"reason", why, "url", k.url, "error", err.Error(), "durationMs", time.Since(start).Milliseconds())
-		return false
+		return k.loadStored(ctx)
 	}
 	k.mu.Lock()
 	k.loadedAt = k.now()
+	fetchedAt := k.loadedAt
 	k.mu.Unlock()
-	k.log.Info("JWKS fetched", "reason", why, "url", k.url, "keys", n, "durationMs", time.Since(start).Milliseconds())
+	k.log.Info("JWKS fetched", "reason", why, "url", k.url, "keys", len(keys), "durationMs", time.Since(start).Milliseconds())
+	k.save(ctx, keys, fetchedAt)
 	return true
 }
 
-// fetch downloads and parses the set with jwkset into a fresh store and only
-// then swaps it in, so a failure at any step leaves the current set alone.
-func (k *keySet) fetch(ctx context.Context) (int, error) {
+// fetch downloads and parses the set with jwkset into a fresh store, so a
+// failure at any step leaves the current set alone.
+func (k *keySet) fetch(ctx context.Context) ([]jwkset.JWK, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	fresh := jwkset.NewMemoryStorage()
@@ -134,18 +146,96 @@ func (k *keySet) fetch(ctx context.Context) (int, error) {
 		HTTPTimeout: k.timeout,
 		Storage:     fresh,
 	}); err != nil {
-		return 0, err
+		return nil, err
 	}
 	keys, err := fresh.KeyReadAll(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(keys) == 0 {
 		// More likely a broken endpoint than a provider that withdrew
 		// every key at once; refusing every caller would be the outage.
-		return 0, errors.New("JWKS holds no key this package can use")
+		return nil, errors.New("JWKS holds no key this package can use")
 	}
-	return len(keys), k.MemoryJWKSet.KeyReplaceAll(ctx, keys)
+	return keys, nil
+}
+
+// save writes a set fetched at fetchedAt to the store when it differs from
+// the last one this process saved, or that one was saved StoreRefresh ago:
+// at most one write per fetch, within StoreTimeout. A failure is logged and
+// retried at the next fetch; it never refuses a caller.
+func (k *keySet) save(ctx context.Context, keys []jwkset.JWK, fetchedAt time.Time) {
+	if k.cfg.Store == nil {
+		return
+	}
+	data, err := encodeJWKS(keys)
+	if err != nil {
+		k.log.Warn("cannot encode the key set for the store", "error", err.Error())
+		return
+	}
+	s := StoredKeySet{JWKS: data, FetchedAt: fetchedAt, Issuer: k.cfg.Issuer, JWKSURL: k.url}
+	hash := s.Hash()
+	k.mu.Lock()
+	due := hash != k.savedHash || fetchedAt.Sub(k.savedAt) >= k.cfg.StoreRefresh
+	k.mu.Unlock()
+	if !due {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.cfg.StoreTimeout)
+	defer cancel()
+	start := time.Now()
+	if err := k.cfg.Store.Save(ctx, s); err != nil {
+		k.log.Warn("saving the key set to the store failed; the next fetch tries again",
+			"error", err.Error(), "durationMs", time.Since(start).Milliseconds())
+		return
+	}
+	k.mu.Lock()
+	k.savedHash, k.savedAt = hash, fetchedAt
+	k.mu.Unlock()
+	k.log.Info("key set saved to the store", "hash", hash, "keys", len(keys), "durationMs", time.Since(start).Milliseconds())
+}
+
+// loadStored runs after a failed fetch: the store's newest copy for this
+// issuer and URL, at most MaxStoredKeyAge old, replaces the keys held when
+// none are held or they were fetched before it (another execution
+// environment, or the other region, reached the provider later). It reads
+// within StoreTimeout and reports whether the set was replaced.
+func (k *keySet) loadStored(ctx context.Context) bool {
+	if k.cfg.Store == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.cfg.StoreTimeout)
+	defer cancel()
+	start := time.Now()
+	sets, err := k.cfg.Store.Load(ctx)
+	if err != nil {
+		// What could be read is still used.
+		k.log.Warn("reading the stored key sets failed", "error", err.Error(), "durationMs", time.Since(start).Milliseconds())
+	}
+	now := k.now()
+	s, keys, err := pick(sets, k.cfg, now)
+	if err != nil {
+		k.log.Warn("no stored key set to fall back on", "error", err.Error())
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.loadedAt.IsZero() && !s.FetchedAt.After(k.loadedAt) {
+		return false
+	}
+	if err := k.MemoryJWKSet.KeyReplaceAll(ctx, keys); err != nil {
+		return false
+	}
+	// Its age is the copy's, so MaxKeyAge keeps trying the provider; a
+	// clock ahead of ours must not make it look fresher than now.
+	k.loadedAt = s.FetchedAt
+	if k.loadedAt.After(now) {
+		k.loadedAt = now
+	}
+	k.log.Warn("using a stored key set until the JWKS endpoint answers",
+		"source", s.Source, "fetchedAt", s.FetchedAt.UTC().Format(time.RFC3339), "keys", len(keys),
+		"durationMs", time.Since(start).Milliseconds())
+	return true
 }
 
 // limitBody cuts a JWKS answer off at maxJWKSBytes: the decoder then fails

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,5 +159,102 @@ func TestHandleHangingJWKS(t *testing.T) {
 	}
 	if coldStart+call > budget {
 		t.Errorf("cold start plus first call took %s, over %s", coldStart+call, budget)
+	}
+}
+
+// TestHandleHangingStore measures whole authorizer calls, with the production
+// timeouts, when the table's replica never answers: with the JWKS endpoint
+// hanging too (fetch, then the fallback read), and with it serving a
+// rotated set (fetch, then the save).
+func TestHandleHangingStore(t *testing.T) {
+	const budget = 3 * time.Second
+	for _, tc := range []struct {
+		name string
+		mode authtest.Mode
+		max  time.Duration // one fetch timeout and/or one store timeout, and slack
+	}{
+		{"JWKS endpoint hanging: fetch, then the store's read", authtest.Hang, auth.DefaultFetchTimeout + auth.DefaultStoreTimeout + 300*time.Millisecond},
+		{"JWKS endpoint serving a rotation: fetch, then the store's write", authtest.Up, auth.DefaultStoreTimeout + 300*time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, idp := startIdP(t, rsaOnly)
+			var mu sync.Mutex
+			now := time.Now()
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			cfg := idp.Config()
+			cfg.Now = clock
+			store := &authtest.Store{Hang: true}
+			cfg.Store = store
+			idp.SetMode(tc.mode)
+			v, err := auth.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := newHandler(v, slog.New(slog.DiscardHandler))
+			// A token of a key the instance does not hold yet: the call
+			// must fetch.
+			if err := idp.Serve(k.RSA, k.Other); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			now = now.Add(auth.DefaultRefreshInterval)
+			mu.Unlock()
+			tok, err := authtest.Mint(k.Other, authtest.Claims("client-a", clock()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := store.Calls()
+			start := time.Now()
+			_, err = h.handle(context.Background(), events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + tok, MethodArn: methodARN})
+			call := time.Since(start)
+			t.Logf("%s: call %s (budget %s)", tc.name, call, budget)
+			if store.Calls() != before+1 {
+				t.Errorf("the call made %d store calls, want 1", store.Calls()-before)
+			}
+			if tc.mode == authtest.Up && err != nil {
+				t.Errorf("a store that does not answer refused a valid token: %v", err)
+			}
+			if call > budget || call > tc.max {
+				t.Errorf("call took %s, over %s (budget %s)", call, tc.max, budget)
+			}
+		})
+	}
+}
+
+// Every setting the authorizer needs is checked at start-up, and each problem
+// names its setting.
+func TestLoadConfig(t *testing.T) {
+	good := map[string]string{
+		"AUTH_ISSUER": "https://idp.example.com/", "AUTH_AUDIENCE": "payments-api", "AUTH_JWKS_URL": "https://idp.example.com/jwks",
+		"TABLE_NAME": "payments-dev", "AWS_REGION": "us-east-2", "PEER_REGION": "us-east-1",
+	}
+	tests := []struct {
+		name    string
+		unset   []string
+		wantErr []string
+	}{
+		{name: "valid"},
+		{name: "no store settings", unset: []string{"TABLE_NAME", "PEER_REGION"}, wantErr: []string{"TABLE_NAME", "PEER_REGION"}},
+		{name: "nothing of either", unset: []string{"AUTH_ISSUER", "TABLE_NAME"}, wantErr: []string{"AUTH_ISSUER", "TABLE_NAME"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := maps.Clone(good)
+			for _, k := range tc.unset {
+				delete(env, k)
+			}
+			cfg, err := loadConfig(context.Background(), func(k string) string { return env[k] })
+			if len(tc.wantErr) == 0 {
+				if err != nil || cfg.Store == nil || cfg.Issuer != good["AUTH_ISSUER"] {
+					t.Fatalf("loadConfig = %+v, %v; want the configuration with a store", cfg, err)
+				}
+				return
+			}
+			for _, w := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v does not name %s", err, w)
+				}
+			}
+		})
 	}
 }

@@ -112,9 +112,14 @@ const DefaultAuthAudience = "payments-api"
 // checker locations behind one address (480) plus both peer probes on /status (2 URLs x 5
 // rounds a minute, 50) stay under half of it.
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html
+//
+// The default is the stage's own throttle (100 requests/s, restapi.RateLimit) over the
+// 5 minutes: a server-side client behind one NAT address may use the whole usage plan
+// and gets API Gateway's retryable 429 there, not minutes of WAF 403s. Lower it when
+// callers are many small clients.
 const (
 	MinWAFRateLimit     = 1000
-	DefaultWAFRateLimit = 2000
+	DefaultWAFRateLimit = 30000
 	maxWAFRateLimit     = 2000000000
 )
 

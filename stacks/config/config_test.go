@@ -21,7 +21,7 @@ func TestDefaults(t *testing.T) {
 		StateKey: "payments-dr/dev/terraform.tfstate", StateRegion: "us-west-2",
 		HealthCheckInterval: 10, HealthCheckFailureThreshold: 3, LogRetentionDays: 30,
 		FailoverControl: "flag", FailoverRecord: "cname", DNSTTL: 20,
-		DeletionProtection: true, WAFRateLimit: 2000,
+		DeletionProtection: true, WAFRateLimit: 30000,
 		AuthIssuer: "https://auth.example.com/", AuthAudience: "payments-api", AuthJWKSURL: "https://auth.example.com/.well-known/jwks.json",
 	}
 	if c != want {

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/lambda/conflict"
 	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/jwksstore"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/encryption"
@@ -121,8 +122,15 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})
 	// The authorizer depends on nothing in the other region: only the identity
-	// provider's JWKS endpoint, whose keys it keeps while that endpoint is down. Its role
-	// may only write its own log group (and traces, as every function's).
+	// provider's JWKS endpoint, whose keys it keeps while that endpoint is down, and this
+	// region's replica of the table, where the region's authorizers keep a copy of the
+	// last good key set for execution environments that start while the provider is
+	// unreachable (lambda/jwksstore). Its role may read the two regions' copies and write
+	// its own region's, in this replica only (fine-grained access on the partition key:
+	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html),
+	// use the region's key through DynamoDB for that, and write its own log group (and
+	// traces, as every function's). PutItem only: the store never updates in place.
+	keySetCopies := []*string{jsii.String(jwksstore.Key(s.Region)), jsii.String(jwksstore.Key(cfg.OtherRegion))}
 	authorizer := function.New(c, "authorizer", function.Config{
 		Site:        s,
 		Name:        b.Config.Name("payment-authorizer", s.Region),
@@ -132,6 +140,16 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 			"AUTH_ISSUER":   jsii.String(b.Config.AuthIssuer),
 			"AUTH_AUDIENCE": jsii.String(b.Config.AuthAudience),
 			"AUTH_JWKS_URL": jsii.String(b.Config.AuthJWKSURL),
+			"TABLE_NAME":    cfg.Table.Name,
+			"PEER_REGION":   jsii.String(cfg.OtherRegion),
+		},
+		Policy: []iam.Statement{
+			{Sid: "ReadKeySetCopies", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{tableArn},
+				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: keySetCopies}}},
+			{Sid: "SaveOwnKeySetCopy", Actions: []string{"dynamodb:PutItem"}, Resources: []*string{tableArn},
+				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: keySetCopies[:1]}}},
+			{Sid: "RegionKeyThroughDynamoDB", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn},
+				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + s.Region + ".amazonaws.com")}}}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,

@@ -5,6 +5,7 @@
 package authtest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -121,18 +122,7 @@ func (p *IdP) handle(w http.ResponseWriter, r *http.Request) {
 
 // Serve replaces the published set (a rotation).
 func (p *IdP) Serve(keys ...Key) error {
-	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
-	for _, k := range keys {
-		jwk, err := jwkset.NewJWKFromKey(k.Public, jwkset.JWKOptions{
-			Marshal:  jwkset.JWKMarshalOptions{Private: true}, // an "oct" key's k is its only member
-			Metadata: jwkset.JWKMetadataOptions{KID: k.KID, USE: jwkset.USE(k.Use)},
-		})
-		if err != nil {
-			return fmt.Errorf("publish key %s: %w", k.KID, err)
-		}
-		set.Keys = append(set.Keys, jwk.Marshal())
-	}
-	body, err := json.Marshal(set)
+	body, err := JWKS(keys...)
 	if err != nil {
 		return err
 	}
@@ -140,6 +130,22 @@ func (p *IdP) Serve(keys ...Key) error {
 	p.body = body
 	p.mu.Unlock()
 	return nil
+}
+
+// JWKS is the JWKS document that publishes keys, as the IdP serves it.
+func JWKS(keys ...Key) ([]byte, error) {
+	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{}}
+	for _, k := range keys {
+		jwk, err := jwkset.NewJWKFromKey(k.Public, jwkset.JWKOptions{
+			Marshal:  jwkset.JWKMarshalOptions{Private: true}, // an "oct" key's k is its only member
+			Metadata: jwkset.JWKMetadataOptions{KID: k.KID, USE: jwkset.USE(k.Use)},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("publish key %s: %w", k.KID, err)
+		}
+		set.Keys = append(set.Keys, jwk.Marshal())
+	}
+	return json.Marshal(set)
 }
 
 // SetMode changes how the endpoint behaves from the next request on.
@@ -325,4 +331,90 @@ func tamper(tok string) string {
 	c, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	parts[1] = base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(c), `"client-a"`, `"client-b"`, 1)))
 	return strings.Join(parts, ".")
+}
+
+// Store is an auth.KeyStore in memory that counts its calls. With Hang set,
+// each call blocks until its context ends (or, so that a missing bound fails
+// a test instead of hanging it, for 10 s).
+type Store struct {
+	mu      sync.Mutex
+	Sets    []auth.StoredKeySet // what Load returns
+	LoadErr error               // and with it
+	SaveErr error               // what Save fails with
+	Hang    bool
+	calls   int
+	loads   int
+	saved   []auth.StoredKeySet
+}
+
+var _ auth.KeyStore = (*Store)(nil)
+
+func (m *Store) wait(ctx context.Context) error {
+	m.mu.Lock()
+	m.calls++
+	hang := m.Hang
+	m.mu.Unlock()
+	if !hang {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Second):
+		return errors.New("authtest.Store: the call had no deadline")
+	}
+}
+
+// Load returns Sets and LoadErr.
+func (m *Store) Load(ctx context.Context) ([]auth.StoredKeySet, error) {
+	err := m.wait(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loads++
+	if err != nil {
+		return nil, err
+	}
+	return append([]auth.StoredKeySet(nil), m.Sets...), m.LoadErr
+}
+
+// Save records s unless SaveErr is set.
+func (m *Store) Save(ctx context.Context, s auth.StoredKeySet) error {
+	if err := m.wait(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.SaveErr != nil {
+		return m.SaveErr
+	}
+	m.saved = append(m.saved, s)
+	return nil
+}
+
+// Set changes the store's content or behaviour under its lock.
+func (m *Store) Set(change func(*Store)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	change(m)
+}
+
+// Calls counts Load and Save calls, successful or not.
+func (m *Store) Calls() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls
+}
+
+// Counts are the Load calls and the successful saves.
+func (m *Store) Counts() (loads, saves int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.loads, len(m.saved)
+}
+
+// Saved are the sets saved, oldest first.
+func (m *Store) Saved() []auth.StoredKeySet {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]auth.StoredKeySet(nil), m.saved...)
 }
