@@ -337,13 +337,13 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 	fn := function.New(b.scope, "peer-probe", function.Config{
 		Site:        s,
 		Name:        name,
-		Description: "probes " + cfg.Region + "'s /health and the failover name",
+		Description: "probes " + cfg.Region + "'s /status and the failover name's",
 		Code:        cfg.Code,
 		Environment: map[string]*string{
 			"TABLE_NAME":          cfg.Table.Name,
 			"PEER_REGION":         jsii.String(cfg.Region),
-			"PEER_HEALTH_URL":     jsii.String("https://" + *cfg.APIHost + "/" + restapi.Stage + restapi.HealthPath),
-			"FAILOVER_HEALTH_URL": jsii.String("https://" + b.Config.DomainName + restapi.HealthPath),
+			"PEER_HEALTH_URL":     jsii.String("https://" + *cfg.APIHost + "/" + restapi.Stage + restapi.StatusPath),
+			"FAILOVER_HEALTH_URL": jsii.String("https://" + b.Config.DomainName + restapi.StatusPath),
 			"PROBE_ROUNDS":        jsii.String(fmt.Sprint(ProbeRounds)),
 			"PROBE_INTERVAL":      jsii.String(ProbeInterval),
 		},
@@ -397,10 +397,10 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 		dims                      map[string]*string
 	}{
 		{"peer-healthy-alarm", "PeerHealthy", "payment-peer-" + cfg.Region + "-down",
-			"The probe in " + s.Region + " sees " + cfg.Region + "'s /health fail, or stopped reporting",
+			"The probe in " + s.Region + " sees " + cfg.Region + "'s /status fail or cannot get an answer through (state in the probe's log), or stopped reporting",
 			map[string]*string{"TableName": cfg.Table.Name, "PeerRegion": jsii.String(cfg.Region)}},
 		{"failover-name-healthy-alarm", "FailoverNameHealthy", "payment-failover-name-down",
-			"The probe in " + s.Region + " sees https://" + b.Config.DomainName + "/health fail, or stopped reporting",
+			"The probe in " + s.Region + " sees https://" + b.Config.DomainName + "/status fail or cannot get an answer through (state in the probe's log), or stopped reporting",
 			map[string]*string{"TableName": cfg.Table.Name, "DomainName": jsii.String(b.Config.DomainName)}},
 	} {
 		t.Alarm(m.id, monitoring.Alarm{
