@@ -608,13 +608,7 @@ func healthThrottleFindings(j tf) []string {
 		}
 	}
 	for name := range j.Resource["aws_api_gateway_rest_api"] {
-		apiID := "${aws_api_gateway_rest_api." + name + ".id}"
-		var health map[string]any
-		for _, s := range j.Resource["aws_api_gateway_method_settings"] {
-			if s["rest_api_id"] == apiID && s["method_path"] == restapi.HealthMethodPath {
-				health = block(s["settings"])
-			}
-		}
+		health := j.methodSettings(name, restapi.HealthMethodPath)
 		if health == nil {
 			out = append(out, fmt.Sprintf("API %s: no method settings for %s; it shares the payment routes' stage throttle", name, restapi.HealthMethodPath))
 			continue
@@ -622,7 +616,7 @@ func healthThrottleFindings(j tf) []string {
 		rate, _ := health["throttling_rate_limit"].(float64)
 		burst, _ := health["throttling_burst_limit"].(float64)
 		// All checkers may arrive in the same second; steady state is one request per
-		// checker per interval, doubled for the peer probes and retries.
+		// checker per interval, doubled for headroom (the probes ask /status).
 		if burst < route53Checkers {
 			out = append(out, fmt.Sprintf("API %s: /health burst %v is below Route 53's %d checkers arriving together", name, burst, route53Checkers))
 		}
@@ -631,6 +625,17 @@ func healthThrottleFindings(j tf) []string {
 		}
 	}
 	return out
+}
+
+// methodSettings are the settings the API named api has for methodPath, or nil.
+func (j tf) methodSettings(api, methodPath string) map[string]any {
+	apiID := "${aws_api_gateway_rest_api." + api + ".id}"
+	for _, s := range j.Resource["aws_api_gateway_method_settings"] {
+		if s["rest_api_id"] == apiID && s["method_path"] == methodPath {
+			return block(s["settings"])
+		}
+	}
+	return nil
 }
 
 // --- mutation helpers ---

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"net/url"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -20,8 +21,10 @@ import (
 var securityChecks = []semanticCheck{
 	{"each region's stage is behind its own WAF ACL with the managed groups and a per-IP rate rule", wafFindings},
 	{"the WAF never judges the health paths with managed rules and its rate limit is out of the checkers' reach", wafHealthFindings},
+	{"only Route 53's health checkers reach the health paths, in every spelling; everything else passes that rule", wafCheckerFindings},
+	{"the peer probes ask /status, which the WAF leaves open, and /status has its own throttle", statusFindings},
 	{"each WAF ACL logs to an encrypted aws-waf-logs- group in its region, without credentials", wafLogFindings},
-	{"every payment method needs a bearer token checked by its own region's authorizer; /health needs none", authorizerFindings},
+	{"every payment method needs a bearer token checked by its own region's authorizer; /health and /status need none", authorizerFindings},
 	{"each authorizer is a TOKEN authorizer on the Authorization header, cached 300 s, invocable only from its API's authorizers", authorizerSetupFindings},
 	{"each authorizer may read both regions' key-set copies and write its own region's, in its own replica, and nothing else", authorizerGrantFindings},
 }
@@ -99,6 +102,99 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 				}
 			}
 		}, "checkers"},
+		{"checker rule removed", wafCheckerFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				acl["rule"] = slices.DeleteFunc(list(acl["rule"]), func(r any) bool { return block(r)["name"] == waf.CheckerRuleName })
+			}
+		}, "reaches /health's method"},
+		{"checker IP set missing", wafCheckerFindings, func(t *testing.T, j tf) {
+			for name := range j.Resource["aws_wafv2_ip_set"] {
+				delete(j.Resource["aws_wafv2_ip_set"], name)
+			}
+		}, "not Route 53's health checkers"},
+		{"IP set fed from another service's ranges", wafCheckerFindings, func(t *testing.T, j tf) {
+			for _, d := range j.Data["aws_ip_ranges"] {
+				d["services"] = []any{"ec2"}
+			}
+		}, "not Route 53's health checkers"},
+		{"IP set of the other region", wafCheckerFindings, func(t *testing.T, j tf) {
+			sets := map[string]string{}
+			for name, set := range j.Resource["aws_wafv2_ip_set"] {
+				sets[j.regionOf(set)] = "${aws_wafv2_ip_set." + name + ".arn}"
+			}
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				if j.regionOf(acl) == "us-east-2" {
+					walkStatements(acl["rule"], func(st map[string]any) {
+						if ip := block(st["ip_set_reference_statement"]); ip != nil {
+							ip["arn"] = sets["us-east-1"]
+						}
+					})
+				}
+			}
+		}, "not Route 53's health checkers"},
+		{"checker rule not scoped to the health paths", wafCheckerFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if block(r)["name"] == waf.CheckerRuleName {
+						and := block(block(block(r)["statement"])["and_statement"])
+						and["statement"] = slices.DeleteFunc(list(and["statement"]), func(st any) bool { return block(st)["regex_match_statement"] != nil })
+					}
+				}
+			}
+		}, "blocks GET /prod/status for everyone"},
+		{"checker rule allows instead of blocking", wafCheckerFindings, func(t *testing.T, j tf) {
+			for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+				for _, r := range list(acl["rule"]) {
+					if block(r)["name"] == waf.CheckerRuleName {
+						block(r)["action"] = map[string]any{"allow": map[string]any{}}
+					}
+				}
+			}
+		}, "reaches /health's method"},
+		{"checker rule only on the execute-api path, not the custom domain's", wafCheckerFindings, func(t *testing.T, j tf) {
+			walkAll(j, func(st map[string]any) {
+				if re := block(st["regex_match_statement"]); re != nil && len(list(re["text_transformation"])) > 1 {
+					re["regex_string"] = "^/prod/health$"
+				}
+			})
+		}, "GET /health from outside"},
+		{"checker rule without URL decoding", wafCheckerFindings, func(t *testing.T, j tf) {
+			walkAll(j, func(st map[string]any) {
+				if re := block(st["regex_match_statement"]); re != nil && len(list(re["text_transformation"])) > 1 {
+					re["text_transformation"] = []any{map[string]any{"priority": 0.0, "type": "NONE"}}
+				}
+			})
+		}, "%68"},
+		{"probe still asks /health", statusFindings, func(t *testing.T, j tf) {
+			for _, fn := range j.Resource["aws_lambda_function"] {
+				vars := block(block(fn["environment"])["variables"])
+				if u, ok := vars["PEER_HEALTH_URL"].(string); ok {
+					vars["PEER_HEALTH_URL"] = strings.TrimSuffix(u, restapi.StatusPath) + restapi.HealthPath
+				}
+			}
+		}, "PEER_HEALTH_URL"},
+		{"probe asks the failover name's /health", statusFindings, func(t *testing.T, j tf) {
+			for _, fn := range j.Resource["aws_lambda_function"] {
+				vars := block(block(fn["environment"])["variables"])
+				if u, ok := vars["FAILOVER_HEALTH_URL"].(string); ok {
+					vars["FAILOVER_HEALTH_URL"] = strings.TrimSuffix(u, restapi.StatusPath) + restapi.HealthPath
+				}
+			}
+		}, "FAILOVER_HEALTH_URL"},
+		{"no method settings for /status", statusFindings, func(t *testing.T, j tf) {
+			for name, ms := range j.Resource["aws_api_gateway_method_settings"] {
+				if ms["method_path"] == restapi.StatusMethodPath {
+					delete(j.Resource["aws_api_gateway_method_settings"], name)
+				}
+			}
+		}, "no method settings for " + restapi.StatusMethodPath},
+		{"/status behind the authorizer", authorizerFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_api_gateway_method"] {
+				if strings.HasSuffix(j.routeOf(m), restapi.StatusPath) {
+					m["authorization"] = "CUSTOM"
+				}
+			}
+		}, "GET /status"},
 		{"a payment method left open", authorizerFindings, func(t *testing.T, j tf) {
 			for _, m := range j.Resource["aws_api_gateway_method"] {
 				if m["http_method"] == "POST" && j.regionOf(m) == "us-east-2" {
@@ -287,8 +383,8 @@ func wafFindings(j tf) []string {
 	return out
 }
 
-// wafHealthFindings: Route 53's checkers and the peer probes must get through whatever
-// the managed groups become, and a flood of /health from one address must still be cut.
+// wafHealthFindings: Route 53's checkers must get through whatever the managed groups
+// become, and a flood of /status from one address must still be cut.
 func wafHealthFindings(j tf) []string {
 	var out []string
 	for _, region := range j.regions() {
@@ -313,7 +409,7 @@ func wafHealthFindings(j tf) []string {
 			}
 			if rb := block(st["rate_based_statement"]); rb != nil {
 				if rb["scope_down_statement"] != nil {
-					out = append(out, fmt.Sprintf("%s: the rate rule does not count every path; a flood of /health from one address would reach the method throttle the checkers share", region))
+					out = append(out, fmt.Sprintf("%s: the rate rule does not count every path; a flood of /status from one address would go on until the method throttle", region))
 				}
 				limit, _ := rb["limit"].(float64)
 				window, _ := rb["evaluation_window_sec"].(float64)
@@ -344,6 +440,237 @@ func scopeMatches(scope any, path string) bool {
 		return regexp.MustCompile(fmt.Sprint(re["regex_string"])).MatchString(path)
 	}
 	panic(fmt.Sprintf("scopeMatches: statement %v not understood", s))
+}
+
+// A request as the ACL's own rules see it: its URI path and whether it comes from one of
+// Route 53's health checkers.
+type aclRequest struct {
+	path    string
+	checker bool
+}
+
+// healthSpellings are the paths, as a client may send them, that reach GET /health on the
+// execute-api host (with the stage) or the custom domain (without): a trailing slash,
+// a doubled slash, a percent-escaped letter.
+func healthSpellings() []string {
+	var out []string
+	for _, p := range restapi.HealthRequestPaths {
+		out = append(out, p, p+"/", strings.Replace(p, "/", "//", 1), strings.Replace(p, "/health", "/%68ealth", 1))
+	}
+	return out
+}
+
+// wafCheckerFindings evaluates the ACL's own rules (not the managed groups or the rate
+// rule, which only ever block more) in priority order: a request for a health path from
+// outside Route 53's checker ranges must meet a Block before it reaches API Gateway,
+// which has one throttle for all callers of /health; the checkers and every other path
+// must not.
+func wafCheckerFindings(j tf) []string {
+	var out []string
+	for _, region := range j.regions() {
+		_, acl := j.aclFor(region)
+		if acl == nil {
+			continue // wafFindings reports it
+		}
+		rules := slices.Clone(list(acl["rule"]))
+		slices.SortFunc(rules, func(a, b any) int {
+			pa, _ := block(a)["priority"].(float64)
+			pb, _ := block(b)["priority"].(float64)
+			return int(pa - pb)
+		})
+		var problems []string
+		// decide is the action of the first of the ACL's own rules that matches r.
+		decide := func(r aclRequest) string {
+			for _, rule := range rules {
+				st := block(block(rule)["statement"])
+				if st["managed_rule_group_statement"] != nil || st["rate_based_statement"] != nil {
+					continue
+				}
+				if j.statementMatches(region, st, r, &problems) {
+					for action := range block(block(rule)["action"]) {
+						return action
+					}
+					return "no action"
+				}
+			}
+			return "default"
+		}
+		for _, p := range healthSpellings() {
+			if got := decide(aclRequest{path: p}); got != "block" {
+				out = append(out, fmt.Sprintf("%s: GET %s from outside Route 53's checker ranges reaches /health's method throttle (%s)", region, p, got))
+			}
+		}
+		for _, p := range restapi.HealthRequestPaths {
+			if got := decide(aclRequest{path: p, checker: true}); got == "block" {
+				out = append(out, fmt.Sprintf("%s: GET %s from Route 53's checkers is blocked: the region would fail over", region, p))
+			}
+		}
+		for _, route := range restapi.Routes {
+			if route.Path == restapi.HealthPath {
+				continue
+			}
+			for _, p := range []string{"/" + restapi.Stage + route.Path, route.Path} {
+				if got := decide(aclRequest{path: strings.Replace(p, "{paymentId}", "p1", 1)}); got == "block" {
+					out = append(out, fmt.Sprintf("%s: the checker rule blocks GET %s for everyone", region, p))
+				}
+			}
+		}
+		slices.Sort(problems)
+		out = append(out, slices.Compact(problems)...)
+	}
+	return out
+}
+
+// statementMatches evaluates the statements this project writes in its own rules.
+func (j tf) statementMatches(region string, st map[string]any, r aclRequest, problems *[]string) bool {
+	switch {
+	case st["and_statement"] != nil:
+		for _, s := range list(block(st["and_statement"])["statement"]) {
+			if !j.statementMatches(region, block(s), r, problems) {
+				return false
+			}
+		}
+		return true
+	case st["or_statement"] != nil:
+		for _, s := range list(block(st["or_statement"])["statement"]) {
+			if j.statementMatches(region, block(s), r, problems) {
+				return true
+			}
+		}
+		return false
+	case st["not_statement"] != nil:
+		return !j.statementMatches(region, block(list(block(st["not_statement"])["statement"])[0]), r, problems)
+	case st["regex_match_statement"] != nil:
+		re := block(st["regex_match_statement"])
+		if block(re["field_to_match"])["uri_path"] == nil {
+			panic(fmt.Sprintf("statementMatches: regex on %v not understood", re["field_to_match"]))
+		}
+		return regexp.MustCompile(fmt.Sprint(re["regex_string"])).MatchString(transform(r.path, list(re["text_transformation"])))
+	case st["ip_set_reference_statement"] != nil:
+		if why := j.checkerSetProblem(region, block(st["ip_set_reference_statement"])["arn"]); why != "" {
+			*problems = append(*problems, fmt.Sprintf("%s: the IP set is not Route 53's health checkers' ranges: %s", region, why))
+			return false
+		}
+		return r.checker
+	}
+	panic(fmt.Sprintf("statementMatches: statement %v not understood", st))
+}
+
+// checkerSetProblem says why arn is not a set of Route 53's health-checker ranges in
+// region, or "".
+func (j tf) checkerSetProblem(region string, arn any) string {
+	typ, set := j.resource(arn)
+	if typ != "aws_wafv2_ip_set" || set == nil {
+		return fmt.Sprintf("%v is not a declared aws_wafv2_ip_set", arn)
+	}
+	if j.regionOf(set) != region || set["scope"] != "REGIONAL" || set["ip_address_version"] != "IPV4" {
+		return fmt.Sprintf("set %v in %s, scope %v, %v; want REGIONAL IPV4 in %s", set["name"], j.regionOf(set), set["scope"], set["ip_address_version"], region)
+	}
+	dtyp, ranges := j.resource(set["addresses"])
+	_, _, attr, _ := ref(set["addresses"])
+	if dtyp != "aws_ip_ranges" || ranges == nil || attr != "cidr_blocks" {
+		return fmt.Sprintf("addresses %v are not an aws_ip_ranges data source's cidr_blocks", set["addresses"])
+	}
+	if svc := strs(ranges["services"]); len(svc) != 1 || !strings.EqualFold(svc[0], waf.CheckerRangesService) || ranges["regions"] != nil {
+		return fmt.Sprintf("ranges of services %v, regions %v; want %s in every region", svc, ranges["regions"], waf.CheckerRangesService)
+	}
+	return ""
+}
+
+// transform applies WAF text transformations in priority order, as far as this project
+// uses them.
+func transform(s string, tts []any) string {
+	slices.SortFunc(tts, func(a, b any) int {
+		pa, _ := block(a)["priority"].(float64)
+		pb, _ := block(b)["priority"].(float64)
+		return int(pa - pb)
+	})
+	for _, t := range tts {
+		switch typ := block(t)["type"]; typ {
+		case "NONE":
+		case "URL_DECODE":
+			if u, err := url.PathUnescape(s); err == nil {
+				s = u
+			}
+		case "NORMALIZE_PATH":
+			s = regexp.MustCompile(`/{2,}`).ReplaceAllString(s, "/")
+			s = strings.ReplaceAll(s, "/./", "/")
+		default:
+			panic(fmt.Sprintf("transform: %v not understood", typ))
+		}
+	}
+	return s
+}
+
+// walkStatements calls f on every statement under rules, nested ones included.
+func walkStatements(rules any, f func(map[string]any)) {
+	var walk func(st map[string]any)
+	walk = func(st map[string]any) {
+		if st == nil {
+			return
+		}
+		f(st)
+		for _, k := range []string{"and_statement", "or_statement", "not_statement"} {
+			for _, s := range list(block(st[k])["statement"]) {
+				walk(block(s))
+			}
+		}
+	}
+	for _, r := range list(rules) {
+		walk(block(block(r)["statement"]))
+	}
+}
+
+func walkAll(j tf, f func(map[string]any)) {
+	for _, acl := range j.Resource["aws_wafv2_web_acl"] {
+		walkStatements(acl["rule"], f)
+	}
+}
+
+// statusFindings: the peer probes ask /status, which no rule keeps for Route 53 (a
+// probe refused in every round pages for ever and watches nothing), and /status has a
+// method throttle of its own, so its callers cannot use up /health's.
+func statusFindings(j tf) []string {
+	var out []string
+	for _, fn := range j.Resource["aws_lambda_function"] {
+		vars := block(block(fn["environment"])["variables"])
+		for _, v := range []string{"PEER_HEALTH_URL", "FAILOVER_HEALTH_URL"} {
+			raw, ok := vars[v].(string)
+			if !ok {
+				continue
+			}
+			path := raw[strings.Index(raw[len("https://"):], "/")+len("https://"):]
+			if path != restapi.StatusPath && path != "/"+restapi.Stage+restapi.StatusPath {
+				out = append(out, fmt.Sprintf("%v: %s=%s; the probes ask %s (/health is Route 53's)", fn["function_name"], v, raw, restapi.StatusPath))
+			}
+			for _, region := range j.regions() {
+				var problems []string
+				_, acl := j.aclFor(region)
+				for _, r := range list(acl["rule"]) {
+					st := block(block(r)["statement"])
+					if st["managed_rule_group_statement"] == nil && st["rate_based_statement"] == nil &&
+						block(block(r)["action"])["block"] != nil && j.statementMatches(region, st, aclRequest{path: path}, &problems) {
+						out = append(out, fmt.Sprintf("%v: %s=%s is blocked by %s's rule %v", fn["function_name"], v, raw, region, block(r)["name"]))
+					}
+				}
+			}
+		}
+	}
+	for name := range j.Resource["aws_api_gateway_rest_api"] {
+		settings := j.methodSettings(name, restapi.StatusMethodPath)
+		if settings == nil {
+			out = append(out, fmt.Sprintf("API %s: no method settings for %s; it would share the stage throttle with the payment routes", name, restapi.StatusMethodPath))
+			continue
+		}
+		// Each region's API gets the other region's probe: 2 requests per 10 s round.
+		if rate, _ := settings["throttling_rate_limit"].(float64); rate < 1 {
+			out = append(out, fmt.Sprintf("API %s: /status rate %v/s leaves no room for the probes", name, rate))
+		}
+		if burst, _ := settings["throttling_burst_limit"].(float64); burst < 2 {
+			out = append(out, fmt.Sprintf("API %s: /status burst %v is below one probe round", name, burst))
+		}
+	}
+	return out
 }
 
 func wafLogFindings(j tf) []string {
@@ -417,9 +744,9 @@ func authorizerFindings(j tf) []string {
 		switch {
 		case !known:
 			out = append(out, fmt.Sprintf("%s in %s is not in restapi.Routes", route, region))
-		case r.Path == restapi.HealthPath:
+		case r.Path == restapi.HealthPath || r.Path == restapi.StatusPath:
 			if m["authorization"] != "NONE" || m["authorizer_id"] != nil || m["api_key_required"] != false {
-				out = append(out, fmt.Sprintf("%s in %s: authorization %v, key %v; Route 53's checkers send neither token nor key", route, region, m["authorization"], m["api_key_required"]))
+				out = append(out, fmt.Sprintf("%s in %s: authorization %v, key %v; Route 53's checkers and the peer probes send neither token nor key", route, region, m["authorization"], m["api_key_required"]))
 			}
 		case m["authorization"] != "CUSTOM":
 			out = append(out, fmt.Sprintf("%s in %s has authorization %v, want CUSTOM", route, region, m["authorization"]))

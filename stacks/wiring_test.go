@@ -600,10 +600,10 @@ func TestPeerProbeWiring(t *testing.T) {
 		peerURL, _ := vars["PEER_HEALTH_URL"].(string)
 		typ, api, _, _ := ref(strings.TrimPrefix(peerURL, "https://"))
 		if typ != "aws_api_gateway_rest_api" || j.regionOf(j.Resource[typ][api]) != peer ||
-			!strings.HasSuffix(peerURL, ".execute-api."+peer+".amazonaws.com/prod/health") {
-			t.Errorf("probe in %s targets %q, not %s's own API host /prod/health", region, peerURL, peer)
+			!strings.HasSuffix(peerURL, ".execute-api."+peer+".amazonaws.com/prod/status") {
+			t.Errorf("probe in %s targets %q, not %s's own API host /prod/status", region, peerURL, peer)
 		}
-		if vars["PEER_REGION"] != peer || vars["FAILOVER_HEALTH_URL"] != "https://api.payment-dev.example.com/health" ||
+		if vars["PEER_REGION"] != peer || vars["FAILOVER_HEALTH_URL"] != "https://api.payment-dev.example.com/status" ||
 			vars["PROBE_ROUNDS"] != "5" || vars["PROBE_INTERVAL"] != "10s" {
 			t.Errorf("probe in %s environment %v", region, vars)
 		}

@@ -103,6 +103,8 @@ func TestBadRequests(t *testing.T) {
 		{"PUT /payments", with(func(r *events.APIGatewayProxyRequest) { r.HTTPMethod = "PUT" }), 405, api.CodeMethodNotAllowed},
 		{"DELETE payment", func() events.APIGatewayProxyRequest { r := getReq("p1"); r.HTTPMethod = "DELETE"; return r }(), 405, api.CodeMethodNotAllowed},
 		{"POST /health", events.APIGatewayProxyRequest{Resource: "/health", Path: "/health", HTTPMethod: "POST"}, 405, api.CodeMethodNotAllowed},
+		{"POST /status", events.APIGatewayProxyRequest{Resource: "/status", Path: "/status", HTTPMethod: "POST"}, 405, api.CodeMethodNotAllowed},
+		{"/statuses is not /status", events.APIGatewayProxyRequest{Path: "/statuses", HTTPMethod: "GET"}, 404, api.CodeNotFound},
 		// GET id
 		{"id with dot", getReq("p.1"), 400, payment.CodeInvalidPaymentID},
 		{"id too long", getReq(strings.Repeat("a", 65)), 400, payment.CodeInvalidPaymentID},
@@ -242,6 +244,8 @@ func TestDependencyFailureIs503(t *testing.T) {
 	}
 }
 
+// TestHealth runs each case on both names of the route: /status must answer exactly as
+// /health does (the peer probes read /status as Route 53 reads /health).
 func TestHealth(t *testing.T) {
 	ok := func(context.Context) error { return nil }
 	down := func(context.Context) error { return errors.New("down") }
@@ -259,18 +263,25 @@ func TestHealth(t *testing.T) {
 		{"both down, one hanging", []api.Check{{Name: "dynamodb", Run: down}, {Name: "s3", Run: hang}}, 503,
 			`{"status":"unavailable","region":"us-east-1","failing":["dynamodb","s3"]}`},
 	}
+	paths := []events.APIGatewayProxyRequest{
+		healthReq(),
+		{Resource: "/status", Path: "/status", HTTPMethod: http.MethodGet},
+		{Resource: "/status", Path: "/prod/status", HTTPMethod: http.MethodGet, RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod"}},
+	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := api.New(api.Config{Checks: tc.checks, Region: "us-east-1", HealthTimeout: 100 * time.Millisecond})
-			start := time.Now()
-			resp, _ := h.Handle(context.Background(), healthReq())
-			if elapsed := time.Since(start); elapsed > time.Second {
-				t.Errorf("health took %v", elapsed)
-			}
-			if resp.StatusCode != tc.status || resp.Body != tc.body {
-				t.Errorf("health = %d %s, want %d %s", resp.StatusCode, resp.Body, tc.status, tc.body)
-			}
-		})
+		for _, req := range paths {
+			t.Run(tc.name+" "+req.Path, func(t *testing.T) {
+				h := api.New(api.Config{Checks: tc.checks, Region: "us-east-1", HealthTimeout: 100 * time.Millisecond})
+				start := time.Now()
+				resp, _ := h.Handle(context.Background(), req)
+				if elapsed := time.Since(start); elapsed > time.Second {
+					t.Errorf("%s took %v", req.Path, elapsed)
+				}
+				if resp.StatusCode != tc.status || resp.Body != tc.body {
+					t.Errorf("%s = %d %s, want %d %s", req.Path, resp.StatusCode, resp.Body, tc.status, tc.body)
+				}
+			})
+		}
 	}
 }
 

@@ -73,7 +73,9 @@ func match(path string) (route, string) {
 		path = strings.TrimSuffix(path, "/")
 	}
 	switch path {
-	case "/health":
+	// /status is /health under another name: the same checks, the same answer. The WAF
+	// keeps /health for Route 53's health checkers; everyone else asks /status.
+	case "/health", "/status":
 		return routeHealth, ""
 	case "/payments":
 		return routePayments, ""

@@ -68,8 +68,8 @@ func (b *syncBuffer) linesOf(requestID string) []string {
 // TestIdenticalRequestRace repeats the race of issue 9: raceRequests
 // identical POSTs (same paymentId, same body) at once, spread round-robin
 // over raceInstances handlers wired by this package against the same
-// stand-ins, as separate Lambda instances are. Every answer must be 201 (one)
-// or 200 (the rest); anything else fails the test with the log lines of the
+// stand-ins, as separate Lambda instances are. Every answer must be 201 (at
+// most one) or 200 (the rest); anything else fails the test with the log lines of the
 // request that produced it. Before the duplicates waited for the creator
 // (payment.Service.awaitCreator), 34 of 4,000 answers in 200 races were 503s
 // after 5 s, each logged as "s3 GetObject: ... (Client.Timeout or context
@@ -124,8 +124,12 @@ func TestIdenticalRequestRace(t *testing.T) {
 					strings.Join(logs.linesOf(fmt.Sprintf("%s-%d", id, i)), "\n\t")))
 			}
 		}
-		if created != 1 {
-			unexpected = append(unexpected, fmt.Sprintf("%s: %d answers 201, want exactly 1", id, created))
+		// At most one 201: none is possible when the creator's own PutItem
+		// landed but its answer was lost, and the SDK's retry then found the
+		// record (answered 200, as the README's contract says). The table and
+		// bucket are checked for exactly one payment and receipt below.
+		if created > 1 {
+			unexpected = append(unexpected, fmt.Sprintf("%s: %d answers 201, want at most 1", id, created))
 		}
 	}
 	var summary []string

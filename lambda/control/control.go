@@ -13,7 +13,8 @@
 //
 //	control#drain#<region>  drained, reason, by, at     operators (go run . drain|undrain)
 //	control#peer#<region>   observer, state,            the other region's peer probe only
-//	                        heartbeatAt, lastDownAt
+//	                        heartbeatAt, lastDownAt,
+//	                        unknownAt
 //
 // Each item has a single writer, because a global table resolves concurrent
 // writes to one item from two regions by keeping the last one whole.
@@ -68,19 +69,40 @@ const (
 	StateRecovering State = "recovering"
 	// StateDrained: an operator took the region out of service.
 	StateDrained State = "drained"
-	// StateDown: anything else (no answer, timeout, TLS error, 5xx, a failing
-	// dependency).
+	// StateDown: the region cannot serve: no answer at all (connection refused
+	// or reset, timeout, TLS failure: how the loss of a whole region shows), a
+	// 5xx from API Gateway (the function behind /status is the one behind
+	// /health, so Route 53 sees the failure too), a failing dependency, or an
+	// answer that is not a /health answer (a 2xx/3xx without our body).
 	StateDown State = "down"
+	// StateUnknown: the front door refused the probe's own request with a
+	// 4xx (API Gateway's 429 throttle, a 403 from the WAF or a missing route):
+	// it answered, so the region is reachable, but the answer says nothing
+	// about whether it serves. Anyone can provoke these by flooding the open
+	// route, so they must neither close the region's failback gate (a forced
+	// failover on demand) nor open it; the round is recorded as unknownAt only,
+	// and its metric is 0, so a probe that keeps getting refused pages.
+	StateUnknown State = "unknown"
 )
 
 // OutOfService reports whether traffic was (or should be) away from a region
 // in this state, so that writes accumulate in the other region.
 func (s State) OutOfService() bool { return s == StateDown || s == StateDrained }
 
-// Classify reads a /health answer. Only the failing list of a JSON body is
-// trusted beyond the status code: a 200 without "status":"ok" is down, as
-// Route 53's string match would see it.
+// Observed reports whether the round saw the region at all; an unknown round
+// is no evidence either way.
+func (s State) Observed() bool { return s != StateUnknown && s != "" }
+
+// Classify reads a /health (or /status: the same answer) response. A 4xx is
+// a refusal of this request, not a statement about the region: unknown,
+// whatever its body. Otherwise only the failing list of the function's own
+// JSON body is trusted beyond the status code: a 200 without "status":"ok" is
+// down, as Route 53's string match would see it, and API Gateway's own
+// {"message":...} with a 5xx is down.
 func Classify(statusCode int, body []byte) State {
+	if statusCode >= 400 && statusCode < 500 {
+		return StateUnknown
+	}
 	var h struct {
 		Status  string   `json:"status"`
 		Failing []string `json:"failing"`
@@ -121,6 +143,9 @@ type Peer struct {
 	HeartbeatAtMs int64 `dynamodbav:"heartbeatAt"`
 	// LastDownAtMs is the latest round that saw Region out of service; 0: never.
 	LastDownAtMs int64 `dynamodbav:"lastDownAt,omitempty"`
+	// UnknownAtMs is the latest round whose requests were refused (StateUnknown);
+	// such rounds leave State, HeartbeatAtMs and LastDownAtMs as they were.
+	UnknownAtMs int64 `dynamodbav:"unknownAt,omitempty"`
 }
 
 // Gate is the failback gate's verdict with its reason, for /health logs,
@@ -287,23 +312,33 @@ func (t Table) Peer(ctx context.Context, region string) (Peer, error) {
 // RecordObservation writes what observer's probe saw of region at now. The
 // write is conditional on being newer than what the item holds, so an
 // overlapping or delayed round can never move a heartbeat back in time.
+//
+// A round that could not tell (StateUnknown) writes only unknownAt: the
+// heartbeat would open a closed gate (it says the observer no longer sees the
+// region out of service) and lastDownAt would close an open one, and a refused
+// request is evidence of neither.
 func (t Table) RecordObservation(ctx context.Context, region, observer string, s State, now time.Time) error {
-	set := "SET observer = :o, #s = :s, heartbeatAt = :t"
-	if s.OutOfService() {
+	set, cond := "SET observer = :o, #s = :s, heartbeatAt = :t", "attribute_not_exists(heartbeatAt) OR heartbeatAt < :t"
+	names := map[string]string{"#s": "state"} // "state" is a DynamoDB reserved word
+	values := map[string]types.AttributeValue{
+		":o": &types.AttributeValueMemberS{Value: observer},
+		":s": &types.AttributeValueMemberS{Value: string(s)},
+		":t": &types.AttributeValueMemberN{Value: fmt.Sprint(now.UnixMilli())},
+	}
+	switch {
+	case !s.Observed():
+		set, cond, names = "SET observer = :o, unknownAt = :t", "attribute_not_exists(unknownAt) OR unknownAt < :t", nil
+		delete(values, ":s")
+	case s.OutOfService():
 		set += ", lastDownAt = :t"
 	}
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &t.Name,
-		Key:                 key(PeerKey(region)),
-		UpdateExpression:    aws.String(set),
-		ConditionExpression: aws.String("attribute_not_exists(heartbeatAt) OR heartbeatAt < :t"),
-		// "state" is a DynamoDB reserved word.
-		ExpressionAttributeNames: map[string]string{"#s": "state"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":o": &types.AttributeValueMemberS{Value: observer},
-			":s": &types.AttributeValueMemberS{Value: string(s)},
-			":t": &types.AttributeValueMemberN{Value: fmt.Sprint(now.UnixMilli())},
-		},
+		TableName:                 &t.Name,
+		Key:                       key(PeerKey(region)),
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
 	}, t.opts()...)
 	var stale *types.ConditionalCheckFailedException
 	if errors.As(err, &stale) {

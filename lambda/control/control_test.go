@@ -47,8 +47,16 @@ func TestClassify(t *testing.T) {
 		{"gate only: recovering", 503, `{"status":"unavailable","failing":["failback-gate"]}`, control.StateRecovering},
 		{"gate and a dependency", 503, `{"status":"unavailable","failing":["failback-gate","s3"]}`, control.StateDown},
 		{"502 from API Gateway", 502, `{"message":"Internal server error"}`, control.StateDown},
-		{"429 throttled", 429, `{"message":"Too Many Requests"}`, control.StateDown},
+		{"504 from API Gateway", 504, `{"message":"Endpoint request timed out"}`, control.StateDown},
+		{"500 from API Gateway, no body", 500, ``, control.StateDown},
 		{"empty body", 503, ``, control.StateDown},
+		// Refusals of the probe's own request: anyone can cause them, so they say
+		// nothing about the region.
+		{"429 throttled by API Gateway", 429, `{"message":"Too Many Requests"}`, control.StateUnknown},
+		{"403 from the WAF", 403, `{"message":"Forbidden"}`, control.StateUnknown},
+		{"403 route missing", 403, `{"message":"Missing Authentication Token"}`, control.StateUnknown},
+		{"4xx even with a healthy-looking body", 429, `{"status":"ok"}`, control.StateUnknown},
+		{"404 from a function that predates /status", 404, `{"error":"not_found","message":"no such resource"}`, control.StateUnknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := control.Classify(tc.code, []byte(tc.body)); got != tc.want {
@@ -138,8 +146,25 @@ func TestItemsAgainstDynamoDB(t *testing.T) {
 	if err != nil || p.HeartbeatAtMs != t0.Add(40*time.Second).UnixMilli() || p.State != control.StateDown || p.Observer != observer {
 		t.Fatalf("Peer = %+v, %v: an older round overwrote a newer one", p, err)
 	}
+	// A round whose requests were refused (throttled, blocked) changes nothing
+	// the gate reads: it stays closed, and the newest real observation stays.
+	observe(control.StateUnknown, t0.Add(45*time.Second))
+	checks(t, false, true)
+	p, err = tbl.Peer(ctx, region)
+	if err != nil || p.State != control.StateDown || p.HeartbeatAtMs != t0.Add(40*time.Second).UnixMilli() ||
+		p.LastDownAtMs != t0.Add(40*time.Second).UnixMilli() || p.UnknownAtMs != t0.Add(45*time.Second).UnixMilli() {
+		t.Fatalf("after an unknown round Peer = %+v, %v; want state, heartbeat and lastDownAt of the round at +40s, unknownAt +45s", p, err)
+	}
 	observe(control.StateUp, t0.Add(50*time.Second))
 	checks(t, false, false)
+	// ... and it cannot close an open gate: a flood of /status is not an outage.
+	observe(control.StateUnknown, t0.Add(60*time.Second))
+	observe(control.StateUnknown, t0.Add(55*time.Second)) // delayed: unknownAt never moves back
+	checks(t, false, false)
+	p, err = tbl.Peer(ctx, region)
+	if err != nil || p.State != control.StateUp || p.LastDownAtMs != t0.Add(40*time.Second).UnixMilli() || p.UnknownAtMs != t0.Add(60*time.Second).UnixMilli() {
+		t.Fatalf("after unknown rounds Peer = %+v, %v; want state up, lastDownAt +40s, unknownAt +60s", p, err)
+	}
 }
 
 // TestChecksFailWhenTheTableDoesNotAnswer: a region that cannot read its own

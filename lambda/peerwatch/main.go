@@ -1,6 +1,7 @@
 // Command peerwatch is the peer probe: scheduled every minute in each region,
-// it watches the OTHER region's regional /health and the failover name's
-// /health, records what it saw of the other region in this region's replica
+// it watches the OTHER region's regional /status and the failover name's
+// /status (the same answer as /health, which only Route 53's health checkers
+// may request), records what it saw of the other region in this region's replica
 // (the input of that region's failback gate), and publishes PeerHealthy and
 // FailoverNameHealthy as CloudWatch metrics in Embedded Metric Format on
 // stdout, in this region, where the alarms that page about the other region's
@@ -14,8 +15,8 @@
 //
 //	TABLE_NAME           payments table (required): observations go to its replica here; the TableName dimension
 //	PEER_REGION          the region watched (required), not this one
-//	PEER_HEALTH_URL      https://<peer execute-api host>/prod/health (required)
-//	FAILOVER_HEALTH_URL  https://<API_DOMAIN_NAME>/health (required)
+//	PEER_HEALTH_URL      https://<peer execute-api host>/prod/status (required)
+//	FAILOVER_HEALTH_URL  https://<API_DOMAIN_NAME>/status (required)
 //	PROBE_ROUNDS         rounds per invocation, 1..10 (default 5)
 //	PROBE_INTERVAL       time between round starts, a Go duration 1s..30s (default 10s)
 //
@@ -101,12 +102,12 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		errs = append(errs, fmt.Errorf("PEER_REGION=%q: want an AWS region name such as us-east-1", s.peerRegion))
 	}
 	if err := checkHealthURL(s.peerURL); err != nil {
-		errs = append(errs, fmt.Errorf("PEER_HEALTH_URL%s: want the peer's regional https://<execute-api host>/<stage>/health", err))
+		errs = append(errs, fmt.Errorf("PEER_HEALTH_URL%s: want the peer's regional https://<execute-api host>/<stage>/status (the WAF blocks /health for all but Route 53)", err))
 	}
 	// Required although the library can skip it: the FailoverNameHealthy
 	// alarm treats missing data as breaching and would page for ever.
 	if err := checkHealthURL(s.failoverURL); err != nil {
-		errs = append(errs, fmt.Errorf("FAILOVER_HEALTH_URL%s: want https://<API_DOMAIN_NAME>/health", err))
+		errs = append(errs, fmt.Errorf("FAILOVER_HEALTH_URL%s: want https://<API_DOMAIN_NAME>/status", err))
 	}
 	if v := getenv("PROBE_ROUNDS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -133,7 +134,7 @@ func checkHealthURL(raw string) error {
 		return errors.New(" is not set")
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Hostname() == "" || !strings.HasSuffix(u.Path, "/health") {
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" || !strings.HasSuffix(u.Path, "/status") {
 		return fmt.Errorf("=%q", raw)
 	}
 	return nil

@@ -28,8 +28,8 @@ func envOf(kv map[string]string) func(string) string {
 var baseEnv = map[string]string{
 	"TABLE_NAME":          "payments",
 	"PEER_REGION":         "us-east-1",
-	"PEER_HEALTH_URL":     "https://abc123.execute-api.us-east-1.amazonaws.com/prod/health",
-	"FAILOVER_HEALTH_URL": "https://api.payments.example.com/health",
+	"PEER_HEALTH_URL":     "https://abc123.execute-api.us-east-1.amazonaws.com/prod/status",
+	"FAILOVER_HEALTH_URL": "https://api.payments.example.com/status",
 }
 
 func withEnv(kv ...string) map[string]string {
@@ -62,9 +62,13 @@ func TestLoadSettings(t *testing.T) {
 		{"rounds and interval set", withEnv("PROBE_ROUNDS", "10", "PROBE_INTERVAL", "1.5s"), tuned, nil},
 		{"nothing set", nil, settings{}, []string{"TABLE_NAME", "PEER_REGION", "PEER_HEALTH_URL", "FAILOVER_HEALTH_URL"}},
 		{"peer region malformed", withEnv("PEER_REGION", "US-East-1"), settings{}, []string{`PEER_REGION="US-East-1"`, "us-east-1"}},
-		{"peer URL plain http", withEnv("PEER_HEALTH_URL", "http://abc.execute-api.us-east-1.amazonaws.com/prod/health"), settings{}, []string{"PEER_HEALTH_URL=", "https://"}},
-		{"peer URL not /health", withEnv("PEER_HEALTH_URL", "https://abc.execute-api.us-east-1.amazonaws.com/prod/payments"), settings{}, []string{"PEER_HEALTH_URL="}},
-		{"failover URL without host", withEnv("FAILOVER_HEALTH_URL", "https:///health"), settings{}, []string{"FAILOVER_HEALTH_URL=", "API_DOMAIN_NAME"}},
+		{"peer URL plain http", withEnv("PEER_HEALTH_URL", "http://abc.execute-api.us-east-1.amazonaws.com/prod/status"), settings{}, []string{"PEER_HEALTH_URL=", "https://"}},
+		{"peer URL not /status", withEnv("PEER_HEALTH_URL", "https://abc.execute-api.us-east-1.amazonaws.com/prod/payments"), settings{}, []string{"PEER_HEALTH_URL="}},
+		// /health answers only Route 53's health checkers: the probe would be refused
+		// in every round and page for ever.
+		{"peer URL still /health", withEnv("PEER_HEALTH_URL", "https://abc.execute-api.us-east-1.amazonaws.com/prod/health"), settings{}, []string{"PEER_HEALTH_URL=", "/status"}},
+		{"failover URL still /health", withEnv("FAILOVER_HEALTH_URL", "https://api.payments.example.com/health"), settings{}, []string{"FAILOVER_HEALTH_URL=", "/status"}},
+		{"failover URL without host", withEnv("FAILOVER_HEALTH_URL", "https:///status"), settings{}, []string{"FAILOVER_HEALTH_URL=", "API_DOMAIN_NAME"}},
 		{"rounds zero", withEnv("PROBE_ROUNDS", "0"), settings{}, []string{`PROBE_ROUNDS="0"`, "1 to 10"}},
 		{"rounds too many", withEnv("PROBE_ROUNDS", "11"), settings{}, []string{`PROBE_ROUNDS="11"`}},
 		{"rounds not a number", withEnv("PROBE_ROUNDS", "five"), settings{}, []string{`PROBE_ROUNDS="five"`}},
@@ -72,7 +76,7 @@ func TestLoadSettings(t *testing.T) {
 		{"interval too short", withEnv("PROBE_INTERVAL", "500ms"), settings{}, []string{`PROBE_INTERVAL="500ms"`, "1s to 30s"}},
 		{"interval too long", withEnv("PROBE_INTERVAL", "31s"), settings{}, []string{`PROBE_INTERVAL="31s"`}},
 		{"everything wrong at once", map[string]string{
-			"PEER_REGION": "east", "PEER_HEALTH_URL": "ftp://x/health", "FAILOVER_HEALTH_URL": "api.example.com/health",
+			"PEER_REGION": "east", "PEER_HEALTH_URL": "ftp://x/status", "FAILOVER_HEALTH_URL": "api.example.com/status",
 			"PROBE_ROUNDS": "-1", "PROBE_INTERVAL": "1h",
 		}, settings{}, []string{"TABLE_NAME", "PEER_REGION", "PEER_HEALTH_URL", "FAILOVER_HEALTH_URL", "PROBE_ROUNDS", "PROBE_INTERVAL"}},
 	}
@@ -129,6 +133,9 @@ func TestInvocation(t *testing.T) {
 	}{
 		{"peer healthy", 200, `{"status":"ok","region":"us-east-1"}`, `{}`, control.StateUp, 1},
 		{"peer failing: data, not an invocation error", 503, `{"status":"unavailable","region":"us-east-1","failing":["dynamodb"]}`, ``, control.StateDown, 0},
+		// A flood of /status: pages (metric 0) but is no observation, so no state,
+		// heartbeat or lastDownAt is written, only unknownAt.
+		{"probe throttled: could not tell", 429, `{"message":"Too Many Requests"}`, `{}`, "", 0},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,8 +150,8 @@ func TestInvocation(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			setAWSEnv(t, "us-east-2", servers.DynamoDB.URL)
-			env := withEnv("TABLE_NAME", table, "PEER_HEALTH_URL", srv.URL+"/prod/health",
-				"FAILOVER_HEALTH_URL", srv.URL+"/health", "PROBE_ROUNDS", "2", "PROBE_INTERVAL", "1s")
+			env := withEnv("TABLE_NAME", table, "PEER_HEALTH_URL", srv.URL+"/prod/status",
+				"FAILOVER_HEALTH_URL", srv.URL+"/status", "PROBE_ROUNDS", "2", "PROBE_INTERVAL", "1s")
 
 			// One stream for logs and metrics, as stdout is in Lambda.
 			var stdout bytes.Buffer
@@ -184,7 +191,10 @@ func TestInvocation(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !p.Found || p.Observer != "us-east-2" || p.State != tc.wantState {
-				t.Errorf("%s = %+v, want state %s observed by us-east-2", control.PeerKey("us-east-1"), p, tc.wantState)
+				t.Errorf("%s = %+v, want state %q observed by us-east-2", control.PeerKey("us-east-1"), p, tc.wantState)
+			}
+			if unknown := tc.wantState == ""; unknown != (p.UnknownAtMs != 0) || unknown && (p.HeartbeatAtMs != 0 || p.LastDownAtMs != 0) {
+				t.Errorf("%s = %+v: a round that could not tell writes unknownAt and nothing else", control.PeerKey("us-east-1"), p)
 			}
 		})
 	}

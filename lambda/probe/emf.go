@@ -47,6 +47,8 @@ type emfDocument struct {
 	Recorded              bool   `json:"Recorded"`
 }
 
+// healthy is 1 only for up: unknown (the probe's requests refused) is 0 too, so
+// a probe that cannot get through pages instead of watching nothing.
 func healthy(s control.State) int {
 	if s == control.StateUp {
 		return 1

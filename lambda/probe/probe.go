@@ -1,7 +1,8 @@
 // Package probe watches the other region from this one: it asks the peer
-// region's regional /health and the failover name's /health, writes what it
-// saw of the peer into this region's replica (package control), and publishes
-// the answers as CloudWatch metrics in Embedded Metric Format.
+// region's regional /status and the failover name's /status (the same answer
+// as /health, which the WAF keeps for Route 53's health checkers), writes what
+// it saw of the peer into this region's replica (package control), and
+// publishes the answers as CloudWatch metrics in Embedded Metric Format.
 //
 // It runs in the region that survives. An alarm or topic in the region that
 // failed cannot page anyone, so each region watches the other and pages from
@@ -27,7 +28,7 @@ import (
 
 // Defaults and bounds of one round.
 const (
-	// DefaultTimeout bounds each health request (connect, TLS, headers and
+	// DefaultTimeout bounds each status request (connect, TLS, headers and
 	// body). Route 53's own HTTPS checks allow about 4 s to connect and 2 s
 	// for the answer; a /health slower than that fails over anyway.
 	DefaultTimeout = 3 * time.Second
@@ -37,8 +38,8 @@ const (
 	// RecordTimeout bounds the DynamoDB write of a round, so a round never
 	// takes longer than Timeout + RecordTimeout.
 	RecordTimeout = 2 * time.Second
-	// MaxBodyBytes is the most of a /health body that is read. Ours is under
-	// 200 bytes; anything bigger is not our /health and is not trusted.
+	// MaxBodyBytes is the most of a /status body that is read. Ours is under
+	// 200 bytes; anything bigger is not our answer and is not trusted.
 	MaxBodyBytes = 8 << 10
 	// runMargin is left before the context's deadline after the last round,
 	// so the Lambda handler can return before the function's timeout.
@@ -48,8 +49,8 @@ const (
 // Config is what a Prober needs; see New for defaults.
 type Config struct {
 	Region, PeerRegion string           // this region, the region probed
-	PeerHealthURL      string           // the peer's regional /health URL
-	FailoverHealthURL  string           // the failover name's /health URL; "" = not probed
+	PeerHealthURL      string           // the peer's regional /status URL
+	FailoverHealthURL  string           // the failover name's /status URL; "" = not probed
 	TableName          string           // metric dimension
 	Levers             control.Table    // where observations of PeerRegion are written (this region's replica)
 	HTTPClient         *http.Client     // nil: a client with Timeout (no redirects)
@@ -173,7 +174,7 @@ func NewHTTPClient(timeout time.Duration) *http.Client {
 	}
 }
 
-// answer is what one GET of a /health URL came to.
+// answer is what one GET of a /status URL came to.
 type answer struct {
 	state   control.State
 	status  int    // HTTP status; 0 when no answer
@@ -243,8 +244,10 @@ func (p *Prober) warn(msg, target string, a answer) {
 	p.cfg.Logger.Warn(msg, attrs...)
 }
 
-// get asks one /health URL. Every failure to get a trustworthy answer is
-// StateDown: that is what Route 53's checkers would conclude too.
+// get asks one /status URL. Every failure to get an answer at all is
+// StateDown: that is how a lost region shows, and what Route 53's checkers
+// would conclude too. An answer is read by control.Classify, which calls a 4xx
+// refusal of this request StateUnknown.
 func (p *Prober) get(ctx context.Context, target string) answer {
 	start := time.Now()
 	// The client's own Timeout may be longer (a caller's client); this bounds
@@ -284,8 +287,9 @@ func (p *Prober) fetch(ctx context.Context, target string) answer {
 	case err != nil:
 		return p.failed(ctx, resp.StatusCode, "reading the body: ", err)
 	case len(body) > MaxBodyBytes:
-		return answer{state: control.StateDown, status: resp.StatusCode,
-			reason: fmt.Sprintf("HTTP %d with a body over %d bytes: not a /health answer", resp.StatusCode, MaxBodyBytes)}
+		// Not our answer: only the status code counts (a 4xx is still a refusal).
+		return answer{state: control.Classify(resp.StatusCode, nil), status: resp.StatusCode,
+			reason: fmt.Sprintf("HTTP %d with a body over %d bytes: not a /status answer", resp.StatusCode, MaxBodyBytes)}
 	}
 	a := answer{state: control.Classify(resp.StatusCode, body), status: resp.StatusCode}
 	if a.state != control.StateUp {

@@ -41,7 +41,7 @@ const (
 
 var at = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// Servers that answer like the payment function's /health in each state, or
+// Servers that answer like the payment function's /status (= /health) in each state, or
 // fail the way a lost region, a proxy or a misconfiguration does. Each returns
 // the URL to probe.
 type server func(t *testing.T) string
@@ -54,7 +54,7 @@ func answering(code int, body string) server {
 			fmt.Fprint(w, body)
 		}))
 		t.Cleanup(srv.Close)
-		return srv.URL + "/prod/health"
+		return srv.URL + "/prod/status"
 	}
 }
 
@@ -66,6 +66,12 @@ var (
 	garbage     = answering(200, `<html><body>Welcome to nginx!</body></html>`)
 	oversized   = answering(200, `{"status":"ok","padding":"`+strings.Repeat("x", probe.MaxBodyBytes)+`"}`)
 	gatewayDown = answering(502, `{"message":"Internal server error"}`)
+	// Refusals of the probe's own request, which anyone flooding /status can
+	// cause: API Gateway's method throttle and a WAF block (API Gateway's
+	// WAF_FILTERED answer).
+	throttled  = answering(429, `{"message":"Too Many Requests"}`)
+	wafBlocked = answering(403, `{"message":"Forbidden"}`)
+	oversized4 = answering(403, `<html>`+strings.Repeat("x", probe.MaxBodyBytes)+`</html>`)
 )
 
 // hanging accepts the request and never answers, like a region whose load
@@ -79,7 +85,7 @@ func hanging(t *testing.T) string {
 		}
 	}))
 	t.Cleanup(func() { close(release); srv.Close() })
-	return srv.URL + "/prod/health"
+	return srv.URL + "/prod/status"
 }
 
 // refused is the address of a listener that has been closed: nothing listens.
@@ -90,7 +96,7 @@ func refused(t *testing.T) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return "http://" + addr + "/prod/health"
+	return "http://" + addr + "/prod/status"
 }
 
 // untrustedTLS answers healthily over TLS with a certificate no trusted
@@ -103,10 +109,10 @@ func untrustedTLS(t *testing.T) string {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return srv.URL + "/prod/health"
+	return srv.URL + "/prod/status"
 }
 
-// redirecting sends the probe to a healthy /health elsewhere; following it
+// redirecting sends the probe to a healthy /status elsewhere; following it
 // would report a region healthy on another host's word. hits counts requests
 // that reached the target.
 func redirecting(hits *atomic.Int32) server {
@@ -116,9 +122,9 @@ func redirecting(hits *atomic.Int32) server {
 			fmt.Fprint(w, `{"status":"ok","region":"us-east-1"}`)
 		}))
 		t.Cleanup(target.Close)
-		srv := httptest.NewServer(http.RedirectHandler(target.URL+"/health", http.StatusFound))
+		srv := httptest.NewServer(http.RedirectHandler(target.URL+"/status", http.StatusFound))
 		t.Cleanup(srv.Close)
-		return srv.URL + "/prod/health"
+		return srv.URL + "/prod/status"
 	}
 }
 
@@ -221,6 +227,9 @@ func TestRound(t *testing.T) {
 		{"oversized body", oversized, oversized, control.StateDown, control.StateDown, "over 8192 bytes"},
 		{"garbage body", garbage, garbage, control.StateDown, control.StateDown, "HTTP 200: <html>"},
 		{"peer lost, failover name answers from the survivor", refused, healthy, control.StateDown, control.StateUp, "connection refused"},
+		{"throttled: could not tell", throttled, throttled, control.StateUnknown, control.StateUnknown, "HTTP 429"},
+		{"blocked by the WAF: could not tell", wafBlocked, healthy, control.StateUnknown, control.StateUp, "HTTP 403"},
+		{"refused with an oversized page: could not tell", oversized4, oversized4, control.StateUnknown, control.StateUnknown, "over 8192 bytes"},
 		{"peer healthy, failover name broken", healthy, hanging, control.StateUp, control.StateDown, "no complete answer"},
 		{"failover name not probed", depFailing, nil, control.StateDown, "", "HTTP 503"},
 	}
@@ -312,14 +321,21 @@ func TestRound(t *testing.T) {
 			}
 			wantItem := control.Peer{Region: peer, Found: true, Observer: self, State: tc.wantPeer,
 				HeartbeatAtMs: at.UnixMilli(), LastDownAtMs: seenDown.UnixMilli()}
-			if tc.wantPeer.OutOfService() {
+			wantOpen := !tc.wantPeer.OutOfService()
+			switch {
+			case tc.wantPeer == control.StateUnknown:
+				// No evidence either way: the earlier outage stays the newest
+				// observation, and the gate stays as it was (closed).
+				wantItem.State, wantItem.HeartbeatAtMs, wantItem.UnknownAtMs = control.StateDown, seenDown.UnixMilli(), at.UnixMilli()
+				wantOpen = false
+			case tc.wantPeer.OutOfService():
 				wantItem.LastDownAtMs = at.UnixMilli()
 			}
 			if diff := cmp.Diff(wantItem, p); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", control.PeerKey(peer), diff)
 			}
-			if g := p.Gate(); g.Open == tc.wantPeer.OutOfService() {
-				t.Errorf("gate open = %v after the peer was seen %s", g.Open, tc.wantPeer)
+			if g := p.Gate(); g.Open != wantOpen {
+				t.Errorf("gate open = %v after the peer was seen %s, want %v", g.Open, tc.wantPeer, wantOpen)
 			}
 		})
 	}
@@ -461,7 +477,7 @@ func TestRun(t *testing.T) {
 				fmt.Fprint(w, `{"status":"ok","region":"us-east-1"}`)
 			}))
 			t.Cleanup(peerSrv.Close)
-			r := newRig(t, levers, peerSrv.URL+"/prod/health", healthy(t), nil)
+			r := newRig(t, levers, peerSrv.URL+"/prod/status", healthy(t), nil)
 
 			ctx := context.Background()
 			start := time.Now()
@@ -527,8 +543,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	good := func() probe.Config {
 		return probe.Config{
 			Region: self, PeerRegion: peer,
-			PeerHealthURL:     "https://abc.execute-api.us-east-1.amazonaws.com/prod/health",
-			FailoverHealthURL: "https://api.payments.example.com/health",
+			PeerHealthURL:     "https://abc.execute-api.us-east-1.amazonaws.com/prod/status",
+			FailoverHealthURL: "https://api.payments.example.com/status",
 			TableName:         "payments",
 			Levers:            control.Table{DB: &dynamodb.Client{}, Name: "payments"},
 		}
@@ -544,8 +560,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no regions", func(c *probe.Config) { c.Region, c.PeerRegion = "", "" }, []string{"Region is empty", "PeerRegion is empty"}},
 		{"watches itself", func(c *probe.Config) { c.PeerRegion = self }, []string{"PeerRegion", "this region"}},
 		{"peer URL missing", func(c *probe.Config) { c.PeerHealthURL = "" }, []string{"PeerHealthURL"}},
-		{"peer URL relative", func(c *probe.Config) { c.PeerHealthURL = "/prod/health" }, []string{"PeerHealthURL"}},
-		{"failover URL not http", func(c *probe.Config) { c.FailoverHealthURL = "ftp://api.example.com/health" }, []string{"FailoverHealthURL"}},
+		{"peer URL relative", func(c *probe.Config) { c.PeerHealthURL = "/prod/status" }, []string{"PeerHealthURL"}},
+		{"failover URL not http", func(c *probe.Config) { c.FailoverHealthURL = "ftp://api.example.com/status" }, []string{"FailoverHealthURL"}},
 		{"no table name", func(c *probe.Config) { c.TableName = "" }, []string{"TableName"}},
 		{"no levers", func(c *probe.Config) { c.Levers = control.Table{} }, []string{"Levers"}},
 		{"negative timeout", func(c *probe.Config) { c.Timeout = -time.Second }, []string{"Timeout"}},

@@ -326,7 +326,7 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 			"plus the record's TTL (go run . report shows the budget).\n", arrival, region, control.CheckDrained, other, checks)
 		fmt.Fprintf(stdout, "Watch:\n")
 		fmt.Fprintf(stdout, "  go run . status                  the flag in each replica; %s's probe reports %s %q within a round\n", other, region, control.StateDrained)
-		fmt.Fprintf(stdout, "  curl -s <%s API>/prod/health  503 {\"status\":\"unavailable\",...,\"failing\":[%q]}\n", region, control.CheckDrained)
+		fmt.Fprintf(stdout, "  curl -s <%s API>/prod/status  503 {\"status\":\"unavailable\",...,\"failing\":[%q]} (the same answer Route 53 gets from /health)\n", region, control.CheckDrained)
 		fmt.Fprintf(stdout, "  dig +short %s    %s's addresses\n", l.cfg.DomainName, other)
 		// When every record of a group is unhealthy Route 53 treats them all as
 		// healthy, so failover answers with the primary: two drained regions are no
@@ -604,7 +604,13 @@ func describePeer(p control.Peer) string {
 	if !p.Found {
 		return "none"
 	}
-	return fmt.Sprintf("state %s, heartbeat %s, last down %s", p.State, stampMs(p.HeartbeatAtMs), stampMs(p.LastDownAtMs))
+	d := fmt.Sprintf("state %s, heartbeat %s, last down %s", p.State, stampMs(p.HeartbeatAtMs), stampMs(p.LastDownAtMs))
+	if p.UnknownAtMs > p.HeartbeatAtMs {
+		// Rounds whose requests were refused (429/403) after the last real one:
+		// no evidence either way, and the observer's alarm is paging.
+		d += fmt.Sprintf(", probe refused since %s (could not tell)", stampMs(p.UnknownAtMs))
+	}
+	return d
 }
 
 // failbackVerdict decides from the region's own replica (what its /health sees)

@@ -447,7 +447,7 @@ func (a *analysis) notification(failed string) {
 		}
 		switch {
 		case ns == "PaymentsDR" && metric == "PeerHealthy" && al.Str("dimensions", "PeerRegion") == failed:
-			notice.Why = "the probe in " + al.Region + " sees " + failed + "'s /health fail (a probe that stops reporting breaches too)"
+			notice.Why = "the probe in " + al.Region + " sees " + failed + "'s /status fail (the same answer Route 53 gets from /health; a probe that stops reporting or is refused breaches too)"
 			probeBound()
 		case ns == "PaymentsDR" && metric == "FailoverNameHealthy" && primary:
 			notice.Why = fmt.Sprintf("the probe in %s sees the failover name fail until DNS moves off %s (RTO bound %ds)", al.Region, failed, a.RTO.Seconds)

@@ -116,9 +116,9 @@ const DefaultAuthAudience = "payments-api"
 // WAF rate limits. AWS WAF's rate-based rules accept limits from 10 to 2,000,000,000
 // requests per evaluation window (https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html).
 // The floor keeps the health traffic of a single address far below the limit: a Route 53
-// checker at the 10 s interval sends 30 requests in 5 minutes, and even all 16 checker
-// locations behind one address (480) plus both peer probes (2 URLs x 5 rounds a minute,
-// 50) stay under half of it.
+// checker at the 10 s interval sends 30 requests to /health in 5 minutes, and even all 16
+// checker locations behind one address (480) plus both peer probes on /status (2 URLs x 5
+// rounds a minute, 50) stay under half of it.
 // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html
 //
 // The default is the stage's own throttle (100 requests/s, restapi.RateLimit) over the

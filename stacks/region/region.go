@@ -112,7 +112,14 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(s.Region))}}}},
 			{Sid: "DecryptObserversReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
 				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
-			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn}},
+			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}, Resources: []*string{tableArn}},
+			// Writes of payments only: the control items (drain flags, failback gate,
+			// key-set copies) each have their own writer, and a payment function that
+			// could write them could drain a region or plant signing keys. Its reads of
+			// them (/health) stay. StringNotLike with the set operator, since LeadingKeys
+			// is multivalued: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+			{Sid: "PaymentItems", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn},
+				Conditions: []iam.Condition{{Test: "ForAllValues:StringNotLike", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.KeyPrefix + "*")}}}},
 			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
 			// HeadBucket (the health check) needs ListBucket; it also turns a missing
 			// receipt into 404 rather than 403, which the replay path relies on.
@@ -333,13 +340,13 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 	fn := function.New(b.scope, "peer-probe", function.Config{
 		Site:        s,
 		Name:        name,
-		Description: "probes " + cfg.Region + "'s /health and the failover name",
+		Description: "probes " + cfg.Region + "'s /status and the failover name's",
 		Code:        cfg.Code,
 		Environment: map[string]*string{
 			"TABLE_NAME":          cfg.Table.Name,
 			"PEER_REGION":         jsii.String(cfg.Region),
-			"PEER_HEALTH_URL":     jsii.String("https://" + *cfg.APIHost + "/" + restapi.Stage + restapi.HealthPath),
-			"FAILOVER_HEALTH_URL": jsii.String("https://" + b.Config.DomainName + restapi.HealthPath),
+			"PEER_HEALTH_URL":     jsii.String("https://" + *cfg.APIHost + "/" + restapi.Stage + restapi.StatusPath),
+			"FAILOVER_HEALTH_URL": jsii.String("https://" + b.Config.DomainName + restapi.StatusPath),
 			"PROBE_ROUNDS":        jsii.String(fmt.Sprint(ProbeRounds)),
 			"PROBE_INTERVAL":      jsii.String(ProbeInterval),
 		},
@@ -393,10 +400,10 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 		dims                      map[string]*string
 	}{
 		{"peer-healthy-alarm", "PeerHealthy", "payment-peer-" + cfg.Region + "-down",
-			"The probe in " + s.Region + " sees " + cfg.Region + "'s /health fail, or stopped reporting",
+			"The probe in " + s.Region + " sees " + cfg.Region + "'s /status fail or cannot get an answer through (state in the probe's log), or stopped reporting",
 			map[string]*string{"TableName": cfg.Table.Name, "PeerRegion": jsii.String(cfg.Region)}},
 		{"failover-name-healthy-alarm", "FailoverNameHealthy", "payment-failover-name-down",
-			"The probe in " + s.Region + " sees https://" + b.Config.DomainName + "/health fail, or stopped reporting",
+			"The probe in " + s.Region + " sees https://" + b.Config.DomainName + "/status fail or cannot get an answer through (state in the probe's log), or stopped reporting",
 			map[string]*string{"TableName": cfg.Table.Name, "DomainName": jsii.String(b.Config.DomainName)}},
 	} {
 		t.Alarm(m.id, monitoring.Alarm{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/payments-dr/payments-dr/lambda/api"
+	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/stacks/failover"
 	"github.com/payments-dr/payments-dr/stacks/function"
@@ -47,7 +48,7 @@ func request(route restapi.Route) events.APIGatewayProxyRequest {
 		Headers:        map[string]string{"Content-Type": "application/json"},
 		RequestContext: events.APIGatewayProxyRequestContext{Stage: restapi.Stage, RequestID: "contract"},
 	}
-	if route.Path != restapi.HealthPath {
+	if route.Authorized {
 		req.RequestContext.Authorizer = map[string]any{"principalId": "client-a"}
 	}
 	if strings.Contains(route.Path, "{paymentId}") {
@@ -84,6 +85,33 @@ func TestHealthCheckMatchesOnlyAHealthyAnswer(t *testing.T) {
 	// Route 53 reads only the first 5,120 bytes of the body.
 	if i := strings.Index(ok.Body, failover.HealthySearchString); i < 0 || i+len(failover.HealthySearchString) > 5120 {
 		t.Errorf("search string not within the first 5,120 bytes")
+	}
+}
+
+// TestStatusAnswersAsHealth: the peer probes read /status as Route 53 reads /health, so
+// the two must answer alike, and the probes' reading (control.Classify) must agree with
+// the health check's.
+func TestStatusAnswersAsHealth(t *testing.T) {
+	health := request(restapi.Route{Method: http.MethodGet, Path: restapi.HealthPath})
+	status := request(restapi.Route{Method: http.MethodGet, Path: restapi.StatusPath})
+	for _, tc := range []struct {
+		name string
+		err  error
+		want control.State
+	}{
+		{"healthy", nil, control.StateUp},
+		{"table unreachable", errors.New("table unreachable"), control.StateDown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, _ := handler(tc.err).Handle(context.Background(), health)
+			s, _ := handler(tc.err).Handle(context.Background(), status)
+			if h.StatusCode != s.StatusCode || h.Body != s.Body {
+				t.Errorf("/status = %d %s, /health = %d %s", s.StatusCode, s.Body, h.StatusCode, h.Body)
+			}
+			if got := control.Classify(s.StatusCode, []byte(s.Body)); got != tc.want {
+				t.Errorf("the probes read /status %d %s as %s, want %s", s.StatusCode, s.Body, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -39,8 +39,14 @@ import (
 // Stage is the one stage; the health checks request /<Stage>/health.
 const Stage = "prod"
 
-// HealthPath is the open route Route 53 probes.
+// HealthPath is the route Route 53 probes; the WAF keeps it for Route 53's health
+// checkers (package waf).
 const HealthPath = "/health"
+
+// StatusPath is the open route for everyone else (the peer probes, operators, clients):
+// the same function and the same answer as /health, under a throttle of its own, so that
+// no caller of it can take anything from Route 53's checks.
+const StatusPath = "/status"
 
 // Throttling of the stage, per region: the ceiling of all clients together, per method.
 const (
@@ -76,25 +82,39 @@ const QuotaPeriod = "DAY"
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
 // The account-wide regional limit still covers all APIs; that is AWS's, not ours to set.
 const (
-	HealthRateLimit  = 50 // ~1.6/s from Route 53 and 0.2/s from the peer probes, with headroom
+	HealthRateLimit  = 50 // ~1.6/s from Route 53, with headroom
 	HealthBurstLimit = 100
 )
 
+// GET /status likewise: the peer probes send 0.2/s per region, people a few; a flood of it
+// gets 429 here and from the WAF's rate rule, which the probes read as "could not tell"
+// (lambda/control.StateUnknown), never as the region being down.
+const (
+	StatusRateLimit  = 20
+	StatusBurstLimit = 40
+)
+
 // HealthRequestPaths are the paths /health is requested under, as the request arrives:
-// through the execute-api host (Route 53's checks and the peer probe) with the stage in
-// front, and through the custom domain, whose base path mapping hides the stage.
+// through the execute-api host (Route 53's checks) with the stage in front, and through
+// the custom domain, whose base path mapping hides the stage. Route 53 checks only the
+// first, but both reach the same method and its one throttle, so the WAF keeps both for
+// Route 53's checkers.
 var HealthRequestPaths = []string{"/" + Stage + HealthPath, HealthPath}
 
-// HealthMethodPath is /health's GET in aws_api_gateway_method_settings' form:
-// the resource path without its leading slash, then the method.
-var HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
+// HealthMethodPath and StatusMethodPath are the GETs in aws_api_gateway_method_settings'
+// form: the resource path without its leading slash, then the method.
+var (
+	HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
+	StatusMethodPath = strings.TrimPrefix(StatusPath, "/") + "/GET"
+)
 
 // Route is one method on one path of the API.
 type Route struct {
 	Method string
 	Path   string // e.g. "/payments/{paymentId}"
 	// KeyRequired: payment routes need a client's API key, which selects that client's
-	// throttle and quota in the usage plan; /health stays open for Route 53.
+	// throttle and quota in the usage plan; /health stays open for Route 53, /status for
+	// the probes.
 	KeyRequired bool
 	// Authorized: the caller must present a bearer token the region's authorizer
 	// accepts. API keys are not credentials: "Don't use API keys for authentication or
@@ -108,6 +128,7 @@ var Routes = []Route{
 	{Method: "POST", Path: "/payments", KeyRequired: true, Authorized: true},
 	{Method: "GET", Path: "/payments/{paymentId}", KeyRequired: true, Authorized: true},
 	{Method: "GET", Path: HealthPath, KeyRequired: false, Authorized: false},
+	{Method: "GET", Path: StatusPath, KeyRequired: false, Authorized: false},
 }
 
 // Authorizer settings. A TOKEN authorizer receives the Authorization header's value
@@ -330,14 +351,22 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 	})
 	// The override repeats the stage's logging and metrics, so /health keeps them
 	// whatever the method override inherits.
-	apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("health-method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
+	healthSettings := apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("health-method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
 		Provider:   p,
 		RestApiId:  api.Id(),
 		StageName:  stage.StageName(),
 		MethodPath: jsii.String(HealthMethodPath),
 		Settings:   settings(HealthRateLimit, HealthBurstLimit),
-		// Both patch the same stage; one at a time avoids a conflicting concurrent update.
+		// All patch the same stage; one at a time avoids a conflicting concurrent update.
 		DependsOn: &[]cdktf.ITerraformDependable{stageSettings},
+	})
+	apigatewaymethodsettings.NewApiGatewayMethodSettings(c, jsii.String("status-method-settings"), &apigatewaymethodsettings.ApiGatewayMethodSettingsConfig{
+		Provider:   p,
+		RestApiId:  api.Id(),
+		StageName:  stage.StageName(),
+		MethodPath: jsii.String(StatusMethodPath),
+		Settings:   settings(StatusRateLimit, StatusBurstLimit),
+		DependsOn:  &[]cdktf.ITerraformDependable{healthSettings},
 	})
 
 	keyIDs, keyValues := clientKeys(c, cfg, api.Id(), stage.StageName())

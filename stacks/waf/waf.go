@@ -1,17 +1,26 @@
-// Package waf holds one region's AWS WAF web ACL in front of its API stage: AWS's managed
-// rule groups for common exploits and known bad inputs, a rate limit per client address,
-// and request logs in an encrypted log group.
+// Package waf holds one region's AWS WAF web ACL in front of its API stage: a rule that
+// keeps Route 53's check path for Route 53's health checkers, AWS's managed rule groups
+// for common exploits and known bad inputs, a rate limit per client address, and request
+// logs in an encrypted log group.
 //
 // The health endpoint decides failover, so the ACL is built around it:
-//   - Route 53's checkers send GET /prod/health with their own User-Agent and no body, and
-//     the peer probes GET /prod/health and /health; nothing in the core rule set or the
-//     known-bad-inputs group matches such a request today. But AWS changes managed rule
-//     groups without notice ("subject to version changes"), and one false positive on the
-//     checkers would fail a healthy region over, in both regions at once. So the managed
-//     groups are scoped down to every path but the health paths.
-//   - The rate rule does count the health paths: it is what stops one address flooding
-//     /health into its method throttle, where the 429s would reach the checkers. Its
-//     limit can never be reached by the checkers themselves (config.MinWAFRateLimit).
+//   - GET /health has a method throttle of its own, shared by every caller. A flood from
+//     many addresses, each under the per-address rate limit (and a rate-based rule "can
+//     take up to several minutes" to act, see RateWindowSeconds), would make API Gateway
+//     answer the checkers 429 and fail a healthy region over. So the health paths are
+//     Route 53's alone: a request for them from any address outside Route 53's published
+//     health-checker ranges is blocked here (CheckerRuleName). AWS documents WAF as
+//     evaluated before API Gateway's other access controls; that it also comes before the
+//     method throttle is what keeps a blocked flood from spending the checkers' share.
+//     People and the peer probes use GET /status, the same answer under its own throttle.
+//   - Route 53's checkers send GET /prod/health with their own User-Agent and no body;
+//     nothing in the core rule set or the known-bad-inputs group matches such a request
+//     today. But AWS changes managed rule groups without notice ("subject to version
+//     changes"), and one false positive on the checkers would fail a healthy region over,
+//     in both regions at once. So the managed groups are scoped down to every path but the
+//     health paths.
+//   - The rate rule counts every path; its limit can never be reached by the checkers
+//     themselves (config.MinWAFRateLimit).
 package waf
 
 import (
@@ -21,6 +30,8 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsipranges"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2ipset"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webacl"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclassociation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclloggingconfiguration"
@@ -54,8 +65,9 @@ type Config struct {
 	StageArn *string
 	// RateLimit: requests per client address in RateWindowSeconds before WAF blocks it.
 	RateLimit int
-	// HealthPaths are the URI paths, exactly as WAF sees them, that the managed rule
-	// groups must never judge.
+	// HealthPaths are the URI paths, exactly as WAF sees them, of the method Route 53
+	// checks: only Route 53's health checkers may request them, and the managed rule
+	// groups never judge them.
 	HealthPaths      []string
 	KMSKeyArn        *string
 	LogRetentionDays int
@@ -67,15 +79,68 @@ type ACL struct {
 }
 
 // Rule names, also the CloudWatch metric names of the rules.
-const RateRuleName = "rate-per-client-ip"
+const (
+	CheckerRuleName = "health-for-route53-checkers-only"
+	RateRuleName    = "rate-per-client-ip"
+)
+
+// CheckerRangesService is the ip-ranges.json service whose IPv4 prefixes Route 53's health
+// checkers send from ("ROUTE53_HEALTHCHECKS": "Add these ranges to the list of allowed IP
+// address ranges if you're using Route 53 health checks";
+// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/route-53-ip-addresses.html),
+// in the lower case the aws_ip_ranges data source takes
+// (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/ip_ranges).
+// The data source reads https://ip-ranges.amazonaws.com/ip-ranges.json at plan time, so a
+// plan and apply picks up changed ranges; AWS announces every change on the SNS topic
+// AmazonIpSpaceChanged
+// (https://docs.aws.amazon.com/vpc/latest/userguide/subscribe-notifications.html).
+//
+// IPv4 only: the checks name the execute-api host (FullyQualifiedDomainName, no
+// IPAddress), and then "Using an IPv4 address that DNS returns, Route 53 then checks the
+// health of the endpoint"
+// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html).
+// An IPv6 request for a health path is outside the set and blocked.
+const CheckerRangesService = "route53_healthchecks"
 
 // New declares the ACL, its association with the stage and its logging.
 func New(scope constructs.Construct, id string, cfg Config) ACL {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	p := cfg.Site.Provider
+	ranges := dataawsipranges.NewDataAwsIpRanges(c, jsii.String("route53-checker-ranges"), &dataawsipranges.DataAwsIpRangesConfig{
+		Provider: p,
+		Services: jsii.Strings(CheckerRangesService),
+	})
+	checkers := wafv2ipset.NewWafv2IpSet(c, jsii.String("route53-checkers"), &wafv2ipset.Wafv2IpSetConfig{
+		Provider:         p,
+		Name:             jsii.String(cfg.Name + "-route53-checkers"),
+		Description:      jsii.String("Route 53 health checkers (ip-ranges.json " + CheckerRangesService + "), the only callers of the health paths"),
+		Scope:            jsii.String("REGIONAL"),
+		IpAddressVersion: jsii.String("IPV4"),
+		Addresses:        ranges.CidrBlocks(),
+	})
 	rules := []*wafv2webacl.Wafv2WebAclRule{{
-		Name:     jsii.String(RateRuleName),
+		// First: a blocked request ends the evaluation, and AWS WAF runs before API
+		// Gateway's own access controls ("AWS WAF is your first line of defense against web
+		// exploits. When AWS WAF is enabled on an API, AWS WAF rules are evaluated before
+		// other access control features",
+		// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html).
+		Name:     jsii.String(CheckerRuleName),
 		Priority: jsii.Number(0),
+		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
+		Statement: map[string]any{
+			"and_statement": map[string]any{
+				"statement": []any{
+					map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths, checkerTransformations)},
+					map[string]any{"not_statement": map[string]any{
+						"statement": []any{map[string]any{"ip_set_reference_statement": map[string]any{"arn": checkers.Arn()}}},
+					}},
+				},
+			},
+		},
+		VisibilityConfig: ruleVisibility(cfg.Name, CheckerRuleName),
+	}, {
+		Name:     jsii.String(RateRuleName),
+		Priority: jsii.Number(1),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
 		// The provider's binding types nested statements as `any`: Terraform's own
 		// (snake_case) names go here as they are.
@@ -91,7 +156,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	for i, group := range ManagedRuleGroups {
 		rules = append(rules, &wafv2webacl.Wafv2WebAclRule{
 			Name:     jsii.String(group),
-			Priority: jsii.Number(float64(i + 1)),
+			Priority: jsii.Number(float64(i + 2)),
 			// None: the group's own actions (Block) apply.
 			OverrideAction: &wafv2webacl.Wafv2WebAclRuleOverrideAction{None: &wafv2webacl.Wafv2WebAclRuleOverrideActionNone{}},
 			Statement: map[string]any{
@@ -102,7 +167,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 					// https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-scope-down-statements.html
 					"scope_down_statement": map[string]any{
 						"not_statement": map[string]any{
-							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths)}},
+							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths, exactPath)}},
 						},
 					},
 				},
@@ -113,7 +178,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	acl := wafv2webacl.NewWafv2WebAcl(c, jsii.String("acl"), &wafv2webacl.Wafv2WebAclConfig{
 		Provider:      p,
 		Name:          jsii.String(cfg.Name),
-		Description:   jsii.String("payments API in " + cfg.Site.Region + ": managed rules, rate limit per client address"),
+		Description:   jsii.String("payments API in " + cfg.Site.Region + ": health paths for Route 53 only, managed rules, rate limit per client address"),
 		Scope:         jsii.String("REGIONAL"),
 		DefaultAction: &wafv2webacl.Wafv2WebAclDefaultAction{Allow: &wafv2webacl.Wafv2WebAclDefaultActionAllow{}},
 		Rule:          &rules,
@@ -146,23 +211,39 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	return ACL{Arn: acl.Arn()}
 }
 
-// HealthPathPattern matches exactly the given paths: a regular expression, so one
-// statement covers them all and the scope-down stays within the provider's nesting.
+// HealthPathPattern matches the given paths, with or without one trailing slash (which API
+// Gateway routes to the same resource): a regular expression, so one statement covers them
+// all and the statements stay within the provider's nesting.
 func HealthPathPattern(paths []string) string {
 	quoted := make([]string, len(paths))
 	for i, p := range paths {
 		quoted[i] = regexp.QuoteMeta(p)
 	}
-	return "^(" + strings.Join(quoted, "|") + ")$"
+	return "^(" + strings.Join(quoted, "|") + ")/?$"
 }
 
-func healthPathMatch(paths []string) map[string]any {
+// Text transformations WAF applies to the URI path before the pattern, in this order.
+// https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-transformation.html
+var (
+	// exactPath: the managed groups' scope-down skips only the paths as API Gateway
+	// routes them (case-sensitively); /HEALTH is judged like any other path.
+	exactPath = []string{"NONE"}
+	// checkerTransformations: the blocking rule must see every spelling of the path that
+	// might still reach the method, so it decodes %-escapes and folds repeated slashes and
+	// ./ segments first; matching more spellings only blocks more requests from outside
+	// Route 53.
+	checkerTransformations = []string{"URL_DECODE", "NORMALIZE_PATH"}
+)
+
+func healthPathMatch(paths, transformations []string) map[string]any {
+	var tt []any
+	for i, t := range transformations {
+		tt = append(tt, map[string]any{"priority": i, "type": t})
+	}
 	return map[string]any{
-		"regex_string":   HealthPathPattern(paths),
-		"field_to_match": map[string]any{"uri_path": map[string]any{}},
-		// API Gateway routes paths case-sensitively; no transformation, so /HEALTH is
-		// judged by the managed rules like any other path.
-		"text_transformation": []any{map[string]any{"priority": 0, "type": "NONE"}},
+		"regex_string":        HealthPathPattern(paths),
+		"field_to_match":      map[string]any{"uri_path": map[string]any{}},
+		"text_transformation": tt,
 	}
 }
 

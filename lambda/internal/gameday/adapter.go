@@ -57,7 +57,7 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, v := range r.Header {
 		req.Headers[k] = v[len(v)-1] // API Gateway keeps the last value of a repeated header
 	}
-	if a.authorize != nil && r.URL.Path != "/health" {
+	if a.authorize != nil && r.URL.Path != "/health" && r.URL.Path != "/status" {
 		principal, err := a.authorize(r.Context(), r.Header.Get("Authorization"))
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")

@@ -166,7 +166,8 @@ func (r *region) levers() control.Table {
 func (r *region) startProbe(peer *region, interval, timeout time.Duration) error {
 	p, err := probe.New(probe.Config{
 		Region: r.name, PeerRegion: peer.name,
-		PeerHealthURL: peer.api.URL() + "/health",
+		// /status, as deployed: /health is for Route 53's checkers (the router here).
+		PeerHealthURL: peer.api.URL() + "/status",
 		TableName:     tableName,
 		Levers:        r.levers(),
 		Timeout:       timeout,
