@@ -65,7 +65,7 @@ func TestRenderReadme(t *testing.T) {
 		"```\n<!-- recovery:end -->\n",
 		"<!-- config:start -->\n| variable | what it sets | accepted | default |\n",
 		"| `HEALTH_CHECK_INTERVAL` | seconds between Route 53 checks | 10 or 30 | `10` |\n",
-		"| `https://auth.example.com/.well-known/jwks.json` |\n<!-- config:end -->\n\nthe end\n",
+		"| empty or an integer from 1 to 2147483647 | `empty` |\n<!-- config:end -->\n\nthe end\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("rendered README lacks %q:\n%s", want, got)
