@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -357,60 +358,48 @@ func (c Config) validate(skip map[string]bool) error {
 }
 
 // OperatorARNs are the principals of DR_OPERATOR_ARNS, in the order given.
-func (c Config) OperatorARNs() []string {
-	var arns []string
-	for _, a := range strings.Split(c.DROperatorARNs, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			arns = append(arns, a)
-		}
-	}
-	return arns
-}
+func (c Config) OperatorARNs() []string { return splitList(c.DROperatorARNs) }
 
 // APIClients are the client names of API_CLIENTS, in the order given.
-func (c Config) APIClients() []string {
-	var names []string
-	for _, n := range strings.Split(c.APIClientList, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			names = append(names, n)
+func (c Config) APIClients() []string { return splitList(c.APIClientList) }
+
+// splitList is the entries of a comma-separated setting, trimmed, without empty ones.
+func splitList(list string) []string {
+	var entries []string
+	for _, e := range strings.Split(list, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			entries = append(entries, e)
 		}
 	}
-	return names
+	return entries
 }
 
-// validClientList: 1 to MaxAPIClients comma-separated client names, none empty and
-// none repeated.
-func validClientList(list string) bool {
-	names := strings.Split(list, ",")
-	if len(names) > MaxAPIClients {
+// validList: at most max comma-separated entries, each matching entry (so none empty)
+// and none repeated.
+func validList(list string, entry *regexp.Regexp, max int) bool {
+	entries := strings.Split(list, ",")
+	if len(entries) > max {
 		return false
 	}
 	seen := map[string]bool{}
-	for _, n := range names {
-		n = strings.TrimSpace(n)
-		if !clientNamePattern.MatchString(n) || seen[n] {
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if !entry.MatchString(e) || seen[e] {
 			return false
 		}
-		seen[n] = true
+		seen[e] = true
 	}
 	return true
 }
 
-// validPrincipalARNs: empty, or every comma-separated entry a role or user ARN, none
-// empty and none repeated.
+// validClientList: 1 to MaxAPIClients client names.
+func validClientList(list string) bool {
+	return validList(list, clientNamePattern, MaxAPIClients)
+}
+
+// validPrincipalARNs: empty, or role and user ARNs, as many as given.
 func validPrincipalARNs(list string) bool {
-	if list == "" {
-		return true
-	}
-	seen := map[string]bool{}
-	for _, a := range strings.Split(list, ",") {
-		a = strings.TrimSpace(a)
-		if !principalARNPattern.MatchString(a) || seen[a] {
-			return false
-		}
-		seen[a] = true
-	}
-	return true
+	return list == "" || validList(list, principalARNPattern, math.MaxInt)
 }
 
 // validHTTPSURL: an absolute https URL with a host, no user info, no fragment, and a
