@@ -16,6 +16,13 @@
 //	                        heartbeatAt, lastDownAt,
 //	                        unknownAt
 //
+// In control#peer#<region>: state and heartbeatAt are the observer's newest
+// round that saw the region (up, recovering, drained, down); lastDownAt is the
+// newest round that counted it out of service, which closes its failback gate:
+// a round that saw it drained, or down with the previous recorded round down
+// or drained too (at most MaxRoundGap earlier); unknownAt is the newest round
+// whose requests were refused (4xx), which changes nothing else.
+//
 // Each item has a single writer, because a global table resolves concurrent
 // writes to one item from two regions by keeping the last one whole.
 package control
@@ -25,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -141,7 +149,9 @@ type Peer struct {
 	State    State  `dynamodbav:"state"`
 	// HeartbeatAtMs is the observer's latest round, in Unix milliseconds.
 	HeartbeatAtMs int64 `dynamodbav:"heartbeatAt"`
-	// LastDownAtMs is the latest round that saw Region out of service; 0: never.
+	// LastDownAtMs is the latest round that counted Region out of service
+	// (drained, or down twice in a row; RecordObservation); 0: never. State
+	// down with HeartbeatAtMs > LastDownAtMs is a first down round, not counted.
 	LastDownAtMs int64 `dynamodbav:"lastDownAt,omitempty"`
 	// UnknownAtMs is the latest round whose requests were refused (StateUnknown);
 	// such rounds leave State, HeartbeatAtMs and LastDownAtMs as they were.
@@ -157,8 +167,9 @@ type Gate struct {
 
 // Gate decides whether Region may take traffic, given this copy of the item.
 //
-// The observer writes lastDownAt = heartbeatAt = now in a round that sees
-// Region down or drained, and only heartbeatAt = now otherwise. A copy whose
+// The observer writes lastDownAt = heartbeatAt = now in a round that counts
+// Region out of service (drained, or down for the second recorded round in a
+// row: RecordObservation), and only heartbeatAt = now otherwise. A copy whose
 // heartbeat is newer than its lastDownAt has therefore come through
 // replication from the observer after the observer stopped seeing Region out
 // of service: what the observer accepted while it served instead of Region
@@ -309,29 +320,76 @@ func (t Table) Peer(ctx context.Context, region string) (Peer, error) {
 	return p, err
 }
 
-// RecordObservation writes what observer's probe saw of region at now. The
+// MaxRoundGap is the longest time between two rounds that still count as
+// consecutive for the failback gate. The deployed probe's rounds are at most
+// about 25 s apart (10 s within an invocation, 20 s across invocations, plus
+// a round's own duration); a round after a longer silence (the observer's own
+// outage, a failed invocation) starts a new count.
+const MaxRoundGap = time.Minute
+
+// RecordObservation writes what observer's probe saw of region at now. Every
 // write is conditional on being newer than what the item holds, so an
 // overlapping or delayed round can never move a heartbeat back in time.
+//
+// lastDownAt (which closes region's failback gate) is written by a round that
+// sees region drained (a drain is deliberate: one round is enough), and by a
+// round that sees it down only when the item's previous recorded round saw it
+// down or drained too, at most MaxRoundGap earlier. A single down round (a
+// slow answer under load, a returning observer's first rounds) is recorded
+// (state down, heartbeat) without lastDownAt: one failed round is not
+// evidence that traffic left region (Route 53 itself needs 3 failed checks in
+// a row). The test and the write are one conditional UpdateItem; when its
+// condition fails, the round is recorded without lastDownAt under the plain
+// freshness condition. Two rounds racing (overlapping invocations) can only
+// lose a count (the next down round makes it up), or count a down round after
+// an older one whose write overtook a newer one's, which closes the gate
+// early, as every down round did before the count.
 //
 // A round that could not tell (StateUnknown) writes only unknownAt: the
 // heartbeat would open a closed gate (it says the observer no longer sees the
 // region out of service) and lastDownAt would close an open one, and a refused
-// request is evidence of neither.
+// request is evidence of neither. It leaves the count as it was.
 func (t Table) RecordObservation(ctx context.Context, region, observer string, s State, now time.Time) error {
-	set, cond := "SET observer = :o, #s = :s, heartbeatAt = :t", "attribute_not_exists(heartbeatAt) OR heartbeatAt < :t"
+	fresh := "attribute_not_exists(heartbeatAt) OR heartbeatAt < :t"
+	set := "SET observer = :o, #s = :s, heartbeatAt = :t"
 	names := map[string]string{"#s": "state"} // "state" is a DynamoDB reserved word
 	values := map[string]types.AttributeValue{
 		":o": &types.AttributeValueMemberS{Value: observer},
 		":s": &types.AttributeValueMemberS{Value: string(s)},
 		":t": &types.AttributeValueMemberN{Value: fmt.Sprint(now.UnixMilli())},
 	}
-	switch {
-	case !s.Observed():
-		set, cond, names = "SET observer = :o, unknownAt = :t", "attribute_not_exists(unknownAt) OR unknownAt < :t", nil
+	var err error
+	switch s {
+	case StateUnknown, "":
 		delete(values, ":s")
-	case s.OutOfService():
-		set += ", lastDownAt = :t"
+		err = t.update(ctx, region, "SET observer = :o, unknownAt = :t", "attribute_not_exists(unknownAt) OR unknownAt < :t", nil, values)
+	case StateDrained:
+		err = t.update(ctx, region, set+", lastDownAt = :t", fresh, names, values)
+	case StateDown:
+		second := maps.Clone(values)
+		second[":down"] = &types.AttributeValueMemberS{Value: string(StateDown)}
+		second[":drained"] = &types.AttributeValueMemberS{Value: string(StateDrained)}
+		second[":since"] = &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(-MaxRoundGap).UnixMilli())}
+		// heartbeatAt and state are always written together, so an item
+		// without a heartbeat fails the state test: a first-ever round counts one.
+		err = t.update(ctx, region, set+", lastDownAt = :t",
+			"heartbeatAt < :t AND heartbeatAt >= :since AND #s IN (:down, :drained)", names, second)
+		if errors.Is(err, errStale) { // the first down round in a row, or stale
+			err = t.update(ctx, region, set, fresh, names, values)
+		}
+	default:
+		err = t.update(ctx, region, set, fresh, names, values)
 	}
+	if errors.Is(err, errStale) {
+		return nil // a newer round already wrote; nothing to add
+	}
+	return err
+}
+
+// errStale: the write's condition did not hold.
+var errStale = errors.New("condition not met")
+
+func (t Table) update(ctx context.Context, region, set, cond string, names map[string]string, values map[string]types.AttributeValue) error {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &t.Name,
 		Key:                       key(PeerKey(region)),
@@ -340,11 +398,11 @@ func (t Table) RecordObservation(ctx context.Context, region, observer string, s
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	}, t.opts()...)
-	var stale *types.ConditionalCheckFailedException
-	if errors.As(err, &stale) {
-		return nil // a newer round already wrote; nothing to add
-	}
-	if err != nil {
+	var failed *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &failed):
+		return errStale
+	case err != nil:
 		return fmt.Errorf("dynamodb UpdateItem %s: %w", PeerKey(region), err)
 	}
 	return nil

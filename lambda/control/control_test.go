@@ -3,6 +3,7 @@ package control_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"testing"
@@ -137,6 +138,8 @@ func TestItemsAgainstDynamoDB(t *testing.T) {
 	observe(control.StateRecovering, t0.Add(30*time.Second))
 	checks(t, false, false)
 
+	observe(control.StateDown, t0.Add(38*time.Second))
+	checks(t, false, false) // one down round does not count
 	observe(control.StateDown, t0.Add(40*time.Second))
 	checks(t, false, true)
 	// A delayed round from before the outage must not reopen the gate.
@@ -164,6 +167,98 @@ func TestItemsAgainstDynamoDB(t *testing.T) {
 	p, err = tbl.Peer(ctx, region)
 	if err != nil || p.State != control.StateUp || p.LastDownAtMs != t0.Add(40*time.Second).UnixMilli() || p.UnknownAtMs != t0.Add(60*time.Second).UnixMilli() {
 		t.Fatalf("after unknown rounds Peer = %+v, %v; want state up, lastDownAt +40s, unknownAt +60s", p, err)
+	}
+}
+
+// TestDownRoundsCount drives sequences of rounds through RecordObservation
+// against the local DynamoDB: the gate closes on a drained round or on the
+// second down round in a row (at most MaxRoundGap apart), never on one down
+// round alone; unknown rounds neither count nor break the count; a round older
+// than the item's newest changes nothing.
+func TestDownRoundsCount(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	const name = "control-rounds"
+	if err := servers.CreateTable(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	tbl := control.Table{DB: servers.DynamoDBClient(), Name: name, Attempts: 1}
+	const observer = "us-east-2"
+	t0 := time.UnixMilli(1_800_000_000_000)
+	type round struct {
+		s  control.State
+		at time.Duration // after t0
+	}
+	var (
+		up         = func(at time.Duration) round { return round{control.StateUp, at} }
+		down       = func(at time.Duration) round { return round{control.StateDown, at} }
+		drained    = func(at time.Duration) round { return round{control.StateDrained, at} }
+		recovering = func(at time.Duration) round { return round{control.StateRecovering, at} }
+		unknown    = func(at time.Duration) round { return round{control.StateUnknown, at} }
+		s          = time.Second
+		never      = time.Duration(-1)
+	)
+	for i, tc := range []struct {
+		name      string
+		rounds    []round
+		open      bool
+		lastDown  time.Duration // never: no lastDownAt
+		state     control.State // newest recorded state
+		heartbeat time.Duration
+	}{
+		{"first-ever round down: not counted", []round{down(0)}, true, never, control.StateDown, 0},
+		{"first-ever rounds down twice: closed", []round{down(0), down(10 * s)}, false, 10 * s, control.StateDown, 10 * s},
+		{"up, down: one round, open", []round{up(0), down(10 * s)}, true, never, control.StateDown, 10 * s},
+		{"up, down, down: closed", []round{up(0), down(10 * s), down(20 * s)}, false, 20 * s, control.StateDown, 20 * s},
+		{"down three times: lastDownAt follows", []round{up(0), down(10 * s), down(20 * s), down(30 * s)}, false, 30 * s, control.StateDown, 30 * s},
+		{"up, down, up: open", []round{up(0), down(10 * s), up(20 * s)}, true, never, control.StateUp, 20 * s},
+		{"down, up, down: open", []round{up(0), down(10 * s), up(20 * s), down(30 * s)}, true, never, control.StateDown, 30 * s},
+		{"drained once: closed", []round{up(0), drained(10 * s)}, false, 10 * s, control.StateDrained, 10 * s},
+		{"first-ever round drained: closed", []round{drained(0)}, false, 0, control.StateDrained, 0},
+		{"drained, down: the down round counts", []round{up(0), drained(10 * s), down(20 * s)}, false, 20 * s, control.StateDown, 20 * s},
+		{"down, drained: closed by the drain", []round{up(0), down(10 * s), drained(20 * s)}, false, 20 * s, control.StateDrained, 20 * s},
+		{"outage over: a later heartbeat opens", []round{down(0), down(10 * s), up(20 * s)}, true, 10 * s, control.StateUp, 20 * s},
+		{"outage over, then one down round: stays open", []round{down(0), down(10 * s), up(20 * s), down(30 * s)}, true, 10 * s, control.StateDown, 30 * s},
+		{"recovering, down: one round, open", []round{down(0), down(10 * s), recovering(20 * s), down(30 * s)}, true, 10 * s, control.StateDown, 30 * s},
+		{"recovering, down, down: closed", []round{down(0), down(10 * s), recovering(20 * s), down(30 * s), down(40 * s)}, false, 40 * s, control.StateDown, 40 * s},
+		{"down, unknown, down: unknown does not break the count", []round{up(0), down(10 * s), unknown(20 * s), down(30 * s)}, false, 30 * s, control.StateDown, 30 * s},
+		{"up, unknown, down: one round, open", []round{up(0), unknown(10 * s), down(20 * s)}, true, never, control.StateDown, 20 * s},
+		{"only unknown before: one round, open", []round{unknown(0), down(10 * s)}, true, never, control.StateDown, 10 * s},
+		{"down rounds MaxRoundGap apart: counted", []round{up(0), down(10 * s), down(10*s + control.MaxRoundGap)}, false, 10*s + control.MaxRoundGap, control.StateDown, 10*s + control.MaxRoundGap},
+		{"down rounds more than MaxRoundGap apart (the observer was away): open", []round{up(0), down(10 * s), down(11*s + control.MaxRoundGap)}, true, never, control.StateDown, 11*s + control.MaxRoundGap},
+		{"... and the next down round counts", []round{up(0), down(10 * s), down(11*s + control.MaxRoundGap), down(21*s + control.MaxRoundGap)}, false, 21*s + control.MaxRoundGap, control.StateDown, 21*s + control.MaxRoundGap},
+		{"a delayed older down round neither counts nor moves back", []round{up(0), down(20 * s), down(10 * s)}, true, never, control.StateDown, 20 * s},
+		{"a delayed older down round after a counted one changes nothing", []round{down(0), down(20 * s), down(10 * s)}, false, 20 * s, control.StateDown, 20 * s},
+		{"a delayed older up round cannot break the count", []round{up(0), down(10 * s), up(5 * s), down(20 * s)}, false, 20 * s, control.StateDown, 20 * s},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			region := fmt.Sprintf("region-%d", i)
+			for _, r := range tc.rounds {
+				if err := tbl.RecordObservation(ctx, region, observer, r.s, t0.Add(r.at)); err != nil {
+					t.Fatalf("%s round at +%v: %v", r.s, r.at, err)
+				}
+			}
+			p, err := tbl.Peer(ctx, region)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := control.Peer{Region: region, Found: true, Observer: observer, State: tc.state, HeartbeatAtMs: t0.Add(tc.heartbeat).UnixMilli()}
+			if tc.lastDown != never {
+				want.LastDownAtMs = t0.Add(tc.lastDown).UnixMilli()
+			}
+			got := p
+			got.UnknownAtMs = 0
+			if got != want {
+				t.Errorf("after %v:\n got %+v\nwant %+v", tc.rounds, got, want)
+			}
+			if g := p.Gate(); g.Open != tc.open {
+				t.Errorf("after %v: gate open = %v (%s), want %v", tc.rounds, g.Open, g.Reason, tc.open)
+			}
+			err = tbl.CheckGateOpen(region, nil)(ctx)
+			if closed := errors.Is(err, control.ErrGateClosed); closed == tc.open || (err != nil && !closed) {
+				t.Errorf("after %v: /health's gate check = %v, want open=%v", tc.rounds, err, tc.open)
+			}
+		})
 	}
 }
 
@@ -233,8 +328,10 @@ func TestGateReadsTheObserversReplica(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := theirs.RecordObservation(ctx, region, observer, control.StateDown, t0.Add(time.Minute)); err != nil {
-		t.Fatal(err)
+	for _, at := range []time.Duration{50 * time.Second, time.Minute} { // two down rounds in a row
+		if err := theirs.RecordObservation(ctx, region, observer, control.StateDown, t0.Add(at)); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A DynamoDB endpoint that accepts connections and never answers.
