@@ -244,9 +244,12 @@ func TestRound(t *testing.T) {
 			// An earlier outage on record: a round that sees the peer in
 			// service must leave its lastDownAt alone (that is what opens the
 			// gate); one that sees it out of service must move it to now.
-			seenDown := at.Add(-time.Minute)
-			if err := levers.RecordObservation(ctx, peer, self, control.StateDown, seenDown); err != nil {
-				t.Fatal(err)
+			// Two down rounds: one alone would not count.
+			seenDown := at.Add(-30 * time.Second)
+			for _, when := range []time.Time{seenDown.Add(-10 * time.Second), seenDown} {
+				if err := levers.RecordObservation(ctx, peer, self, control.StateDown, when); err != nil {
+					t.Fatal(err)
+				}
 			}
 			failoverURL := ""
 			if tc.failover != nil {
@@ -341,6 +344,75 @@ func TestRound(t *testing.T) {
 	}
 	if n := redirectHits.Load(); n != 0 {
 		t.Errorf("the redirect target was requested %d times: redirects must not be followed", n)
+	}
+}
+
+// TestRoundsCountDownTwice runs rounds against a peer whose answer changes
+// between them: a single round that gets no answer in time (a slow answer
+// under load) leaves the peer's failback gate open; two in a row close it, as
+// one drained round does.
+func TestRoundsCountDownTwice(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	const table = "probe-rounds"
+	if err := servers.CreateTable(ctx, table); err != nil {
+		t.Fatal(err)
+	}
+	levers := control.Table{DB: servers.DynamoDBClient(), Name: table}
+	type answer struct {
+		code  int
+		body  string
+		stall bool // answers after the probe's timeout
+	}
+	var (
+		ok      = answer{200, `{"status":"ok","region":"us-east-1"}`, false}
+		slow    = answer{200, `{"status":"ok","region":"us-east-1"}`, true}
+		failing = answer{503, `{"status":"unavailable","region":"us-east-1","failing":["dynamodb"]}`, false}
+		drain   = answer{503, `{"status":"unavailable","region":"us-east-1","failing":["drained","failback-gate"]}`, false}
+	)
+	var current atomic.Pointer[answer]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := current.Load()
+		if a.stall {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(timeout + 200*time.Millisecond):
+			}
+		}
+		w.WriteHeader(a.code)
+		fmt.Fprint(w, a.body)
+	}))
+	t.Cleanup(srv.Close)
+	now := at
+	r := newRig(t, levers, srv.URL+"/prod/status", "", func() time.Time { return now })
+	for i, step := range []struct {
+		peer answer
+		want control.State
+		open bool
+	}{
+		{ok, control.StateUp, true},
+		{slow, control.StateDown, true}, // one slow round: not counted
+		{ok, control.StateUp, true},
+		{failing, control.StateDown, true},
+		{slow, control.StateDown, false}, // the second down round in a row
+		{ok, control.StateUp, true},      // its heartbeat opens the gate again
+		{drain, control.StateDrained, false},
+		{ok, control.StateUp, true},
+	} {
+		now = at.Add(time.Duration(i) * 10 * time.Second)
+		current.Store(&step.peer)
+		obs := r.prober.Round(ctx)
+		if obs.Peer != step.want || obs.Recorded != nil {
+			t.Fatalf("round %d: %+v, want peer %s recorded", i, obs, step.want)
+		}
+		p, err := levers.Peer(ctx, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := p.Gate(); g.Open != step.open {
+			t.Errorf("round %d (%s): gate open = %v (%s), want %v; item %+v", i, step.want, g.Open, g.Reason, step.open, p)
+		}
 	}
 }
 
