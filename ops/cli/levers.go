@@ -483,7 +483,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 			p := v.peers[r]
 			state, observer := "(none)", "-"
 			if p.Found {
-				state, observer = string(p.State), p.Observer
+				state, observer = peerState(p), p.Observer
 			}
 			gate := "closed"
 			if p.Gate().Open {
@@ -600,11 +600,21 @@ func cmdFailbackCheck(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// peerState is the observer's newest state, saying so when it is a down round
+// that did not count: last down is written (and the gate closes) on the
+// second down round in a row, or on one drained round.
+func peerState(p control.Peer) string {
+	if p.State == control.StateDown && p.HeartbeatAtMs > p.LastDownAtMs {
+		return "down (1 round, not counted)"
+	}
+	return string(p.State)
+}
+
 func describePeer(p control.Peer) string {
 	if !p.Found {
 		return "none"
 	}
-	d := fmt.Sprintf("state %s, heartbeat %s, last down %s", p.State, stampMs(p.HeartbeatAtMs), stampMs(p.LastDownAtMs))
+	d := fmt.Sprintf("state %s, heartbeat %s, last down %s", peerState(p), stampMs(p.HeartbeatAtMs), stampMs(p.LastDownAtMs))
 	if p.UnknownAtMs > p.HeartbeatAtMs {
 		// Rounds whose requests were refused (429/403) after the last real one:
 		// no evidence either way, and the observer's alarm is paging.

@@ -113,6 +113,13 @@ func TestLevers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// observeDown writes an outage as the probe counts one: two down rounds
+	// in a row, the second at when.
+	observeDown := func(t *testing.T, tbl control.Table, region string, when time.Time) {
+		t.Helper()
+		observe(t, tbl, region, control.StateDown, when.Add(-10*time.Second))
+		observe(t, tbl, region, control.StateDown, when)
+	}
 	setDrain := func(t *testing.T, tbl control.Table, d control.Drain, when time.Time) {
 		t.Helper()
 		if err := tbl.SetDrain(ctx, d, when); err != nil {
@@ -233,6 +240,17 @@ func TestLevers(t *testing.T) {
 			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
 		},
 		{
+			name: "status: one down round does not count",
+			seed: func(t *testing.T, r replicaOf) {
+				observe(t, r(east2), east1, control.StateUp, at(0))
+				observe(t, r(east2), east1, control.StateDown, at(10))
+			},
+			args: []string{"status", "--via", east2},
+			out: []string{
+				"us-east-1 (primary) us-east-2 no down (1 round, not counted) us-east-2 " + stampMs(at(10).UnixMilli()) + " - open",
+			},
+		},
+		{
 			name: "status when a replica hangs",
 			seed: func(t *testing.T, r replicaOf) { setDrain(t, r(east2), drill, at(0)) },
 			down: map[string]string{east1: hang},
@@ -285,7 +303,7 @@ func TestLevers(t *testing.T) {
 			name: "failback-check safe after the outage",
 			seed: func(t *testing.T, r replicaOf) {
 				for _, rep := range []string{east1, east2} {
-					observe(t, r(rep), east1, control.StateDown, at(0))
+					observeDown(t, r(rep), east1, at(0))
 					observe(t, r(rep), east1, control.StateRecovering, at(30))
 				}
 			},
@@ -295,8 +313,8 @@ func TestLevers(t *testing.T) {
 		{
 			name: "failback-check gate closed: the copy in the primary lags",
 			seed: func(t *testing.T, r replicaOf) {
-				observe(t, r(east1), east1, control.StateDown, at(0))
-				observe(t, r(east2), east1, control.StateDown, at(0))
+				observeDown(t, r(east1), east1, at(0))
+				observeDown(t, r(east2), east1, at(0))
 				observe(t, r(east2), east1, control.StateRecovering, at(30))
 			},
 			args: []string{"failback-check"},
@@ -312,10 +330,10 @@ func TestLevers(t *testing.T) {
 			name: "failback-check: the observer's newest round saw it down, not replicated yet",
 			seed: func(t *testing.T, r replicaOf) {
 				for _, rep := range []string{east1, east2} {
-					observe(t, r(rep), east1, control.StateDown, at(0))
+					observeDown(t, r(rep), east1, at(0))
 					observe(t, r(rep), east1, control.StateRecovering, at(30))
 				}
-				observe(t, r(east2), east1, control.StateDown, at(60))
+				observeDown(t, r(east2), east1, at(60))
 			},
 			args: []string{"failback-check", "--region", east1},
 			code: exitFailed,
@@ -361,7 +379,7 @@ func TestLevers(t *testing.T) {
 		{
 			name: "failback-check: the observer's replica does not answer",
 			seed: func(t *testing.T, r replicaOf) {
-				observe(t, r(east1), east1, control.StateDown, at(0))
+				observeDown(t, r(east1), east1, at(0))
 				observe(t, r(east1), east1, control.StateUp, at(30))
 			},
 			down: map[string]string{east2: refused},
@@ -371,7 +389,7 @@ func TestLevers(t *testing.T) {
 		{
 			name: "failback-check of the secondary",
 			seed: func(t *testing.T, r replicaOf) {
-				observe(t, r(east2), east2, control.StateDown, at(0))
+				observeDown(t, r(east2), east2, at(0))
 				observe(t, r(east1), east2, control.StateUp, at(30))
 			},
 			args: []string{"failback-check", "--region", east2},
