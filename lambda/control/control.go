@@ -323,9 +323,12 @@ func (t Table) Peer(ctx context.Context, region string) (Peer, error) {
 // MaxRoundGap is the longest time between two rounds that still count as
 // consecutive for the failback gate. The deployed probe's rounds are at most
 // about 25 s apart (10 s within an invocation, 20 s across invocations, plus
-// a round's own duration); a round after a longer silence (the observer's own
-// outage, a failed invocation) starts a new count.
-const MaxRoundGap = time.Minute
+// a round's own duration); the sparsest schedule peerwatch accepts (one round
+// a minute) stays within it with a minute to spare. A down round after a
+// longer silence (the observer's own outage, invocations that failed) starts
+// a new count, so an observer returning from its own outage cannot count a
+// round from before it.
+const MaxRoundGap = 2 * time.Minute
 
 // RecordObservation writes what observer's probe saw of region at now. Every
 // write is conditional on being newer than what the item holds, so an
