@@ -9,7 +9,7 @@
 // payment was lost or duplicated or a scenario assertion failed, 2 when the
 // game day could not run.
 //
-//	go run ./lambda/gameday [-clients 4] [-outage 3s] [-catch-up 2s] [-no-failback-gate]
+//	go run ./lambda/gameday [-clients 4] [-outage 3s] [-catch-up 2s] [-no-failback-gate] [-slow-round]
 package main
 
 import (
@@ -32,6 +32,7 @@ func main() {
 	flag.DurationVar(&o.Lag, "lag", o.Lag, "normal replication lag")
 	flag.BoolVar(&o.ReplicationLast, "replication-last", false, "bring the primary's API back while replication to it is still stopped")
 	flag.BoolVar(&o.NoDrill, "no-drill", false, "stop after the kill and the return")
+	flag.BoolVar(&o.SlowRoundOnReturn, "slow-round", false, "the secondary answers the returning primary's first probe late: one down round, which must not close its gate")
 	flag.BoolVar(&o.DisableFailbackGate, "no-failback-gate", false, "serve /health without the failback gate (shows what the gate prevents)")
 	flag.Parse()
 	o.Timeline = os.Stdout

@@ -66,6 +66,11 @@ type Options struct {
 	ReplicationLast bool
 	// NoDrill stops after the kill and the return.
 	NoDrill bool
+	// SlowRoundOnReturn makes the secondary answer the first /status request
+	// of the returning primary's probe only after the probe's timeout: one
+	// down round of a region that serves all traffic, as a loaded machine
+	// produced by chance. It must not close the secondary's failback gate.
+	SlowRoundOnReturn bool
 
 	Timeline io.Writer    // the readable timeline; nil: discarded
 	Logger   *slog.Logger // the functions' own logs; nil: discarded

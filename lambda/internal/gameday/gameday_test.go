@@ -125,6 +125,27 @@ func TestGameDayReplicationLast(t *testing.T) {
 	}
 }
 
+// TestGameDaySlowRoundOnReturn: the returning primary's probe gets one slow
+// answer from the secondary, which serves all traffic (a round seen down by
+// chance, as under CPU load). One down round must not close the secondary's
+// failback gate: otherwise both regions answer 503, the router answers the
+// primary, and it takes traffic while its replica is still behind. The long
+// catch-up keeps the primary gated past the slow round.
+func TestGameDaySlowRoundOnReturn(t *testing.T) {
+	skipUnlessLocalAWS(t)
+	o := testOptions(t)
+	o.SlowRoundOnReturn, o.NoDrill = true, true
+	o.CatchUp = 4 * time.Second
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Line())
+	if !res.OK() {
+		t.Errorf("lost %v\nduplicated %v\nviolations %v", res.Lost, res.Duplicated, res.Violations)
+	}
+}
+
 func containsAny(list []string, sub string) bool {
 	for _, s := range list {
 		if strings.Contains(s, sub) {

@@ -46,6 +46,12 @@ type region struct {
 	created map[string]int // payments (table keys) this region's function answered 201 for, even if the client never saw it
 
 	probeStop func()
+	// peerDown counts this region's probe rounds that saw the peer down.
+	peerDown atomic.Int32
+	// stalls is how many /status requests are still to be answered late,
+	// after stallFor; stalled counts those answered so.
+	stalls, stalled atomic.Int32
+	stallFor        atomic.Int64
 
 	opts    regionOptions
 	handler atomic.Pointer[api.Handler]
@@ -103,6 +109,11 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 		return nil, fmt.Errorf("%s: authorizer: %w", name, err)
 	}
 	r.api, err = newServer(name+" API", &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if req.Path == "/status" && r.stalls.Add(-1) >= 0 {
+			// A slow answer, as under load: the function answers, late.
+			time.Sleep(time.Duration(r.stallFor.Load()))
+			r.stalled.Add(1)
+		}
 		return r.handler.Load().Handle(ctx, req)
 	}, authorize: authorizer.Validate, answered: r.answered})
 	if err != nil {
@@ -185,6 +196,9 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 			if ctx.Err() != nil {
 				return
 			}
+			if obs.Peer == control.StateDown {
+				r.peerDown.Add(1)
+			}
 			if obs.Peer != last {
 				r.tl.log("probe in %s: %s is %s", r.name, peer.name, obs.Peer)
 				last = obs.Peer
@@ -201,6 +215,12 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 	}()
 	r.probeStop = func() { cancel(); <-done }
 	return nil
+}
+
+// stallStatus answers the next n /status requests only after d.
+func (r *region) stallStatus(n int, d time.Duration) {
+	r.stallFor.Store(int64(d))
+	r.stalls.Store(int32(n))
 }
 
 func (r *region) stopProbe() {

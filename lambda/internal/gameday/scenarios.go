@@ -84,6 +84,11 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	if err := p.api.start(); err != nil {
 		return err
 	}
+	downBefore := p.peerDown.Load()
+	if g.o.SlowRoundOnReturn {
+		s.stallStatus(1, g.o.ProbeTimeout+250*time.Millisecond)
+		g.tl.log("%s will answer the returning probe's first /status after %v: one down round", s.name, g.o.ProbeTimeout+250*time.Millisecond)
+	}
 	if err := p.startProbe(s, g.o.ProbeInterval, g.o.ProbeTimeout); err != nil {
 		return err
 	}
@@ -96,9 +101,9 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	} else {
 		g.tl.log("RETURN %s: API back; its replica is %d writes behind, worked through over %v", p.name, backlog, g.o.CatchUp)
 	}
-	mon := g.watchHealth(ctx, p)
+	mon, monS := g.watchHealth(ctx, p), g.watchHealth(ctx, s)
 	took, err = g.firstAck(ctx, 0, tBack, "failback after the return")
-	samples := mon()
+	samples, samplesS := mon(), monS()
 	if err != nil {
 		return err
 	}
@@ -127,6 +132,19 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 		g.violate("%s /health never answered 503 failback-gate after its return", p.name)
 	} else {
 		g.tl.log("%s /health answered 503 failing [failback-gate] until its replica caught up", p.name)
+	}
+	if g.o.SlowRoundOnReturn {
+		// The slow answer must have happened, and been seen as down, within
+		// the return (before the primary took traffic back).
+		if s.stalled.Load() == 0 || p.peerDown.Load() == downBefore {
+			g.violate("slow round: %s's probe never saw %s down after the return (stalled answers %d)", p.name, s.name, s.stalled.Load())
+		}
+		for _, h := range samplesS {
+			if slices.Contains(h.failing, control.CheckFailbackGate) {
+				g.violate("slow round: %s /health answered %d failing %v at %s: one down round closed the gate of the region serving all traffic", s.name, h.code, h.failing, g.tl.since(h.at))
+				break
+			}
+		}
 	}
 	g.readYourWrites(ctx, p, s, later(tBack, g.heartbeat(ctx, p)), "return")
 	g.noFlap(tKill, tBack, 1, "kill")
