@@ -343,10 +343,12 @@ const MaxRoundGap = 2 * time.Minute
 // evidence that traffic left region (Route 53 itself needs 3 failed checks in
 // a row). The test and the write are one conditional UpdateItem; when its
 // condition fails, the round is recorded without lastDownAt under the plain
-// freshness condition. Two rounds racing (overlapping invocations) can only
-// lose a count (the next down round makes it up), or count a down round after
-// an older one whose write overtook a newer one's, which closes the gate
-// early, as every down round did before the count.
+// freshness condition. Only overlapping invocations write rounds out of
+// order; then a count can be lost (the next down round makes it up), or a
+// down round can count on an earlier down round because the up round between
+// them was written after it (and dropped as stale): the gate then closes on
+// what was in fact one down round, as it did for every down round before
+// this rule.
 //
 // A round that could not tell (StateUnknown) writes only unknownAt: the
 // heartbeat would open a closed gate (it says the observer no longer sees the
