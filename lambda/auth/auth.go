@@ -201,23 +201,17 @@ func New(ctx context.Context, cfg Config) (*Validator, error) {
 	if cfg.Leeway < 0 || cfg.Leeway > MaxLeeway {
 		return nil, fmt.Errorf("auth: leeway %s: want 0 to %s", cfg.Leeway, MaxLeeway)
 	}
-	if cfg.FetchTimeout <= 0 {
-		cfg.FetchTimeout = DefaultFetchTimeout
-	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = DefaultRefreshInterval
-	}
-	if cfg.MaxKeyAge <= 0 {
-		cfg.MaxKeyAge = DefaultMaxKeyAge
-	}
-	if cfg.StoreTimeout <= 0 {
-		cfg.StoreTimeout = DefaultStoreTimeout
-	}
-	if cfg.MaxStoredKeyAge <= 0 {
-		cfg.MaxStoredKeyAge = DefaultMaxStoredKeyAge
-	}
-	if cfg.StoreRefresh <= 0 {
-		cfg.StoreRefresh = DefaultStoreRefresh
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&cfg.FetchTimeout, DefaultFetchTimeout}, {&cfg.RefreshInterval, DefaultRefreshInterval},
+		{&cfg.MaxKeyAge, DefaultMaxKeyAge}, {&cfg.StoreTimeout, DefaultStoreTimeout},
+		{&cfg.MaxStoredKeyAge, DefaultMaxStoredKeyAge}, {&cfg.StoreRefresh, DefaultStoreRefresh},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 	if cfg.StoreRefresh >= cfg.MaxStoredKeyAge {
 		return nil, fmt.Errorf("auth: store refresh %s must be shorter than the stored key age limit %s, or copies of an unchanged set age out", cfg.StoreRefresh, cfg.MaxStoredKeyAge)
