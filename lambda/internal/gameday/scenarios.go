@@ -114,6 +114,12 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 
 	// What the failback gate is for: no traffic to the primary while its
 	// replica lacks what the secondary accepted.
+	before := len(g.res.Violations)
+	defer func() {
+		if len(g.res.Violations) > before {
+			g.explainReturn(ctx, samplesS)
+		}
+	}()
 	if caught.IsZero() || back.Before(caught) {
 		g.violate("%s acknowledged a payment at %s while its replica was still behind (backlog done: %s)", p.name, g.tl.since(back), g.tl.since(caught))
 	}
@@ -185,6 +191,33 @@ func (g *run) drill(ctx context.Context, p, s *region) error {
 	g.readYourWrites(ctx, p, s, g.heartbeat(ctx, p), "undrain")
 	g.noFlap(tDrain, tUndrain, 1, "drill")
 	return nil
+}
+
+// explainReturn logs what a failed return leaves to read: both peer items in
+// both replicas, and the secondary's /health answers that were not 200 (the
+// router answers the primary when both regions are unhealthy).
+func (g *run) explainReturn(ctx context.Context, secondary []healthSample) {
+	for _, of := range g.regions {
+		for _, in := range g.regions {
+			p, err := in.peerItem(ctx, of.name)
+			g.tl.log("  %s in %s's replica: state %s, heartbeat %s, lastDownAt %s, gate open %v (%v)", control.PeerKey(of.name), in.name,
+				p.State, g.tl.since(msTime(p.HeartbeatAtMs)), g.tl.since(msTime(p.LastDownAtMs)), p.Gate().Open, err)
+		}
+	}
+	n := 0
+	for _, h := range secondary {
+		if h.code != 200 && n < 10 {
+			g.tl.log("  %s /health at %s: %d failing %v", g.regions[1].name, g.tl.since(h.at), h.code, h.failing)
+			n++
+		}
+	}
+}
+
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 func orNow(t time.Time) time.Time {
