@@ -15,15 +15,12 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/internal/settingstest"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
-
-func envOf(kv map[string]string) func(string) string {
-	return func(k string) string { return kv[k] }
-}
 
 func TestLoadSettings(t *testing.T) {
 	base := map[string]string{"TABLE_NAME": "payments", "RECEIPTS_BUCKET": "receipts"}
@@ -51,21 +48,7 @@ func TestLoadSettings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := LoadSettings(envOf(tc.env))
-			if len(tc.wantErr) == 0 {
-				if err != nil || got != tc.want {
-					t.Fatalf("LoadSettings = %+v, %v; want %+v", got, err, tc.want)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("LoadSettings = %+v, want an error", got)
-			}
-			for _, s := range tc.wantErr {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not name %s", err, s)
-				}
-			}
+			settingstest.Check(t, LoadSettings, tc.env, tc.want, tc.wantErr)
 		})
 	}
 }
@@ -153,7 +136,7 @@ func TestSetupFailsWithoutRegion(t *testing.T) {
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_PROFILE", "")
-	_, err := Setup(context.Background(), envOf(map[string]string{"TABLE_NAME": "t", "RECEIPTS_BUCKET": "b"}), slog.New(slog.DiscardHandler))
+	_, err := Setup(context.Background(), settingstest.Env(map[string]string{"TABLE_NAME": "t", "RECEIPTS_BUCKET": "b"}), slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
 		t.Errorf("setup without a region: %v", err)
 	}

@@ -16,14 +16,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/internal/settingstest"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
-
-func envOf(kv map[string]string) func(string) string {
-	return func(k string) string { return kv[k] }
-}
 
 var baseEnv = map[string]string{
 	"TABLE_NAME":          "payments",
@@ -82,21 +79,7 @@ func TestLoadSettings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := loadSettings(envOf(tc.env))
-			if len(tc.wantErr) == 0 {
-				if err != nil || got != tc.want {
-					t.Fatalf("loadSettings = %+v, %v; want %+v", got, err, tc.want)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("loadSettings = %+v, want an error", got)
-			}
-			for _, s := range tc.wantErr {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not name %s", err, s)
-				}
-			}
+			settingstest.Check(t, loadSettings, tc.env, tc.want, tc.wantErr)
 		})
 	}
 }
@@ -155,7 +138,7 @@ func TestInvocation(t *testing.T) {
 
 			// One stream for logs and metrics, as stdout is in Lambda.
 			var stdout bytes.Buffer
-			h, err := setup(ctx, envOf(env), slog.New(slog.NewJSONHandler(&stdout, nil)), &stdout, srv.Client())
+			h, err := setup(ctx, settingstest.Env(env), slog.New(slog.NewJSONHandler(&stdout, nil)), &stdout, srv.Client())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +197,7 @@ func TestSetupRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			setAWSEnv(t, tc.region, "http://127.0.0.1:1")
-			_, err := setup(context.Background(), envOf(tc.env), slog.New(slog.DiscardHandler), &bytes.Buffer{}, nil)
+			_, err := setup(context.Background(), settingstest.Env(tc.env), slog.New(slog.DiscardHandler), &bytes.Buffer{}, nil)
 			if err == nil {
 				t.Fatal("setup accepted the configuration")
 			}
