@@ -110,8 +110,8 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	// Each region probes the other's own API host: a cross-reference, so this runs once
 	// both APIs exist.
 	peerCode := function.NewCode(stack, "peer-watch-code", bundles.PeerWatch)
-	primary.WatchPeer(region.PeerConfig{Table: payments, Code: peerCode, Region: secondarySite.Region, APIHost: secondaryAPI.Host})
-	secondary.WatchPeer(region.PeerConfig{Table: payments, Code: peerCode, Region: primarySite.Region, APIHost: primaryAPI.Host})
+	primary.WatchPeer(region.PeerConfig{Table: payments, Code: peerCode, Region: secondarySite.Region, APIHost: secondaryAPI.Host, SelfAPIHost: primaryAPI.Host})
+	secondary.WatchPeer(region.PeerConfig{Table: payments, Code: peerCode, Region: primarySite.Region, APIHost: primaryAPI.Host, SelfAPIHost: secondaryAPI.Host})
 	dns.Targets = []failover.Target{
 		{Site: primarySite, API: primaryAPI, Primary: true},
 		{Site: secondarySite, API: secondaryAPI},

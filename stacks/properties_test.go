@@ -57,11 +57,13 @@ func TestDRStackProperties(t *testing.T) {
 
 	// The global table.
 	add(property{"global table", "aws_dynamodb_table", m{
-		"provider":                    "aws.primary",
-		"name":                        "payments-global-dev",
-		"billing_mode":                "PAY_PER_REQUEST",
-		"hash_key":                    "paymentId",
-		"attribute":                   []any{m{"name": "paymentId", "type": "S"}},
+		"provider":     "aws.primary",
+		"name":         "payments-global-dev",
+		"billing_mode": "PAY_PER_REQUEST",
+		"hash_key":     "paymentId",
+		"attribute":    []any{m{"name": "paymentId", "type": "S"}, m{"name": "acceptedIn", "type": "S"}, m{"name": "acceptedSeq", "type": "S"}},
+		// The failback gate's evidence: the payments the secondary accepted.
+		"global_secondary_index":      []any{m{"name": "accepted", "hash_key": "acceptedIn", "range_key": "acceptedSeq", "projection_type": "KEYS_ONLY"}},
 		"stream_enabled":              true,
 		"stream_view_type":            "NEW_AND_OLD_IMAGES",
 		"point_in_time_recovery":      m{"enabled": true},

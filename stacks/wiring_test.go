@@ -27,35 +27,52 @@ func TestFunctionWiring(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if !slices.Equal(keys, []string{"PEER_REGION", "RECEIPTS_BUCKET", "TABLE_NAME"}) {
-			t.Errorf("function %s environment %v, want exactly PEER_REGION, RECEIPTS_BUCKET and TABLE_NAME", name, keys)
+		if !slices.Equal(keys, []string{"DR_ROLE", "PEER_REGION", "RECEIPTS_BUCKET", "TABLE_NAME"}) {
+			t.Errorf("function %s environment %v, want exactly DR_ROLE, PEER_REGION, RECEIPTS_BUCKET and TABLE_NAME", name, keys)
 		}
-		// The failback gate reads the other region's replica: PEER_REGION must be
-		// the other region, and the function may read only its own gate item there.
+		// PEER_REGION must be the other region: a miss is read there, and the
+		// primary's failback gate reads its accept index.
 		peer, _ := vars["PEER_REGION"].(string)
 		if peer == region || peer == "" {
 			t.Errorf("function %s in %s has PEER_REGION %v, want the other region", name, region, peer)
 		}
-		gateRead := false
+		// Only the primary gates (issue 13): Route 53 answers SECONDARY only while
+		// PRIMARY is unhealthy, so a gate on the secondary could only turn a
+		// failover into an outage. Its role and its grants say so.
+		wantRole := "secondary"
+		if region == config.Default().PrimaryRegion {
+			wantRole = "primary"
+		}
+		if vars["DR_ROLE"] != wantRole {
+			t.Errorf("function %s in %s has DR_ROLE %v, want %s", name, region, vars["DR_ROLE"], wantRole)
+		}
+		gateGrants := map[string]bool{}
 		if doc := j.rolePolicy(t, fn["role"]); doc != nil {
 			for _, st := range list(doc["statement"]) {
 				s := block(st)
-				if s["sid"] != "ReadObserversGateItem" {
-					continue
+				for _, a := range strs(s["actions"]) {
+					if a == "dynamodb:Query" || a == "dynamodb:BatchGetItem" {
+						gateGrants[a] = true
+					}
 				}
-				res, conds := strs(s["resources"]), list(s["condition"])
-				if len(res) != 1 || len(conds) != 1 {
-					break
+				if s["sid"] == "ReadSecondaryAcceptIndex" {
+					res := strs(s["resources"])
+					tr, tn, _, _ := ref(res[0])
+					if len(res) != 1 || j.regionOf(j.Resource[tr][tn]) != peer || !strings.HasSuffix(res[0], "/index/accepted") {
+						t.Errorf("function %s: ReadSecondaryAcceptIndex on %v, want the accept index of %s's replica only", name, res, peer)
+					}
 				}
-				tr, tn, _, _ := ref(res[0])
-				c := block(conds[0])
-				gateRead = slices.Equal(strs(s["actions"]), []string{"dynamodb:GetItem"}) &&
-					j.regionOf(j.Resource[tr][tn]) == peer && c["variable"] == "dynamodb:LeadingKeys" &&
-					slices.Equal(strs(c["values"]), []string{"control#peer#" + region})
+				if s["sid"] == "GateWatermark" {
+					conds := list(s["condition"])
+					if len(conds) != 1 || !slices.Equal(strs(block(conds[0])["values"]), []string{"control#gate#" + region}) {
+						t.Errorf("function %s: GateWatermark conditions %v, want exactly control#gate#%s", name, conds, region)
+					}
+					gateGrants["watermark"] = true
+				}
 			}
 		}
-		if !gateRead {
-			t.Errorf("function %s in %s: no GetItem of exactly control#peer#%s in %s's replica (the failback gate's cross-region read)", name, region, region, peer)
+		if gates := len(gateGrants) == 3; gates != (wantRole == "primary") {
+			t.Errorf("function %s (%s) has the failback gate's grants %v; only the primary may evaluate the gate", name, wantRole, gateGrants)
 		}
 		if typ, _, attr, _ := ref(vars["TABLE_NAME"]); typ != "aws_dynamodb_table" || attr != "name" {
 			t.Errorf("function %s TABLE_NAME = %v, want the table's name", name, vars["TABLE_NAME"])
@@ -511,7 +528,8 @@ func TestDROperationsRole(t *testing.T) {
 			for name := range j.Resource["aws_route53recoverycontrolconfig_routing_control"] {
 				controls["${aws_route53recoverycontrolconfig_routing_control."+name+".arn}"] = true
 			}
-			writesDrain, readsPeers, flipsControls := false, false, false
+			writesDrain, writesOverride, readsPeers, flipsControls := false, false, false, false
+			overrideKeys := []string{"control#override#us-east-1"} // the primary's gate only
 			for _, st := range list(doc["statement"]) {
 				s := block(st)
 				actions := strs(s["actions"])
@@ -533,10 +551,11 @@ func TestDROperationsRole(t *testing.T) {
 					case svc == "route53-recovery-control-config":
 						t.Errorf("statement %v allows %s: ARC configuration, not its data plane", s["sid"], a)
 					case slices.Contains(dynamoWrites, a):
-						if len(conditions) != 1 || !slices.Equal(keys, drainKeys) {
-							t.Errorf("statement %v allows %s with conditions %v; want exactly LeadingKeys = %v", s["sid"], a, conditions, drainKeys)
+						if len(conditions) != 1 || (!slices.Equal(keys, drainKeys) && !slices.Equal(keys, overrideKeys)) {
+							t.Errorf("statement %v allows %s with conditions %v; want exactly LeadingKeys = %v or %v", s["sid"], a, conditions, drainKeys, overrideKeys)
 						}
 						writesDrain = writesDrain || slices.Equal(keys, drainKeys)
+						writesOverride = writesOverride || slices.Equal(keys, overrideKeys)
 					case a == "dynamodb:GetItem" && slices.Equal(keys, peerKeys):
 						readsPeers = true
 					case svc == "route53-recovery-cluster" && strings.Contains(name, "RoutingControlState"):
@@ -554,8 +573,8 @@ func TestDROperationsRole(t *testing.T) {
 					}
 				}
 			}
-			if !writesDrain || !readsPeers {
-				t.Errorf("drain flags writable: %v; peer observations readable: %v", writesDrain, readsPeers)
+			if !writesDrain || !readsPeers || !writesOverride {
+				t.Errorf("drain flags writable: %v; gate override writable: %v; peer observations readable: %v", writesDrain, writesOverride, readsPeers)
 			}
 			if flipsControls != (mode == config.ControlARC) {
 				t.Errorf("FAILOVER_CONTROL=%s: routing controls flippable = %v", mode, flipsControls)
@@ -602,6 +621,14 @@ func TestPeerProbeWiring(t *testing.T) {
 		if typ != "aws_api_gateway_rest_api" || j.regionOf(j.Resource[typ][api]) != peer ||
 			!strings.HasSuffix(peerURL, ".execute-api."+peer+".amazonaws.com/prod/status") {
 			t.Errorf("probe in %s targets %q, not %s's own API host /prod/status", region, peerURL, peer)
+		}
+		// Its own region's API too: a round with no answer from either is the
+		// probe's own path cut, not the peer down.
+		selfURL, _ := vars["SELF_STATUS_URL"].(string)
+		typ, api, _, _ = ref(strings.TrimPrefix(selfURL, "https://"))
+		if typ != "aws_api_gateway_rest_api" || j.regionOf(j.Resource[typ][api]) != region ||
+			!strings.HasSuffix(selfURL, ".execute-api."+region+".amazonaws.com/prod/status") {
+			t.Errorf("probe in %s checks its own path through %q, not %s's own API host /prod/status", region, selfURL, region)
 		}
 		if vars["PEER_REGION"] != peer || vars["FAILOVER_HEALTH_URL"] != "https://api.payment-dev.example.com/status" ||
 			vars["PROBE_ROUNDS"] != "5" || vars["PROBE_INTERVAL"] != "10s" {

@@ -54,6 +54,13 @@ type Config struct {
 	HealthTimeout time.Duration
 	// RequestTimeout bounds a payment request; 0 means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// Writes, when set, is asked before every payment write: a non-nil error
+	// (the failback gate of the primary is closed) refuses it with 503 and
+	// Retry-After, and nothing is written. Reads are not asked.
+	Writes func(ctx context.Context) error
+	// Status, when set, adds what it returns to the /health and /status body
+	// as "gate" (an operator override in force, the gate's verdict).
+	Status func() any
 }
 
 // Handler serves the REST API.
@@ -122,6 +129,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.RequestTimeout)
 	defer cancel()
 	if r == routePayments {
+		if h.cfg.Writes != nil {
+			if err := h.cfg.Writes(ctx); err != nil {
+				log.Warn("payment write refused", "reason", err.Error())
+				return errorResponse(errWritesRefused), nil
+			}
+		}
 		out, more, err := h.create(ctx, caller, req)
 		attrs = append(attrs, more...)
 		return h.answer(log, out, err), nil

@@ -26,6 +26,7 @@ type healthBody struct {
 	Status  string   `json:"status"`
 	Region  string   `json:"region"`
 	Failing []string `json:"failing,omitempty"`
+	Gate    any      `json:"gate,omitempty"`
 }
 
 // health probes every dependency concurrently under one deadline. The body
@@ -62,6 +63,9 @@ func (h *Handler) health(ctx context.Context, log *slog.Logger) events.APIGatewa
 	}
 
 	body := healthBody{Status: "ok", Region: h.cfg.Region}
+	if h.cfg.Status != nil {
+		body.Gate = h.cfg.Status()
+	}
 	for i, err := range errs {
 		if err != nil {
 			body.Failing = append(body.Failing, h.cfg.Checks[i].Name)

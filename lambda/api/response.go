@@ -22,6 +22,7 @@ const (
 	CodeIdempotencyConflict   = "idempotency_conflict"
 	CodeDependencyUnavailable = "dependency_unavailable"
 	CodeInternal              = "internal_error"
+	CodeFailbackInProgress    = "failback_in_progress"
 )
 
 // retryAfterSeconds is what a 503 asks clients to wait: long enough for a
@@ -65,6 +66,13 @@ func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
 		Body: string(body),
 	}
 }
+
+// errWritesRefused answers a payment write while this region's failback gate
+// is closed: the client retries, and after its DNS answer expires it reaches
+// the region that serves.
+var errWritesRefused = &apiError{status: http.StatusServiceUnavailable, code: CodeFailbackInProgress,
+	message: "this region is not taking payments until it holds every payment the other region accepted; retry the same request",
+	header:  map[string]string{"Retry-After": retryAfterSeconds}}
 
 // classify turns any error from a handler into the answer a client sees.
 // Only codes and fixed messages leave the function: SDK errors and

@@ -43,16 +43,23 @@ type Settings struct {
 	DynamoDBEndpoint string
 	S3Endpoint       string
 
-	// PeerRegion (PEER_REGION, optional) is the other region of the pair:
-	// /health also reads its replica's copy of the failback-gate item, which
-	// holds observations that may not have replicated here yet.
+	// PeerRegion (PEER_REGION, optional) is the other region of the pair: a
+	// payment missing here is looked for in its replica, and the primary's
+	// failback gate reads its accept index.
 	PeerRegion string
+	// Role (DR_ROLE: primary or secondary; default secondary, which never
+	// gates) is this region's place in the failover records. Only the primary
+	// runs the failback gate and refuses writes while it is closed; only the
+	// secondary indexes the payments it accepts (control.AcceptEntry).
+	Role string
 	// PeerDynamoDBEndpoint overrides the SDK's endpoint for PeerRegion (the
 	// game day; not read from the environment).
 	PeerDynamoDBEndpoint string
-	// CatchUp of the failback gate; zero: control.DefaultCatchUp (the game
+	// GateRules of the failback gate; zero: control.DefaultGateRules (the game
 	// day's timescale is shorter; not read from the environment).
-	CatchUp control.CatchUp
+	GateRules control.GateRules
+	// Now is the function's clock; nil: time.Now (the game day skews it).
+	Now func() time.Time
 }
 
 // LoadSettings reads and checks the function's own environment, reporting
@@ -63,6 +70,7 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 		Bucket:     getenv("RECEIPTS_BUCKET"),
 		MaxAmount:  payment.DefaultMaxAmount,
 		PeerRegion: getenv("PEER_REGION"),
+		Role:       getenv("DR_ROLE"),
 	}
 	var errs []error
 	if s.Table == "" {
@@ -77,6 +85,16 @@ func LoadSettings(getenv func(string) string) (Settings, error) {
 			errs = append(errs, fmt.Errorf("MAX_AMOUNT_MINOR=%q: want a positive integer number of minor units", v))
 		}
 		s.MaxAmount = n
+	}
+	switch s.Role {
+	case "":
+		s.Role = control.RoleSecondary
+	case control.RolePrimary, control.RoleSecondary:
+	default:
+		errs = append(errs, fmt.Errorf("DR_ROLE=%q: want %s or %s", s.Role, control.RolePrimary, control.RoleSecondary))
+	}
+	if s.Role == control.RolePrimary && s.PeerRegion == "" {
+		errs = append(errs, errors.New("DR_ROLE=primary needs PEER_REGION: the failback gate reads the secondary's replica"))
 	}
 	if v := getenv("S3_FORCE_PATH_STYLE"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -116,6 +134,10 @@ const (
 	// a backoff of up to 20 s by default, far beyond any budget here).
 	MaxAttempts = 3
 	MaxBackoff  = 200 * time.Millisecond
+	// WriteGateMaxAge: a payment write trusts a failback-gate decision this
+	// old (the same instance's /health, or its previous write), so a busy
+	// primary evaluates the gate about once a second per instance, not per write.
+	WriteGateMaxAge = time.Second
 	// ClockSkew is allowed between function instances' clocks when one judges
 	// from a record's createdAt whether its creator can still be running.
 	ClockSkew = time.Second
@@ -218,28 +240,48 @@ func Config(cfg aws.Config, s Settings, logger *slog.Logger) api.Config {
 	// The levers of the failover (package control): one attempt each, like the
 	// other checks, because Route 53's next check is the retry.
 	levers := control.Table{DB: db, Name: s.Table, Attempts: 1}
-	var observer *control.Table
+	svc := &payment.Service{Store: st, Region: cfg.Region, InFlight: api.DefaultRequestTimeout + ClockSkew, Now: s.Now,
+		IndexAccepted: s.Role == control.RoleSecondary}
+	checks := []api.Check{
+		{Name: store.DynamoDBName, Run: st.CheckTable},
+		{Name: store.S3Name, Run: st.CheckBucket},
+		{Name: control.CheckDrained, Run: levers.CheckNotDrained(cfg.Region)},
+	}
+	var writes func(context.Context) error
+	var status func() any
 	if s.PeerRegion != "" && s.PeerRegion != cfg.Region {
-		peer := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		peerDB := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 			o.Region = s.PeerRegion
 			if s.PeerDynamoDBEndpoint != "" {
 				o.BaseEndpoint = aws.String(s.PeerDynamoDBEndpoint)
 			}
 		})
-		observer = &control.Table{DB: peer, Name: s.Table, Attempts: 1}
-		levers.CatchUp = s.CatchUp
+		// Reads only, and only on a miss here: no receipts in the other region.
+		svc.Peer = store.New(peerDB, nil, s.Table, "")
+		if s.Role == control.RolePrimary {
+			gate := &control.Gate{
+				Region: cfg.Region, Secondary: s.PeerRegion,
+				Local: levers, Remote: control.Table{DB: peerDB, Name: s.Table, Attempts: 1},
+				Rules: s.GateRules, Now: s.Now,
+			}
+			checks = append(checks, api.Check{Name: control.CheckFailbackGate, Run: gate.Check})
+			writes = func(ctx context.Context) error {
+				if d := gate.Writes(ctx, WriteGateMaxAge); d.RefuseWrites {
+					return fmt.Errorf("%w (%s): %s", control.ErrGateClosed, d.Verdict, d.Reason)
+				}
+				return nil
+			}
+			status = gate.Status
+		}
 	}
-	logger.Info("configured", "region", cfg.Region, "table", s.Table, "bucket", s.Bucket, "maxAmountMinor", s.MaxAmount)
+	logger.Info("configured", "region", cfg.Region, "role", s.Role, "table", s.Table, "bucket", s.Bucket, "maxAmountMinor", s.MaxAmount)
 	return api.Config{
 		// A duplicate may wait for the invocation creating the same payment
 		// as long as that invocation can run: its request budget, plus skew.
-		Payments: &payment.Service{Store: st, Region: cfg.Region, InFlight: api.DefaultRequestTimeout + ClockSkew},
-		Checks: []api.Check{
-			{Name: store.DynamoDBName, Run: st.CheckTable},
-			{Name: store.S3Name, Run: st.CheckBucket},
-			{Name: control.CheckDrained, Run: levers.CheckNotDrained(cfg.Region)},
-			{Name: control.CheckFailbackGate, Run: levers.CheckGateOpen(cfg.Region, observer)},
-		},
+		Payments:       svc,
+		Checks:         checks,
+		Writes:         writes,
+		Status:         status,
 		Region:         cfg.Region,
 		MaxAmount:      s.MaxAmount,
 		Logger:         logger,

@@ -222,7 +222,8 @@ func TestBudgetsNest(t *testing.T) {
 		{"the 5 s a POST may take in a brownout", "the function timeout", maxHungPayment, functionTimeout},
 		{"payment.DefaultMaxWait + 1 s to finish", "api.DefaultRequestTimeout", payment.DefaultMaxWait + time.Second, api.DefaultRequestTimeout},
 		{"AttemptTimeout", "api.DefaultHealthTimeout", AttemptTimeout, api.DefaultHealthTimeout},
-		{"control.ObserverReadTimeout", "api.DefaultHealthTimeout", control.ObserverReadTimeout, api.DefaultHealthTimeout},
+		{"the gate's reads of the secondary", "api.DefaultHealthTimeout", control.DefaultGateRules.RemoteTimeout, api.DefaultHealthTimeout},
+		{"payment.DefaultPeerTimeout", "api.DefaultRequestTimeout", payment.DefaultPeerTimeout, api.DefaultRequestTimeout},
 		{"api.DefaultHealthTimeout", "Route 53's 2 s", api.DefaultHealthTimeout, maxHungHealth},
 	}
 	for _, tc := range tests {

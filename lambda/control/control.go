@@ -11,17 +11,22 @@
 // Items (key attribute paymentId; payment ids accept only A-Z a-z 0-9 _ -, so
 // a key with '#' can never be written or read through the payment API):
 //
-//	control#drain#<region>  drained, reason, by, at     operators (go run . drain|undrain)
-//	control#peer#<region>   observer, state,            the other region's peer probe only
-//	                        heartbeatAt, lastDownAt,
-//	                        unknownAt
+//	control#drain#<region>     drained, reason, by, at     operators (go run . drain|undrain)
+//	control#peer#<region>      observer, state,            the other region's peer probe only
+//	                           heartbeatAt, lastDownAt,
+//	                           unknownAt
+//	control#gate#<primary>     wm0..wm3                    the primary's payment function (gate.go)
+//	control#override#<primary> state, reason, by, at,     operators (go run . gate open|close)
+//	                           until
 //
 // In control#peer#<region>: state and heartbeatAt are the observer's newest
 // round that saw the region (up, recovering, drained, down); lastDownAt is the
-// newest round that counted it out of service, which closes its failback gate:
-// a round that saw it drained, or down with the previous recorded round down
-// or drained too (at most MaxRoundGap earlier); unknownAt is the newest round
-// whose requests were refused (4xx), which changes nothing else.
+// newest round that counted it out of service: a round that saw it drained, or
+// down with the previous recorded round down or drained too (at most
+// MaxRoundGap earlier); unknownAt is the newest round whose requests were
+// refused (4xx) or whose own path was cut. They page and inform `go run .
+// status`; the failback gate does not read them (gate.go: evidence about
+// payments, not about probe rounds).
 //
 // Each item has a single writer, because a global table resolves concurrent
 // writes to one item from two regions by keeping the last one whole.
@@ -90,6 +95,10 @@ const (
 	// route, so they must neither close the region's failback gate (a forced
 	// failover on demand) nor open it; the round is recorded as unknownAt only,
 	// and its metric is 0, so a probe that keeps getting refused pages.
+	//
+	// A round whose own path is cut (no answer from the peer, and none from
+	// the probe's own region's /status either: probe.Config.SelfHealthURL) is
+	// unknown too: a probe that cannot reach anything cannot tell a dead peer.
 	StateUnknown State = "unknown"
 )
 
@@ -158,87 +167,6 @@ type Peer struct {
 	UnknownAtMs int64 `dynamodbav:"unknownAt,omitempty"`
 }
 
-// Gate is the failback gate's verdict with its reason, for /health logs,
-// `go run . status` and `go run . failback-check`.
-type Gate struct {
-	Open   bool
-	Reason string
-}
-
-// Gate decides whether Region may take traffic, given this copy of the item.
-//
-// The observer writes lastDownAt = heartbeatAt = now in a round that counts
-// Region out of service (drained, or down for the second recorded round in a
-// row: RecordObservation), and only heartbeatAt = now otherwise. A copy whose
-// heartbeat is newer than its lastDownAt has therefore come through
-// replication from the observer after the observer stopped seeing Region out
-// of service: what the observer accepted while it served instead of Region
-// was written before that heartbeat. DynamoDB does not promise to replicate
-// items in write order, so this is evidence, not proof; the conflict watch
-// reports a payment that still arrives late and is overwritten.
-func (p Peer) Gate() Gate {
-	switch {
-	case !p.Found || p.LastDownAtMs == 0:
-		return Gate{true, "no record that " + p.observerName() + " ever saw " + p.Region + " out of service"}
-	case p.HeartbeatAtMs > p.LastDownAtMs:
-		return Gate{true, fmt.Sprintf("%s's heartbeat of %s, written after it last saw %s out of service (%s), has replicated here",
-			p.Observer, stamp(p.HeartbeatAtMs), p.Region, stamp(p.LastDownAtMs))}
-	}
-	return Gate{false, fmt.Sprintf("%s saw %s out of service at %s; waiting for a later heartbeat from %s to replicate here (newest here: %s), so that the payments it took meanwhile are here first",
-		p.Observer, p.Region, stamp(p.LastDownAtMs), p.Observer, stamp(p.HeartbeatAtMs))}
-}
-
-// CatchUp says how close to the observer a recovering region's replica must
-// be before it takes traffic back.
-type CatchUp struct {
-	// Tolerance: the copy's heartbeat may be at most this much older than the
-	// observer's newest one. Two probe rounds: what the observer accepted in
-	// that time replicates while Route 53 counts the region's healthy checks.
-	Tolerance time.Duration
-	// Window: the tolerance applies while the observer's latest
-	// out-of-service observation is at most this old (by its own clock), so
-	// that replication lag long after an outage does not fail a healthy region.
-	Window time.Duration
-}
-
-// DefaultCatchUp fits the deployed probe (rounds 10 s apart) and Route 53's
-// default 3 × 10 s to mark a region healthy again.
-var DefaultCatchUp = CatchUp{Tolerance: 20 * time.Second, Window: 10 * time.Minute}
-
-// GateAgainst decides with the observer's own copy of the item as well, read
-// from the observer's replica. Gate alone cannot see an observation that never
-// replicated here: a region that returns while replication into it is still
-// stalled holds its copy from before the outage, which reads open (the local
-// game day's "replication last" scenario). And a heartbeat written just after
-// the observation proves only what was written before it: while the outage is
-// recent, the copy must also be within c.Tolerance of the observer's newest
-// heartbeat, i.e. the backlog of the outage has been worked through.
-func (p Peer) GateAgainst(observed Peer, c CatchUp) Gate {
-	if !observed.Found || observed.LastDownAtMs == 0 {
-		return p.Gate()
-	}
-	where := fmt.Sprintf("read in %s's replica", observed.Observer)
-	if p.HeartbeatAtMs <= observed.LastDownAtMs {
-		return Gate{false, fmt.Sprintf("%s saw %s out of service at %s (%s); no heartbeat it wrote after that has replicated here yet (newest here: %s), so the payments it took meanwhile may be missing",
-			observed.Observer, p.Region, stamp(observed.LastDownAtMs), where, stamp(p.HeartbeatAtMs))}
-	}
-	behind := time.Duration(observed.HeartbeatAtMs-p.HeartbeatAtMs) * time.Millisecond
-	recent := time.Duration(observed.HeartbeatAtMs-observed.LastDownAtMs)*time.Millisecond <= c.Window
-	if recent && behind > c.Tolerance {
-		return Gate{false, fmt.Sprintf("%s saw %s out of service at %s (%s); replication from it is still %s behind here (more than %s): waiting for the outage's backlog",
-			observed.Observer, p.Region, stamp(observed.LastDownAtMs), where, behind.Round(time.Millisecond), c.Tolerance)}
-	}
-	return Gate{true, fmt.Sprintf("%s's heartbeat of %s, written after it last saw %s out of service (%s, %s), has replicated here (%s behind its newest)",
-		observed.Observer, stamp(p.HeartbeatAtMs), p.Region, stamp(observed.LastDownAtMs), where, behind.Round(time.Millisecond))}
-}
-
-func (p Peer) observerName() string {
-	if p.Observer == "" {
-		return "the other region"
-	}
-	return p.Observer
-}
-
 func stamp(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
 }
@@ -248,15 +176,14 @@ type DynamoDB interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // Table reads and writes control items in one region's replica.
 type Table struct {
 	DB   DynamoDB
 	Name string
-	// CatchUp of the failback gate against the observer's replica; zero:
-	// DefaultCatchUp.
-	CatchUp CatchUp
 	// Attempts bounds the SDK's attempts per call; 0 keeps the client's own.
 	// /health uses 1: Route 53 waits about 2 s, and its next check is the retry.
 	Attempts int
@@ -413,11 +340,8 @@ func (t Table) update(ctx context.Context, region, set, cond string, names map[s
 	return nil
 }
 
-// ErrDrained and ErrGateClosed are what the health checks fail with.
-var (
-	ErrDrained    = errors.New("drained by an operator")
-	ErrGateClosed = errors.New("failback gate closed")
-)
+// ErrDrained is what the drain check fails with.
+var ErrDrained = errors.New("drained by an operator")
 
 // CheckNotDrained is region's /health check on its drain flag.
 func (t Table) CheckNotDrained(region string) func(context.Context) error {
@@ -428,56 +352,6 @@ func (t Table) CheckNotDrained(region string) func(context.Context) error {
 		}
 		if d.Drained {
 			return fmt.Errorf("%w (%s, by %s at %s)", ErrDrained, d.Reason, d.By, stamp(d.AtMs))
-		}
-		return nil
-	}
-}
-
-// ObserverReadTimeout bounds the read of the observer's replica inside /health,
-// which must answer Route 53 within about 2 s whatever the other region does.
-const ObserverReadTimeout = 500 * time.Millisecond
-
-// CheckGateOpen is region's /health check on its failback gate, read in this
-// replica. observer, when not nil, is the other region's replica: its copy of
-// the item is compared too (Peer.GateAgainst), within ObserverReadTimeout. An
-// observer that does not answer in time (it may be the region that failed)
-// leaves the decision to this replica's copy alone.
-func (t Table) CheckGateOpen(region string, observer *Table) func(context.Context) error {
-	return func(ctx context.Context) error {
-		type read struct {
-			p   Peer
-			err error
-		}
-		theirs := make(chan read, 1) // buffered: a late answer never blocks
-		if observer != nil {
-			go func() {
-				octx, cancel := context.WithTimeout(ctx, ObserverReadTimeout)
-				defer cancel()
-				p, err := observer.Peer(octx, region)
-				theirs <- read{p, err}
-			}()
-		}
-		mine, err := t.Peer(ctx, region)
-		if err != nil {
-			return err
-		}
-		g := mine.Gate()
-		if observer != nil {
-			select {
-			case r := <-theirs:
-				if r.err == nil {
-					c := t.CatchUp
-					if c == (CatchUp{}) {
-						c = DefaultCatchUp
-					}
-					g = mine.GateAgainst(r.p, c)
-				}
-			case <-time.After(ObserverReadTimeout):
-			case <-ctx.Done():
-			}
-		}
-		if !g.Open {
-			return fmt.Errorf("%w: %s", ErrGateClosed, g.Reason)
 		}
 		return nil
 	}

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
@@ -67,29 +63,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestGate(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		peer control.Peer
-		open bool
-	}{
-		{"no item", control.Peer{Region: "us-east-1"}, true},
-		{"never seen down", control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: 5000}, true},
-		{"seen down, no later heartbeat yet", control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: 5000, LastDownAtMs: 5000}, false},
-		{"later heartbeat replicated", control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: 6000, LastDownAtMs: 5000}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.peer.Gate()
-			if g.Open != tc.open || g.Reason == "" {
-				t.Errorf("Gate() = %+v, want open=%v with a reason", g, tc.open)
-			}
-		})
-	}
-}
-
-// TestItemsAgainstDynamoDB drives the items through the real SDK against the
-// local DynamoDB: drain flag, observations in order and out of order, and the
-// /health checks built on them.
 func TestItemsAgainstDynamoDB(t *testing.T) {
 	servers := localaws.Shared(t)
 	ctx := context.Background()
@@ -100,15 +73,21 @@ func TestItemsAgainstDynamoDB(t *testing.T) {
 	tbl := control.Table{DB: servers.DynamoDBClient(), Name: name, Attempts: 1}
 	const region, observer = "us-east-1", "us-east-2"
 	t0 := time.UnixMilli(1_800_000_000_000)
-	drained, gate := tbl.CheckNotDrained(region), tbl.CheckGateOpen(region, nil)
+	drained := tbl.CheckNotDrained(region)
 
-	checks := func(t *testing.T, wantDrained, wantGateClosed bool) {
+	// wantOut: the observer's newest recorded round counted the region out of
+	// service (what status shows as the last down round).
+	checks := func(t *testing.T, wantDrained, wantOut bool) {
 		t.Helper()
 		if err := drained(ctx); errors.Is(err, control.ErrDrained) != wantDrained || (err != nil && !wantDrained) {
 			t.Errorf("drained check = %v, want drained=%v", err, wantDrained)
 		}
-		if err := gate(ctx); errors.Is(err, control.ErrGateClosed) != wantGateClosed || (err != nil && !wantGateClosed) {
-			t.Errorf("gate check = %v, want closed=%v", err, wantGateClosed)
+		p, err := tbl.Peer(ctx, region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := outOfService(p); got != wantOut {
+			t.Errorf("peer item %+v: counted out of service = %v, want %v", p, got, wantOut)
 		}
 	}
 	observe := func(s control.State, at time.Time) {
@@ -251,12 +230,8 @@ func TestDownRoundsCount(t *testing.T) {
 			if got != want {
 				t.Errorf("after %v:\n got %+v\nwant %+v", tc.rounds, got, want)
 			}
-			if g := p.Gate(); g.Open != tc.open {
-				t.Errorf("after %v: gate open = %v (%s), want %v", tc.rounds, g.Open, g.Reason, tc.open)
-			}
-			err = tbl.CheckGateOpen(region, nil)(ctx)
-			if closed := errors.Is(err, control.ErrGateClosed); closed == tc.open || (err != nil && !closed) {
-				t.Errorf("after %v: /health's gate check = %v, want open=%v", tc.rounds, err, tc.open)
+			if out := outOfService(p); out == tc.open {
+				t.Errorf("after %v: counted out of service = %v, want %v (item %+v)", tc.rounds, out, !tc.open, p)
 			}
 		})
 	}
@@ -269,7 +244,8 @@ func TestChecksFailWhenTheTableDoesNotAnswer(t *testing.T) {
 	tbl := control.Table{DB: servers.DynamoDBClient(), Name: "no-such-table", Attempts: 1}
 	ctx := context.Background()
 	for name, check := range map[string]func(context.Context) error{
-		"drained": tbl.CheckNotDrained("us-east-1"), "gate": tbl.CheckGateOpen("us-east-1", nil),
+		"drained": tbl.CheckNotDrained("us-east-1"),
+		"gate":    (&control.Gate{Region: "us-east-1", Secondary: "us-east-2", Local: tbl, Remote: tbl}).Check,
 	} {
 		if err := check(ctx); err == nil {
 			t.Errorf("%s check passed against a missing table", name)
@@ -277,108 +253,8 @@ func TestChecksFailWhenTheTableDoesNotAnswer(t *testing.T) {
 	}
 }
 
-func TestGateAgainstObserversCopy(t *testing.T) {
-	mine := func(hb, down int64) control.Peer {
-		return control.Peer{Region: "us-east-1", Found: true, Observer: "us-east-2", HeartbeatAtMs: hb, LastDownAtMs: down}
-	}
-	c := control.CatchUp{Tolerance: 2000 * time.Millisecond, Window: 60 * time.Second}
-	for _, tc := range []struct {
-		name           string
-		mine, observed control.Peer
-		open           bool
-	}{
-		{"observer never saw it down", mine(5000, 0), mine(9000, 0), true},
-		{"stale copy: the outage observation has not replicated here", mine(5000, 0), mine(9000, 8000), false},
-		{"stale copy with an older outage", mine(5000, 3000), mine(9000, 8000), false},
-		{"caught up: a recent heartbeat after the observation is here", mine(8500, 8000), mine(9000, 8000), true},
-		{"heartbeat after the observation, but the backlog is still long", mine(8500, 8000), mine(20000, 8000), false},
-		{"long after the outage, lag does not hold it out", mine(100000, 8000), mine(130000, 8000), true},
-		{"same observation here: closed", mine(8000, 8000), mine(9000, 8000), false},
-		{"observer's item missing: local rule", mine(5000, 0), control.Peer{Region: "us-east-1"}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if g := tc.mine.GateAgainst(tc.observed, c); g.Open != tc.open || g.Reason == "" {
-				t.Errorf("GateAgainst = %+v, want open=%v with a reason", g, tc.open)
-			}
-		})
-	}
-}
-
-// TestGateReadsTheObserversReplica: a region that returns while replication
-// into it is stalled holds its pre-outage copy of the item, which reads open;
-// the observer's replica says otherwise. An observer that does not answer
-// (missing, or hanging past ObserverReadTimeout) leaves the local verdict.
-func TestGateReadsTheObserversReplica(t *testing.T) {
-	servers := localaws.Shared(t)
-	ctx := context.Background()
-	for _, name := range []string{"gate-mine", "gate-theirs"} {
-		if err := servers.CreateTable(ctx, name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db := servers.DynamoDBClient()
-	mine := control.Table{DB: db, Name: "gate-mine", Attempts: 1}
-	theirs := control.Table{DB: db, Name: "gate-theirs", Attempts: 1}
-	const region, observer = "us-east-1", "us-east-2"
-	t0 := time.UnixMilli(1_800_000_000_000)
-	// Before the outage, both copies hold a heartbeat; then only the
-	// observer's replica learns of the outage.
-	for _, tbl := range []control.Table{mine, theirs} {
-		if err := tbl.RecordObservation(ctx, region, observer, control.StateUp, t0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, at := range []time.Duration{50 * time.Second, time.Minute} { // two down rounds in a row
-		if err := theirs.RecordObservation(ctx, region, observer, control.StateDown, t0.Add(at)); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// A DynamoDB endpoint that accepts connections and never answers.
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hang.Close()
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	hung := control.Table{DB: dynamodb.NewFromConfig(servers.Config(), func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String("http://" + hang.Addr().String())
-	}), Name: "gate-theirs", Attempts: 1}
-
-	for _, tc := range []struct {
-		name     string
-		observer *control.Table
-		closed   bool
-	}{
-		{"no observer: the stale copy reads open", nil, false},
-		{"observer's replica closes it", &theirs, true},
-		{"observer's table missing: local verdict", &control.Table{DB: db, Name: "no-such-table", Attempts: 1}, false},
-		{"observer hangs: local verdict within the timeout", &hung, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
-			err := mine.CheckGateOpen(region, tc.observer)(ctx)
-			if got := errors.Is(err, control.ErrGateClosed); got != tc.closed || (err != nil && !got) {
-				t.Errorf("gate check = %v, want closed=%v", err, tc.closed)
-			}
-			if d := time.Since(start); d > control.ObserverReadTimeout+500*time.Millisecond {
-				t.Errorf("gate check took %v; the observer's read must be bounded by %v", d, control.ObserverReadTimeout)
-			}
-		})
-	}
-	// Once a heartbeat written after the outage reaches this replica, it opens.
-	if err := mine.RecordObservation(ctx, region, observer, control.StateRecovering, t0.Add(2*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := mine.CheckGateOpen(region, &theirs)(ctx); err != nil {
-		t.Errorf("caught-up copy: gate check = %v, want open", err)
-	}
+// outOfService: the observer's newest recorded round counted the region out
+// of service (a drained round, or the second down round in a row).
+func outOfService(p control.Peer) bool {
+	return p.LastDownAtMs != 0 && p.HeartbeatAtMs <= p.LastDownAtMs
 }

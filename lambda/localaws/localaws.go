@@ -253,14 +253,27 @@ func (s *Servers) S3Client() *s3.Client {
 }
 
 // CreateTable creates a payments table shaped like the deployed one (hash
-// key paymentId) and waits until it is active.
+// key paymentId, the sparse accept index of the failback gate) and waits until
+// it is active. The index's names are control's (not imported: control's
+// tests use this package).
 func (s *Servers) CreateTable(ctx context.Context, name string) error {
 	db := s.DynamoDBClient()
+	str := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            &name,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("paymentId"), AttributeType: types.ScalarAttributeTypeS}},
+		AttributeDefinitions: []types.AttributeDefinition{str("paymentId"), str("acceptedIn"), str("acceptedSeq")},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("paymentId"), KeyType: types.KeyTypeHash}},
-		BillingMode:          types.BillingModePayPerRequest,
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String("accepted"),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String("acceptedIn"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("acceptedSeq"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}},
+		BillingMode: types.BillingModePayPerRequest,
 	})
 	if err != nil {
 		return fmt.Errorf("create table %s: %w", name, err)

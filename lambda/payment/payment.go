@@ -51,6 +51,11 @@ type Record struct {
 	Region      string `dynamodbav:"region" json:"region"`
 	ProcessedAt string `dynamodbav:"processedAt,omitempty" json:"processedAt,omitempty"`
 	RequestHash string `dynamodbav:"requestHash" json:"-"`
+	// AcceptedIn and AcceptedSeq put a payment the secondary created in the
+	// sparse accept index that the primary's failback gate reads
+	// (control.AcceptEntry); empty on the primary's payments.
+	AcceptedIn  string `dynamodbav:"acceptedIn,omitempty" json:"-"`
+	AcceptedSeq string `dynamodbav:"acceptedSeq,omitempty" json:"-"`
 }
 
 // ownerTagVersion separates the owner hash from any other use of SHA-256

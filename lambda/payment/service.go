@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/payments-dr/payments-dr/lambda/control"
 )
 
 // Store is what the flow needs from persistence. Create and MarkProcessed
@@ -35,8 +37,19 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 // same payment or is told the id is taken; it never creates a second one.
 type Service struct {
 	Store  Store
-	Region string           // recorded on new payments; the receipt names it
-	Now    func() time.Time // nil means time.Now
+	Region string // recorded on new payments; the receipt names it
+	// Peer, when set, is the other region's replica, read when a payment is
+	// not in this one: an acknowledged payment may still be replicating
+	// (each item on its own, typically within a second, longer while a region
+	// is impaired) when its caller reads it back through the failover name.
+	// PeerTimeout bounds that read (0: DefaultPeerTimeout); a peer that does
+	// not answer leaves this replica's answer, 404.
+	Peer        Reader
+	PeerTimeout time.Duration
+	// IndexAccepted: this region is the secondary, so each payment it creates
+	// goes into the accept index the primary's failback gate reads.
+	IndexAccepted bool
+	Now           func() time.Time // nil means time.Now
 	// InFlight is how long after stamping createdAt the invocation that
 	// created a record may still be finishing it: its request budget plus the
 	// clock skew between instances. Zero means DefaultInFlight.
@@ -79,6 +92,9 @@ func (s *Service) Submit(ctx context.Context, owner string, req Request) (rec Re
 		CreatedAt:   s.now(),
 		Region:      s.Region,
 		RequestHash: req.Hash(),
+	}
+	if s.IndexAccepted {
+		rec.AcceptedIn, rec.AcceptedSeq = control.AcceptEntry(s.Region, rec.Key, s.clock())
 	}
 	err = s.Store.Create(ctx, rec)
 	if err == nil {
@@ -205,10 +221,36 @@ func (s *Service) Get(ctx context.Context, owner, paymentID string) (Record, err
 		return Record{}, ErrNoOwner
 	}
 	rec, err := s.Store.Get(ctx, Key(owner, paymentID))
+	if errors.Is(err, ErrNotFound) && s.Peer != nil {
+		rec, err = s.fromPeer(ctx, Key(owner, paymentID))
+	}
 	if err != nil {
 		return Record{}, err
 	}
 	if rec.Owner != owner {
+		return Record{}, ErrNotFound
+	}
+	return rec, nil
+}
+
+// Reader reads a record by table key (a Store does).
+type Reader interface {
+	Get(ctx context.Context, key string) (Record, error)
+}
+
+// DefaultPeerTimeout bounds the read of the other region's replica on a miss:
+// a region that is gone costs a 404 this much more, never a 503.
+const DefaultPeerTimeout = 500 * time.Millisecond
+
+func (s *Service) fromPeer(ctx context.Context, key string) (Record, error) {
+	d := s.PeerTimeout
+	if d <= 0 {
+		d = DefaultPeerTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	rec, err := s.Peer.Get(ctx, key)
+	if err != nil {
 		return Record{}, ErrNotFound
 	}
 	return rec, nil

@@ -17,6 +17,8 @@
 //	PEER_REGION          the region watched (required), not this one
 //	PEER_HEALTH_URL      https://<peer execute-api host>/prod/status (required)
 //	FAILOVER_HEALTH_URL  https://<API_DOMAIN_NAME>/status (required)
+//	SELF_STATUS_URL      https://<this region's execute-api host>/prod/status (required): when neither
+//	                     it nor the peer answers, the round is unknown (the probe's own path is cut)
 //	PROBE_ROUNDS         rounds per invocation, 1..10 (default 5)
 //	PROBE_INTERVAL       time between round starts, a Go duration 1s..30s (default 10s)
 //
@@ -74,6 +76,7 @@ type settings struct {
 	peerRegion  string
 	peerURL     string
 	failoverURL string
+	selfURL     string
 	rounds      int
 	interval    time.Duration
 }
@@ -88,6 +91,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		peerRegion:  getenv("PEER_REGION"),
 		peerURL:     getenv("PEER_HEALTH_URL"),
 		failoverURL: getenv("FAILOVER_HEALTH_URL"),
+		selfURL:     getenv("SELF_STATUS_URL"),
 		rounds:      defaultRounds,
 		interval:    defaultInterval,
 	}
@@ -108,6 +112,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	// alarm treats missing data as breaching and would page for ever.
 	if err := checkHealthURL(s.failoverURL); err != nil {
 		errs = append(errs, fmt.Errorf("FAILOVER_HEALTH_URL%s: want https://<API_DOMAIN_NAME>/status", err))
+	}
+	if err := checkHealthURL(s.selfURL); err != nil {
+		errs = append(errs, fmt.Errorf("SELF_STATUS_URL%s: want this region's own https://<execute-api host>/<stage>/status: a round is counted down only when this region's own API answers", err))
+	} else if s.selfURL == s.peerURL {
+		errs = append(errs, fmt.Errorf("SELF_STATUS_URL=%q is PEER_HEALTH_URL: it must be this region's own API, so that a cut path out of this region is not read as the peer down", s.selfURL))
 	}
 	if v := getenv("PROBE_ROUNDS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -168,6 +177,7 @@ func setup(ctx context.Context, getenv func(string) string, logger *slog.Logger,
 		PeerRegion:        s.peerRegion,
 		PeerHealthURL:     s.peerURL,
 		FailoverHealthURL: s.failoverURL,
+		SelfHealthURL:     s.selfURL,
 		TableName:         s.table,
 		Levers:            control.Table{DB: dynamodb.NewFromConfig(cfg), Name: s.table},
 		HTTPClient:        probeClient,

@@ -27,6 +27,7 @@ var baseEnv = map[string]string{
 	"PEER_REGION":         "us-east-1",
 	"PEER_HEALTH_URL":     "https://abc123.execute-api.us-east-1.amazonaws.com/prod/status",
 	"FAILOVER_HEALTH_URL": "https://api.payments.example.com/status",
+	"SELF_STATUS_URL":     "https://def456.execute-api.us-east-2.amazonaws.com/prod/status",
 }
 
 func withEnv(kv ...string) map[string]string {
@@ -45,6 +46,7 @@ func TestLoadSettings(t *testing.T) {
 		table: "payments", peerRegion: "us-east-1",
 		peerURL:     baseEnv["PEER_HEALTH_URL"],
 		failoverURL: baseEnv["FAILOVER_HEALTH_URL"],
+		selfURL:     baseEnv["SELF_STATUS_URL"],
 		rounds:      5, interval: 10 * time.Second,
 	}
 	tuned := defaults
@@ -57,7 +59,9 @@ func TestLoadSettings(t *testing.T) {
 	}{
 		{"defaults", withEnv(), defaults, nil},
 		{"rounds and interval set", withEnv("PROBE_ROUNDS", "10", "PROBE_INTERVAL", "1.5s"), tuned, nil},
-		{"nothing set", nil, settings{}, []string{"TABLE_NAME", "PEER_REGION", "PEER_HEALTH_URL", "FAILOVER_HEALTH_URL"}},
+		{"nothing set", nil, settings{}, []string{"TABLE_NAME", "PEER_REGION", "PEER_HEALTH_URL", "FAILOVER_HEALTH_URL", "SELF_STATUS_URL"}},
+		{"self URL is the peer's", withEnv("SELF_STATUS_URL", baseEnv["PEER_HEALTH_URL"]), settings{}, []string{"SELF_STATUS_URL=", "is PEER_HEALTH_URL"}},
+		{"self URL plain http", withEnv("SELF_STATUS_URL", "http://def456.execute-api.us-east-2.amazonaws.com/prod/status"), settings{}, []string{"SELF_STATUS_URL="}},
 		{"peer region malformed", withEnv("PEER_REGION", "US-East-1"), settings{}, []string{`PEER_REGION="US-East-1"`, "us-east-1"}},
 		{"peer URL plain http", withEnv("PEER_HEALTH_URL", "http://abc.execute-api.us-east-1.amazonaws.com/prod/status"), settings{}, []string{"PEER_HEALTH_URL=", "https://"}},
 		{"peer URL not /status", withEnv("PEER_HEALTH_URL", "https://abc.execute-api.us-east-1.amazonaws.com/prod/payments"), settings{}, []string{"PEER_HEALTH_URL="}},
@@ -134,7 +138,7 @@ func TestInvocation(t *testing.T) {
 			t.Cleanup(srv.Close)
 			setAWSEnv(t, "us-east-2", servers.DynamoDB.URL)
 			env := withEnv("TABLE_NAME", table, "PEER_HEALTH_URL", srv.URL+"/prod/status",
-				"FAILOVER_HEALTH_URL", srv.URL+"/status", "PROBE_ROUNDS", "2", "PROBE_INTERVAL", "1s")
+				"FAILOVER_HEALTH_URL", srv.URL+"/status", "SELF_STATUS_URL", srv.URL+"/self/status", "PROBE_ROUNDS", "2", "PROBE_INTERVAL", "1s")
 
 			// One stream for logs and metrics, as stdout is in Lambda.
 			var stdout bytes.Buffer

@@ -48,16 +48,21 @@ const (
 
 // Config is what a Prober needs; see New for defaults.
 type Config struct {
-	Region, PeerRegion string           // this region, the region probed
-	PeerHealthURL      string           // the peer's regional /status URL
-	FailoverHealthURL  string           // the failover name's /status URL; "" = not probed
-	TableName          string           // metric dimension
-	Levers             control.Table    // where observations of PeerRegion are written (this region's replica)
-	HTTPClient         *http.Client     // nil: a client with Timeout (no redirects)
-	Timeout            time.Duration    // per request; 0: 3 s
-	Metrics            io.Writer        // EMF lines; nil: discarded
-	Logger             *slog.Logger     // nil: discarded
-	Now                func() time.Time // nil: time.Now
+	Region, PeerRegion string // this region, the region probed
+	PeerHealthURL      string // the peer's regional /status URL
+	FailoverHealthURL  string // the failover name's /status URL; "" = not probed
+	// SelfHealthURL is this region's own regional /status URL, asked beside the
+	// peer's: when it gets no answer at all either, the probe's own path is what
+	// failed (this region's outbound network, its DNS), not the peer, and the
+	// round is unknown instead of down. "" = not asked.
+	SelfHealthURL string
+	TableName     string           // metric dimension
+	Levers        control.Table    // where observations of PeerRegion are written (this region's replica)
+	HTTPClient    *http.Client     // nil: a client with Timeout (no redirects)
+	Timeout       time.Duration    // per request; 0: 3 s
+	Metrics       io.Writer        // EMF lines; nil: discarded
+	Logger        *slog.Logger     // nil: discarded
+	Now           func() time.Time // nil: time.Now
 }
 
 // Observation is the outcome of one round.
@@ -65,7 +70,10 @@ type Observation struct {
 	At           time.Time
 	Peer         control.State // what PeerHealthURL said
 	FailoverName control.State // what FailoverHealthURL said ("" when not probed)
-	Recorded     error         // the DynamoDB write's error, nil when written
+	// OwnPathCut: the peer got no answer and neither did SelfHealthURL, so
+	// Peer is unknown rather than down.
+	OwnPathCut bool
+	Recorded   error // the DynamoDB write's error, nil when written
 }
 
 // Prober probes one peer region; it is safe for sequential use by one
@@ -90,6 +98,11 @@ func New(cfg Config) (*Prober, error) {
 	}
 	if _, err := checkURL(cfg.PeerHealthURL); err != nil {
 		errs = append(errs, fmt.Errorf("probe: PeerHealthURL: %w", err))
+	}
+	if cfg.SelfHealthURL != "" {
+		if _, err := checkURL(cfg.SelfHealthURL); err != nil {
+			errs = append(errs, fmt.Errorf("probe: SelfHealthURL: %w", err))
+		}
 	}
 	var domain string
 	if cfg.FailoverHealthURL != "" {
@@ -190,11 +203,14 @@ type answer struct {
 // nothing is written and no metric is published, so a cut-short invocation
 // cannot page anyone or close the peer's failback gate.
 func (p *Prober) Round(ctx context.Context) Observation {
-	var peer, failover answer
+	var peer, failover, self answer
 	var wg sync.WaitGroup
 	wg.Go(func() { peer = p.get(ctx, p.cfg.PeerHealthURL) })
 	if p.cfg.FailoverHealthURL != "" {
 		wg.Go(func() { failover = p.get(ctx, p.cfg.FailoverHealthURL) })
+	}
+	if p.cfg.SelfHealthURL != "" {
+		wg.Go(func() { self = p.get(ctx, p.cfg.SelfHealthURL) })
 	}
 	wg.Wait()
 	// Stamped once the answers are in: a lastDownAt that is later rather than
@@ -208,6 +224,13 @@ func (p *Prober) Round(ctx context.Context) Observation {
 	}
 
 	obs := Observation{At: at, Peer: peer.state, FailoverName: failover.state}
+	// Any HTTP answer from this region's own API, healthy or not, shows the
+	// path out works; no answer at all from either says nothing about the peer.
+	if p.cfg.SelfHealthURL != "" && peer.status == 0 && peer.state == control.StateDown && self.status == 0 {
+		obs.Peer, obs.OwnPathCut = control.StateUnknown, true
+		peer.state = control.StateUnknown
+		peer.reason = "no answer from the peer, and none from this region's own " + p.cfg.SelfHealthURL + " either (" + self.reason + "): the probe's own path is cut; " + peer.reason
+	}
 	p.warn("peer region not healthy", p.cfg.PeerHealthURL, peer)
 	if p.cfg.FailoverHealthURL != "" {
 		p.warn("failover name not healthy", p.cfg.FailoverHealthURL, failover)

@@ -324,21 +324,16 @@ func TestRound(t *testing.T) {
 			}
 			wantItem := control.Peer{Region: peer, Found: true, Observer: self, State: tc.wantPeer,
 				HeartbeatAtMs: at.UnixMilli(), LastDownAtMs: seenDown.UnixMilli()}
-			wantOpen := !tc.wantPeer.OutOfService()
 			switch {
 			case tc.wantPeer == control.StateUnknown:
 				// No evidence either way: the earlier outage stays the newest
-				// observation, and the gate stays as it was (closed).
+				// observation.
 				wantItem.State, wantItem.HeartbeatAtMs, wantItem.UnknownAtMs = control.StateDown, seenDown.UnixMilli(), at.UnixMilli()
-				wantOpen = false
 			case tc.wantPeer.OutOfService():
 				wantItem.LastDownAtMs = at.UnixMilli()
 			}
 			if diff := cmp.Diff(wantItem, p); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", control.PeerKey(peer), diff)
-			}
-			if g := p.Gate(); g.Open != wantOpen {
-				t.Errorf("gate open = %v after the peer was seen %s, want %v", g.Open, tc.wantPeer, wantOpen)
 			}
 		})
 	}
@@ -349,8 +344,8 @@ func TestRound(t *testing.T) {
 
 // TestRoundsCountDownTwice runs rounds against a peer whose answer changes
 // between them: a single round that gets no answer in time (a slow answer
-// under load) leaves the peer's failback gate open; two in a row close it, as
-// one drained round does.
+// under load) is not counted as the peer out of service (lastDownAt); two in
+// a row are, as one drained round is.
 func TestRoundsCountDownTwice(t *testing.T) {
 	servers := localaws.Shared(t)
 	ctx := context.Background()
@@ -387,18 +382,18 @@ func TestRoundsCountDownTwice(t *testing.T) {
 	now := at
 	r := newRig(t, levers, srv.URL+"/prod/status", "", func() time.Time { return now })
 	for i, step := range []struct {
-		peer answer
-		want control.State
-		open bool
+		peer    answer
+		want    control.State
+		counted bool
 	}{
-		{ok, control.StateUp, true},
-		{slow, control.StateDown, true}, // one slow round: not counted
-		{ok, control.StateUp, true},
-		{failing, control.StateDown, true},
-		{slow, control.StateDown, false}, // the second down round in a row
-		{ok, control.StateUp, true},      // its heartbeat opens the gate again
-		{drain, control.StateDrained, false},
-		{ok, control.StateUp, true},
+		{ok, control.StateUp, false},
+		{slow, control.StateDown, false}, // one slow round: not counted
+		{ok, control.StateUp, false},
+		{failing, control.StateDown, false},
+		{slow, control.StateDown, true}, // the second down round in a row
+		{ok, control.StateUp, false},
+		{drain, control.StateDrained, true},
+		{ok, control.StateUp, false},
 	} {
 		now = at.Add(time.Duration(i) * 10 * time.Second)
 		current.Store(&step.peer)
@@ -410,8 +405,8 @@ func TestRoundsCountDownTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g := p.Gate(); g.Open != step.open {
-			t.Errorf("round %d (%s): gate open = %v (%s), want %v; item %+v", i, step.want, g.Open, g.Reason, step.open, p)
+		if counted := p.LastDownAtMs == now.UnixMilli(); counted != step.counted {
+			t.Errorf("round %d (%s): counted out of service = %v, want %v; item %+v", i, step.want, counted, step.counted, p)
 		}
 	}
 }
@@ -650,6 +645,59 @@ func TestNewRejectsBadConfig(t *testing.T) {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("error %q does not mention %q", err, s)
 				}
+			}
+		})
+	}
+}
+
+// TestRoundChecksItsOwnPath (issue 13): a probe whose own way out is cut
+// (this region's outbound network degrades first, as it often does before a
+// regional failure) gets no answer from the peer, and none from its own
+// region's /status either: the round is unknown (unknownAt only), not a down
+// round against a peer that is fine. When its own API answers, even 503, the
+// path works and the peer's silence counts.
+func TestRoundChecksItsOwnPath(t *testing.T) {
+	servers := localaws.Shared(t)
+	ctx := context.Background()
+	refused := "http://127.0.0.1:1/prod/status" // nothing listens on port 1
+	ownAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(503)
+		fmt.Fprint(w, `{"status":"unavailable","region":"us-east-2","failing":["s3"]}`)
+	}))
+	t.Cleanup(ownAPI.Close)
+	for i, tc := range []struct {
+		name     string
+		self     string
+		want     control.State
+		cut      bool
+		recorded control.State // the item's state afterwards ("" when none)
+	}{
+		{"own API answers: the peer is down", ownAPI.URL + "/prod/status", control.StateDown, false, control.StateDown},
+		{"own API silent too: unknown", refused, control.StateUnknown, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := fmt.Sprintf("probe-own-path-%d", i)
+			if err := servers.CreateTable(ctx, table); err != nil {
+				t.Fatal(err)
+			}
+			levers := control.Table{DB: servers.DynamoDBClient(), Name: table}
+			p, err := probe.New(probe.Config{
+				Region: self, PeerRegion: peer, PeerHealthURL: refused, SelfHealthURL: tc.self,
+				TableName: table, Levers: levers, Timeout: timeout,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			obs := p.Round(ctx)
+			if obs.Peer != tc.want || obs.OwnPathCut != tc.cut || obs.Recorded != nil {
+				t.Fatalf("round = %+v, want peer %s, own path cut %v", obs, tc.want, tc.cut)
+			}
+			item, err := levers.Peer(ctx, peer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if item.State != tc.recorded || (tc.cut && (item.UnknownAtMs == 0 || item.HeartbeatAtMs != 0)) {
+				t.Errorf("item %+v: want state %q (an own-path cut writes unknownAt only)", item, tc.recorded)
 			}
 		})
 	}

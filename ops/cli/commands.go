@@ -51,9 +51,12 @@ Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. th
                                     written through the OTHER region's endpoint unless --via says otherwise
   go run . undrain <region> [--reason TEXT] [--by NAME] [--via REGION]
                                     clear the flag; <region> returns once its failback gate opens
-  go run . status [--via REGION]    drain flags, peer observations and failback gates, from each replica
+  go run . status [--via REGION]    drain flags, peer observations, gate overrides and the primary's failback gate
   go run . failback-check [--region PRIMARY]
                                     exit 0 when PRIMARY (default PRIMARY_REGION) may take traffic back, 1 when not, and why
+  go run . gate open|close <PRIMARY> --reason TEXT --for DURATION [--by NAME] [--via REGION]
+                                    override the primary's failback gate for DURATION (at most 24h), written into
+                                    both replicas (either region may be gone) unless --via names one
   common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (repeatable);
   <region> and REGION: PRIMARY_REGION or SECONDARY_REGION. Each call: 2 attempts of 3 s; each command: at most 20 s.
 `
@@ -68,6 +71,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
 		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs,
 		"drain": cmdDrain, "undrain": cmdUndrain, "status": cmdStatus, "failback-check": cmdFailbackCheck,
+		"gate": cmdGate,
 	}
 	if cmd, ok := cmds[args[0]]; ok {
 		return cmd(args[1:], stdout, stderr)

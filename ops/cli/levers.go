@@ -390,6 +390,8 @@ type replicaView struct {
 	err    error // the first failed read; later reads were skipped
 	drains map[string]control.Drain
 	peers  map[string]control.Peer
+	// override is the primary's gate override in this replica.
+	override control.Override
 }
 
 // read reads the items of regions from region's replica, stopping at the first
@@ -416,6 +418,14 @@ func (l *lever) read(ctx context.Context, region string, regions []string, drain
 			}
 			v.peers[r] = p
 		}
+	}
+	if peers {
+		o, err := t.Override(ctx, l.cfg.PrimaryRegion)
+		if err != nil {
+			v.err = l.explain(region, err)
+			return v
+		}
+		v.override = o
 	}
 	return v
 }
@@ -472,12 +482,12 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "REGION\tREAD IN\tDRAIN\tPEER STATE\tOBSERVER\tHEARTBEAT\tLAST DOWN\tGATE")
+	fmt.Fprintln(tw, "REGION\tREAD IN\tDRAIN\tPEER STATE\tOBSERVER\tHEARTBEAT\tLAST DOWN")
 	for _, r := range l.regions() {
 		for _, v := range views {
 			label := r + " (" + l.role(r) + ")"
 			if v.err != nil {
-				fmt.Fprintf(tw, "%s\t%s\t(no answer)\t\t\t\t\t\n", label, v.region)
+				fmt.Fprintf(tw, "%s\t%s\t(no answer)\t\t\t\t\n", label, v.region)
 				continue
 			}
 			p := v.peers[r]
@@ -485,20 +495,20 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 			if p.Found {
 				state, observer = peerState(p), p.Observer
 			}
-			gate := "closed"
-			if p.Gate().Open {
-				gate = "open"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", label, v.region, shortDrain(v.drains[r]), state, observer,
-				stampMs(p.HeartbeatAtMs), stampMs(p.LastDownAtMs), gate)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", label, v.region, shortDrain(v.drains[r]), state, observer,
+				stampMs(p.HeartbeatAtMs), stampMs(p.LastDownAtMs))
 		}
 	}
 	tw.Flush()
 
-	fmt.Fprintf(stdout, "\nfailback gate, as each region's /health evaluates it (its own replica, and the observer's where read):\n")
-	for _, r := range l.regions() {
-		fmt.Fprintf(stdout, "  %s: %s\n", r, gateLine(r, views))
+	fmt.Fprintln(stdout)
+	for _, v := range views {
+		if v.err == nil {
+			fmt.Fprintf(stdout, "gate override of %s in %s's replica: %s\n", l.cfg.PrimaryRegion, v.region, describeOverride(v.override, time.Now()))
+		}
 	}
+	d := l.gate().Evaluate(ctx)
+	fmt.Fprintf(stdout, "failback gate of %s (the primary; the secondary has none), as its /health evaluates it: %s: %s\n", l.cfg.PrimaryRegion, d.Verdict, d.Reason)
 	if answered == 0 {
 		fmt.Fprintf(stderr, "status: no replica answered within %s\n", leverBudget)
 		return exitFailed
@@ -506,50 +516,28 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// gateLine is region's gate verdict from its own replica, or, when that was not
-// read, from another replica's copy, saying so.
-func gateLine(region string, views []replicaView) string {
-	var fallback, mine *replicaView
-	why := "not read: --via"
-	for i, v := range views {
-		switch {
-		case v.region == region && v.err != nil:
-			why = "no answer"
-		case v.region == region:
-			mine = &views[i]
-		case v.err == nil:
-			fallback = &views[i]
-		}
+// gate is the primary's failback gate as its /health evaluates it, read
+// through both regions' endpoints; it writes nothing (the watermark is the
+// function's).
+func (l *lever) gate() *control.Gate {
+	r := control.DefaultGateRules
+	// An operator's read may wait longer than Route 53's check does.
+	r.RemoteTimeout = leverAttemptTimeout
+	return &control.Gate{
+		Region: l.cfg.PrimaryRegion, Secondary: l.cfg.SecondaryRegion,
+		Local: l.replica(l.cfg.PrimaryRegion), Remote: l.replica(l.cfg.SecondaryRegion),
+		Rules: r, ReadOnly: true,
 	}
-	if mine != nil {
-		var observed *control.Peer
-		if fallback != nil {
-			p := fallback.peers[region]
-			observed = &p
-		}
-		return verdict(healthGate(mine.peers[region], observed))
-	}
-	if fallback == nil {
-		return "unknown: no replica answered"
-	}
-	return fmt.Sprintf("unknown in %s's own replica (%s); %s's copy says %s", region, why, fallback.region, verdict(fallback.peers[region].Gate()))
 }
 
-// healthGate is the failback gate as region's /health decides it
-// (control.Table.CheckGateOpen): against the observer's copy when that replica
-// was read, else on the region's own copy alone.
-func healthGate(mine control.Peer, observed *control.Peer) control.Gate {
-	if observed == nil {
-		return mine.Gate()
+func describeOverride(o control.Override, now time.Time) string {
+	switch {
+	case o.AtMs == 0:
+		return "none"
+	case !o.Active(now):
+		return "expired: " + o.String()
 	}
-	return mine.GateAgainst(*observed, control.DefaultCatchUp)
-}
-
-func verdict(g control.Gate) string {
-	if g.Open {
-		return "open: " + g.Reason
-	}
-	return "closed: " + g.Reason
+	return "IN FORCE: " + o.String()
 }
 
 func cmdFailbackCheck(args []string, stdout, stderr io.Writer) int {
@@ -591,7 +579,7 @@ func cmdFailbackCheck(args []string, stdout, stderr io.Writer) int {
 	describe(own, "what its /health reads")
 	describe(obs, "what "+observer+"'s probe wrote")
 
-	safe, why := failbackVerdict(back, observer, own, obs)
+	safe, why := l.failbackVerdict(ctx, back, observer, own, obs)
 	if !safe {
 		fmt.Fprintf(stdout, "not safe: %s\n", why)
 		return exitFailed
@@ -623,9 +611,9 @@ func describePeer(p control.Peer) string {
 	return d
 }
 
-// failbackVerdict decides from the region's own replica (what its /health sees)
-// and the observer's (what the probe wrote, possibly not yet replicated).
-func failbackVerdict(back, observer string, own, obs replicaView) (bool, string) {
+// failbackVerdict decides from the drain flags in both replicas and, for the
+// primary, its failback gate.
+func (l *lever) failbackVerdict(ctx context.Context, back, observer string, own, obs replicaView) (bool, string) {
 	if own.err != nil {
 		return false, fmt.Sprintf("%s's replica did not answer (above), so its /health cannot pass either", back)
 	}
@@ -642,30 +630,12 @@ func failbackVerdict(back, observer string, own, obs replicaView) (bool, string)
 	case newer && theirsD.Drained:
 		return false, fmt.Sprintf("%s was drained through %s (%s) and that has not replicated to %s yet", back, observer, describeDrain(theirsD), back)
 	}
-	mine := own.peers[back]
-	lag := ""
-	if obs.err == nil && obs.peers[back].Found {
-		theirs := obs.peers[back]
-		lag = fmt.Sprintf("; replication lag evidence: %s's newest heartbeat is %s, %s's copy has %s", observer, stampMs(theirs.HeartbeatAtMs), back, stampMs(mine.HeartbeatAtMs))
-		if d := theirs.HeartbeatAtMs - mine.HeartbeatAtMs; d > 0 {
-			lag += fmt.Sprintf(" (%s behind)", time.Duration(d)*time.Millisecond)
-		}
+	if back != l.cfg.PrimaryRegion {
+		return true, fmt.Sprintf("%s is the secondary: it has no failback gate (Route 53 sends it traffic only while %s is unhealthy), and it is not drained", back, observer)
 	}
-	var observed *control.Peer
-	if obs.err == nil {
-		theirs := obs.peers[back]
-		observed = &theirs
-		// Said plainly when the observer's newest round is the outage itself.
-		if theirs.LastDownAtMs != 0 && theirs.HeartbeatAtMs == theirs.LastDownAtMs && mine.HeartbeatAtMs <= theirs.LastDownAtMs {
-			return false, fmt.Sprintf("%s's newest probe round (%s) saw %s %s%s", observer, stampMs(theirs.HeartbeatAtMs), back, theirs.State, lag)
-		}
+	d := l.gate().Evaluate(ctx)
+	if !d.Open() {
+		return false, fmt.Sprintf("%s's failback gate is closed (%s): %s", back, d.Verdict, d.Reason)
 	}
-	g := healthGate(mine, observed)
-	if !g.Open {
-		return false, fmt.Sprintf("%s's failback gate is closed: %s%s", back, g.Reason, lag)
-	}
-	if obs.err != nil {
-		return true, fmt.Sprintf("%s (%s's replica could not be read to compare: %v)", g.Reason, observer, obs.err)
-	}
-	return true, g.Reason + lag
+	return true, fmt.Sprintf("%s's failback gate is open (%s): %s", back, d.Verdict, d.Reason)
 }

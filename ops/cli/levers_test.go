@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/localaws"
 )
@@ -120,6 +123,24 @@ func TestLevers(t *testing.T) {
 		observe(t, tbl, region, control.StateDown, when.Add(-10*time.Second))
 		observe(t, tbl, region, control.StateDown, when)
 	}
+	// accept writes a payment the secondary created (in its replica, with its
+	// accept-index entry) and returns it for replicate.
+	accept := func(t *testing.T, tbl control.Table, key string, when time.Time) string {
+		t.Helper()
+		in, seq := control.AcceptEntry(east2, key, when)
+		putItem(t, tbl, map[string]string{control.KeyAttribute: key, control.AcceptInAttribute: in, control.AcceptSeqAttribute: seq})
+		return key
+	}
+	replicate := func(t *testing.T, from, to control.Table, key string) {
+		t.Helper()
+		putItem(t, to, map[string]string{control.KeyAttribute: key})
+	}
+	override := func(t *testing.T, tbl control.Table, state string, when time.Time, d time.Duration) {
+		t.Helper()
+		if err := tbl.SetOverride(ctx, control.Override{Region: east1, State: state, Reason: "drill", By: "oncall"}, when, d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	setDrain := func(t *testing.T, tbl control.Table, d control.Drain, when time.Time) {
 		t.Helper()
 		if err := tbl.SetDrain(ctx, d, when); err != nil {
@@ -138,6 +159,9 @@ func TestLevers(t *testing.T) {
 		// after: "replica/region" → drainSummary of every drain item the replicas
 		// hold afterwards; a combination not listed must hold none.
 		after map[string]string
+		// overrides: replica → "state by" of the primary's gate override there
+		// afterwards; a replica not listed must hold none written by the command.
+		overrides map[string]string
 	}{
 		{
 			name:  "drain writes through the other region",
@@ -228,16 +252,35 @@ func TestLevers(t *testing.T) {
 			args: []string{"status"},
 			out: []string{
 				"replica us-east-1: answered in", "replica us-east-2: answered in",
-				"REGION READ IN DRAIN PEER STATE OBSERVER HEARTBEAT LAST DOWN GATE",
-				"us-east-1 (primary) us-east-1 no (none) - - - open",
-				"us-east-1 (primary) us-east-2 YES \"drill\" by alice at " + stampMs(at(0).UnixMilli()) + " drained us-east-2 " + stampMs(at(10).UnixMilli()) + " " + stampMs(at(10).UnixMilli()) + " closed",
-				"us-east-2 (secondary) us-east-2 no (none) - - - open",
-				// /health reads the observer's copy too: the drained observation in
-				// us-east-2's replica closes us-east-1's gate before it replicates.
-				"us-east-1: closed: us-east-2 saw us-east-1 out of service at ", "(read in us-east-2's replica)",
-				"us-east-2: open:",
+				"REGION READ IN DRAIN PEER STATE OBSERVER HEARTBEAT LAST DOWN",
+				"us-east-1 (primary) us-east-1 no (none) - - -",
+				"us-east-1 (primary) us-east-2 YES \"drill\" by alice at " + stampMs(at(0).UnixMilli()) + " drained us-east-2 " + stampMs(at(10).UnixMilli()) + " " + stampMs(at(10).UnixMilli()),
+				"us-east-2 (secondary) us-east-2 no (none) - - -",
+				"gate override of us-east-1 in us-east-1's replica: none", "gate override of us-east-1 in us-east-2's replica: none",
+				// The gate reads payments, not probe rounds: nothing accepted in the secondary.
+				"failback gate of us-east-1 (the primary; the secondary has none), as its /health evaluates it: open: every payment us-east-2 accepted after the watermark is here (0 checked)",
 			},
 			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
+		},
+		{
+			name: "status: payments the secondary accepted are missing in the primary",
+			seed: func(t *testing.T, r replicaOf) {
+				accept(t, r(east2), "owner.p-1", at(0))
+				replicate(t, r(east2), r(east1), accept(t, r(east2), "owner.p-2", at(1)))
+				accept(t, r(east2), "owner.p-3", at(2))
+			},
+			args: []string{"status"},
+			out:  []string{"failback gate of us-east-1 (the primary; the secondary has none), as its /health evaluates it: behind: 2 payment(s) us-east-2 accepted are not in this replica yet (oldest accepted " + at(0).UTC().Format(time.RFC3339Nano) + ": owner.p-1); 3 checked"},
+		},
+		{
+			name: "status shows an override in force",
+			seed: func(t *testing.T, r replicaOf) { override(t, r(east2), control.OverrideClosed, time.Now(), time.Hour) },
+			args: []string{"status"},
+			out: []string{
+				"gate override of us-east-1 in us-east-1's replica: none",
+				"gate override of us-east-1 in us-east-2's replica: IN FORCE: closed by oncall until",
+				"failback gate of us-east-1 (the primary; the secondary has none), as its /health evaluates it: override-closed: operator override: closed by oncall",
+			},
 		},
 		{
 			name: "status: one down round does not count",
@@ -247,7 +290,7 @@ func TestLevers(t *testing.T) {
 			},
 			args: []string{"status", "--via", east2},
 			out: []string{
-				"us-east-1 (primary) us-east-2 no down (1 round, not counted) us-east-2 " + stampMs(at(10).UnixMilli()) + " - open",
+				"us-east-1 (primary) us-east-2 no down (1 round, not counted) us-east-2 " + stampMs(at(10).UnixMilli()) + " -",
 			},
 		},
 		{
@@ -260,7 +303,7 @@ func TestLevers(t *testing.T) {
 				"replica us-east-2: answered in",
 				"us-east-1 (primary) us-east-1 (no answer)",
 				"us-east-1 (primary) us-east-2 YES \"drill\" by alice",
-				"us-east-1: unknown in us-east-1's own replica (no answer); us-east-2's copy says open",
+				"failback gate of us-east-1 (the primary; the secondary has none), as its /health evaluates it: unknown: cannot read this replica's gate items",
 			},
 			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
 		},
@@ -278,7 +321,7 @@ func TestLevers(t *testing.T) {
 			out: []string{
 				"replica us-east-2: answered in",
 				"us-east-2 (secondary) us-east-2 no (by bob at " + stampMs(at(0).UnixMilli()) + ")",
-				"us-east-1: unknown in us-east-1's own replica (not read: --via); us-east-2's copy says open",
+				"failback gate of us-east-1 (the primary; the secondary has none), as its /health evaluates it: open",
 			},
 			after: map[string]string{"us-east-2/us-east-2": "false bob"},
 		},
@@ -295,49 +338,42 @@ func TestLevers(t *testing.T) {
 			out:  []string{"--endpoint eu-west-1=…: \"eu-west-1\" is not a region of this deployment"},
 		},
 		{
-			name: "failback-check with no observation ever",
+			name: "failback-check with nothing accepted in the secondary",
+			seed: func(t *testing.T, r replicaOf) { observeDown(t, r(east2), east1, at(0)) }, // probe rounds do not decide
 			args: []string{"failback-check"},
-			out:  []string{"failback-check us-east-1 (primary), observed by us-east-2", "safe: us-east-1 may take traffic back: no record that the other region ever saw us-east-1 out of service"},
+			out:  []string{"failback-check us-east-1 (primary), observed by us-east-2", "safe: us-east-1 may take traffic back: us-east-1's failback gate is open (open): every payment us-east-2 accepted after the watermark is here (0 checked)"},
 		},
 		{
-			name: "failback-check safe after the outage",
+			name: "failback-check: every payment the secondary accepted is here",
 			seed: func(t *testing.T, r replicaOf) {
-				for _, rep := range []string{east1, east2} {
-					observeDown(t, r(rep), east1, at(0))
-					observe(t, r(rep), east1, control.StateRecovering, at(30))
-				}
+				replicate(t, r(east2), r(east1), accept(t, r(east2), "owner.p-1", at(0)))
+				replicate(t, r(east2), r(east1), accept(t, r(east2), "owner.p-2", at(1)))
 			},
 			args: []string{"failback-check"},
-			out:  []string{"safe: us-east-1 may take traffic back: us-east-2's heartbeat of", "has replicated here", "replication lag evidence: us-east-2's newest heartbeat is " + stampMs(at(30).UnixMilli()) + ", us-east-1's copy has " + stampMs(at(30).UnixMilli())},
+			out:  []string{"safe: us-east-1 may take traffic back: us-east-1's failback gate is open (open): every payment us-east-2 accepted after the watermark is here (2 checked)"},
 		},
 		{
-			name: "failback-check gate closed: the copy in the primary lags",
+			name: "failback-check: a payment the secondary accepted has not replicated",
 			seed: func(t *testing.T, r replicaOf) {
-				observeDown(t, r(east1), east1, at(0))
-				observeDown(t, r(east2), east1, at(0))
-				observe(t, r(east2), east1, control.StateRecovering, at(30))
+				// The probe's heartbeats are current in the primary: no matter.
+				for _, rep := range []string{east1, east2} {
+					observe(t, r(rep), east1, control.StateRecovering, at(30))
+				}
+				replicate(t, r(east2), r(east1), accept(t, r(east2), "owner.p-2", at(20)))
+				accept(t, r(east2), "owner.p-1", at(10))
 			},
 			args: []string{"failback-check"},
 			code: exitFailed,
-			out: []string{
-				"us-east-1's replica (what its /health reads): not drained (never set); peer item: state down, heartbeat " + stampMs(at(0).UnixMilli()),
-				"us-east-2's replica (what us-east-2's probe wrote): not drained (never set); peer item: state recovering, heartbeat " + stampMs(at(30).UnixMilli()),
-				"not safe: us-east-1's failback gate is closed: us-east-2 saw us-east-1 out of service",
-				"replication lag evidence: us-east-2's newest heartbeat is " + stampMs(at(30).UnixMilli()) + ", us-east-1's copy has " + stampMs(at(0).UnixMilli()) + " (30s behind)",
-			},
+			out:  []string{"not safe: us-east-1's failback gate is closed (behind): 1 payment(s) us-east-2 accepted are not in this replica yet (oldest accepted " + at(10).UTC().Format(time.RFC3339Nano) + ": owner.p-1); 2 checked"},
 		},
 		{
-			name: "failback-check: the observer's newest round saw it down, not replicated yet",
+			name: "failback-check: an operator opened the gate",
 			seed: func(t *testing.T, r replicaOf) {
-				for _, rep := range []string{east1, east2} {
-					observeDown(t, r(rep), east1, at(0))
-					observe(t, r(rep), east1, control.StateRecovering, at(30))
-				}
-				observeDown(t, r(east2), east1, at(60))
+				accept(t, r(east2), "owner.p-1", at(10))
+				override(t, r(east1), control.OverrideOpen, time.Now(), time.Hour)
 			},
-			args: []string{"failback-check", "--region", east1},
-			code: exitFailed,
-			out:  []string{"not safe: us-east-2's newest probe round (" + stampMs(at(60).UnixMilli()) + ") saw us-east-1 down", "(30s behind)"},
+			args: []string{"failback-check"},
+			out:  []string{"safe: us-east-1 may take traffic back: us-east-1's failback gate is open (override-open): operator override: open by oncall"},
 		},
 		{
 			name: "failback-check: still drained",
@@ -377,24 +413,54 @@ func TestLevers(t *testing.T) {
 			out:  []string{"us-east-1's replica (what its /health reads): NO ANSWER", "within 2 attempts of 3s", "every attempt timed out", "not safe: us-east-1's replica did not answer (above), so its /health cannot pass either"},
 		},
 		{
-			name: "failback-check: the observer's replica does not answer",
-			seed: func(t *testing.T, r replicaOf) {
-				observeDown(t, r(east1), east1, at(0))
-				observe(t, r(east1), east1, control.StateUp, at(30))
-			},
+			name: "failback-check: the secondary's replica does not answer",
 			down: map[string]string{east2: refused},
 			args: []string{"failback-check"},
-			out:  []string{"us-east-2's replica (what us-east-2's probe wrote): NO ANSWER", "safe: us-east-1 may take traffic back: us-east-2's heartbeat of", "(us-east-2's replica could not be read to compare: us-east-2: DynamoDB did not answer"},
+			code: exitFailed,
+			out:  []string{"us-east-2's replica (what us-east-2's probe wrote): NO ANSWER", "not safe: us-east-1's failback gate is closed (unknown): cannot read us-east-2's accept index", "failing closed"},
 		},
 		{
 			name: "failback-check of the secondary",
-			seed: func(t *testing.T, r replicaOf) {
-				observeDown(t, r(east2), east2, at(0))
-				observe(t, r(east1), east2, control.StateUp, at(30))
-			},
+			seed: func(t *testing.T, r replicaOf) { observeDown(t, r(east1), east2, at(0)) },
 			args: []string{"failback-check", "--region", east2},
-			code: exitFailed,
-			out:  []string{"failback-check us-east-2 (secondary), observed by us-east-1", "not safe: us-east-2's failback gate is closed"},
+			out:  []string{"failback-check us-east-2 (secondary), observed by us-east-1", "safe: us-east-2 may take traffic back: us-east-2 is the secondary: it has no failback gate"},
+		},
+		{
+			name:      "gate open writes both replicas",
+			args:      []string{"gate", "open", east1, "--reason", "us-east-2 lost with payments unreplicated", "--for", "30m", "--by", "alice"},
+			out:       []string{"gate open us-east-1: wrote control#override#us-east-1 through us-east-1's endpoint", "gate open us-east-1: wrote control#override#us-east-1 through us-east-2's endpoint", "open by alice until", "takes payment writes again"},
+			overrides: map[string]string{east1: "open alice", east2: "open alice"},
+		},
+		{
+			name:      "gate close with the secondary gone",
+			down:      map[string]string{east2: refused},
+			args:      []string{"gate", "close", east1, "--reason", "hold failback", "--for", "1h", "--by", "bob"},
+			out:       []string{"gate: not written through us-east-2", "gate closed us-east-1: wrote control#override#us-east-1 through us-east-1's endpoint", "refuses payment writes until"},
+			overrides: map[string]string{east1: "closed bob"},
+		},
+		{
+			name:      "gate --via one region",
+			args:      []string{"gate", "closed", east1, "--via", east2, "--reason", "x", "--for", "5m", "--by", "bob"},
+			out:       []string{"through us-east-2's endpoint"},
+			overrides: map[string]string{east2: "closed bob"},
+		},
+		{
+			name: "gate of the secondary",
+			args: []string{"gate", "open", east2, "--reason", "x", "--for", "5m"},
+			code: exitProblem,
+			out:  []string{"gate: us-east-2 is the secondary: it has no failback gate"},
+		},
+		{
+			name: "gate without reason, too long",
+			args: []string{"gate", "open", east1, "--for", "48h"},
+			code: exitProblem,
+			out:  []string{"duration 48h0m0s: want more than 0 and at most 24h0m0s", "a reason is required", "(--reason TEXT, --for DURATION)"},
+		},
+		{
+			name: "gate with a bad verb",
+			args: []string{"gate", "ajar", east1},
+			code: exitProblem,
+			out:  []string{"gate: want `gate open <region>` or `gate close <region>`"},
 		},
 		{
 			name: "failback-check of a foreign region",
@@ -447,6 +513,13 @@ func TestLevers(t *testing.T) {
 			}
 
 			for _, rep := range []string{east1, east2} {
+				o, err := replicas[rep].Override(ctx, east1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := strings.TrimSpace(o.State+" "+o.By), tc.overrides[rep]; tc.seed == nil && got != want {
+					t.Errorf("%s's replica: gate override = %q, want %q", rep, got, want)
+				}
 				for _, region := range []string{east1, east2} {
 					d, err := replicas[rep].Drain(ctx, region)
 					if err != nil {
@@ -470,4 +543,15 @@ func otherOf(region string) string {
 		return east2
 	}
 	return east1
+}
+
+func putItem(t *testing.T, tbl control.Table, attrs map[string]string) {
+	t.Helper()
+	item := map[string]types.AttributeValue{}
+	for k, v := range attrs {
+		item[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	if _, err := tbl.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &tbl.Name, Item: item}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -3,8 +3,8 @@
 //
 // The role has no Route 53 write: creating or changing records and health checks is the
 // Route 53 control plane, served from us-east-1, the region whose loss the runbook is
-// for. Its levers are data-plane writes: the drain flags in the global table (through
-// either region's DynamoDB endpoint) and, with FAILOVER_CONTROL=arc, routing-control
+// for. Its levers are data-plane writes: the drain flags and the primary's gate override
+// in the global table (through either region's DynamoDB endpoint) and, with FAILOVER_CONTROL=arc, routing-control
 // state on the ARC cluster's regional endpoints.
 package operations
 
@@ -62,6 +62,10 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 	for _, b := range cfg.BucketArns {
 		objects = append(objects, jsii.String(*b+"/"+function.ReceiptsPrefix+"*"))
 	}
+	var indexArns []*string
+	for _, t := range cfg.TableArns {
+		indexArns = append(indexArns, jsii.String(*t+"/index/"+control.AcceptIndex))
+	}
 	var drainKeys, peerKeys []string
 	for _, r := range cfg.Regions {
 		drainKeys = append(drainKeys, control.DrainKey(r))
@@ -82,6 +86,15 @@ func New(scope constructs.Construct, id string, cfg Config) *string {
 		// either replica, so the surviving region's endpoint can drain the failed one.
 		{Sid: "SetDrainFlags", Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: cfg.TableArns,
 			Conditions: []iam.Condition{LeadingKeys(drainKeys...)}},
+		// gate open|close: the override of the primary's failback gate, in either
+		// replica (the command writes both, so either region may be gone).
+		{Sid: "SetGateOverride", Actions: []string{"dynamodb:GetItem", "dynamodb:PutItem"}, Resources: cfg.TableArns,
+			Conditions: []iam.Condition{LeadingKeys(control.OverrideKey(cfg.Site.Region))}},
+		// status and failback-check evaluate the primary's gate as its /health does,
+		// read-only: the secondary's accept index and the primary's copies of those
+		// payments and of the gate's items.
+		{Sid: "EvaluateFailbackGate", Actions: []string{"dynamodb:Query"}, Resources: indexArns},
+		{Sid: "EvaluateFailbackGateHere", Actions: []string{"dynamodb:BatchGetItem"}, Resources: cfg.TableArns},
 		// status and failback-check read what each region's peer probe saw of the other.
 		{Sid: "ReadPeerObservations", Actions: []string{"dynamodb:GetItem"}, Resources: cfg.TableArns,
 			Conditions: []iam.Condition{LeadingKeys(peerKeys...)}},

@@ -102,30 +102,11 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		Name:        b.Config.Name("payment-processor", s.Region),
 		Description: "payments API",
 		Code:        cfg.PaymentCode,
-		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name, "RECEIPTS_BUCKET": b.Bucket.Name, "PEER_REGION": jsii.String(cfg.OtherRegion)},
-		Policy: []iam.Statement{
-			// The other region's probe writes its observations of this region there
-			// first; /health reads that one item across regions, so a region that
-			// returns while replication into it is stalled cannot fail back early.
-			// DynamoDB fine-grained access: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
-			{Sid: "ReadObserversGateItem", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{cfg.Table.Arns[cfg.OtherRegion]},
-				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(s.Region))}}}},
-			{Sid: "DecryptObserversReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
-				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
-			{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}, Resources: []*string{tableArn}},
-			// Writes of payments only: the control items (drain flags, failback gate,
-			// key-set copies) each have their own writer, and a payment function that
-			// could write them could drain a region or plant signing keys. Its reads of
-			// them (/health) stay. StringNotLike with the set operator, since LeadingKeys
-			// is multivalued: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
-			{Sid: "PaymentItems", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn},
-				Conditions: []iam.Condition{{Test: "ForAllValues:StringNotLike", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.KeyPrefix + "*")}}}},
-			{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
-			// HeadBucket (the health check) needs ListBucket; it also turns a missing
-			// receipt into 404 rather than 403, which the replay path relies on.
-			{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{b.Bucket.Arn}},
-			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
-		},
+		Environment: map[string]*string{"TABLE_NAME": cfg.Table.Name, "RECEIPTS_BUCKET": b.Bucket.Name, "PEER_REGION": jsii.String(cfg.OtherRegion),
+			// Only the primary runs the failback gate (lambda/control, gate.go);
+			// only the secondary indexes the payments it accepts.
+			"DR_ROLE": jsii.String(s.Role)},
+		Policy:           b.paymentPolicy(cfg, tableArn),
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})
@@ -328,6 +309,9 @@ type PeerConfig struct {
 	// failover name, so the probe sees that region whatever DNS answers.
 	Region  string
 	APIHost *string
+	// SelfAPIHost is this region's own execute-api host: the probe asks its /status
+	// too, and a round where neither answers is unknown, not the peer down.
+	SelfAPIHost *string
 }
 
 // WatchPeer declares this region's probe of the other region: the function, its
@@ -347,6 +331,7 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 			"PEER_REGION":         jsii.String(cfg.Region),
 			"PEER_HEALTH_URL":     jsii.String("https://" + *cfg.APIHost + "/" + restapi.Stage + restapi.StatusPath),
 			"FAILOVER_HEALTH_URL": jsii.String("https://" + b.Config.DomainName + restapi.StatusPath),
+			"SELF_STATUS_URL":     jsii.String("https://" + *cfg.SelfAPIHost + "/" + restapi.Stage + restapi.StatusPath),
 			"PROBE_ROUNDS":        jsii.String(fmt.Sprint(ProbeRounds)),
 			"PROBE_INTERVAL":      jsii.String(ProbeInterval),
 		},
@@ -422,4 +407,53 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 		Namespace:   "AWS/Lambda", Metric: "Errors", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Sum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
 	})
+}
+
+// paymentPolicy is the payment function's role. The primary's evaluates the
+// failback gate (lambda/control, gate.go): it reads the secondary's accept index
+// and checks each entry in its own replica, and keeps its watermark there.
+// DynamoDB fine-grained access on the partition key:
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+func (b *Base) paymentPolicy(cfg ServingConfig, tableArn *string) []iam.Statement {
+	s := b.Site
+	otherTable := cfg.Table.Arns[cfg.OtherRegion]
+	notControl := iam.Condition{Test: "ForAllValues:StringNotLike", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.KeyPrefix + "*")}}
+	policy := []iam.Statement{
+		{Sid: "PaymentsTable", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}, Resources: []*string{tableArn}},
+		// Writes of payments only: the control items (drain flags, peer observations,
+		// overrides, key-set copies) each have their own writer, and a payment function
+		// that could write them could drain a region or plant signing keys. Its reads of
+		// them (/health) stay. StringNotLike with the set operator, since LeadingKeys
+		// is multivalued: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+		{Sid: "PaymentItems", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{tableArn},
+			Conditions: []iam.Condition{notControl}},
+		// A payment not yet replicated here is read in the other region's replica
+		// before answering 404 (payment.Service.Peer); payments only.
+		{Sid: "ReadPaymentsInOtherReplica", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{otherTable},
+			Conditions: []iam.Condition{notControl}},
+		{Sid: "DecryptOtherReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
+			Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
+		{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
+		// HeadBucket (the health check) needs ListBucket; it also turns a missing
+		// receipt into 404 rather than 403, which the replay path relies on.
+		{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{b.Bucket.Arn}},
+		{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
+	}
+	if s.Role != site.Primary {
+		return policy
+	}
+	gateKey := jsii.String(control.GateKey(s.Region))
+	return append(policy,
+		// Query takes no LeadingKeys condition worth having here: the index holds
+		// only keys (KEYS_ONLY), and only the secondary's payments.
+		iam.Statement{Sid: "ReadSecondaryAcceptIndex", Actions: []string{"dynamodb:Query"}, Resources: []*string{cfg.Table.IndexArns[cfg.OtherRegion]}},
+		// The operator's override, written through either region: both copies are read.
+		iam.Statement{Sid: "ReadGateOverrideInOtherReplica", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{otherTable},
+			Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.OverrideKey(s.Region))}}}},
+		// Are the secondary's payments here? Keys only, consistent reads, 100 a call.
+		iam.Statement{Sid: "CheckAcceptedPaymentsHere", Actions: []string{"dynamodb:BatchGetItem"}, Resources: []*string{tableArn}},
+		// The gate's own watermark, and nothing else among the control items.
+		iam.Statement{Sid: "GateWatermark", Actions: []string{"dynamodb:UpdateItem"}, Resources: []*string{tableArn},
+			Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{gateKey}}}},
+	)
 }

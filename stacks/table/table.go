@@ -9,6 +9,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtablereplica"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
 
@@ -28,7 +29,9 @@ type Config struct {
 // Table is the global table as callers see it: one name in every region, one ARN per
 // region (the table in the primary, the replica in the secondary).
 type Table struct {
-	Name       *string
+	Name *string
+	// IndexArns: region → the ARN of the accept index in that region's replica.
+	IndexArns  map[string]*string
 	Arns       map[string]*string // region → table ARN there
 	StreamArns map[string]*string // region → that region's stream of the table
 }
@@ -48,8 +51,23 @@ func New(scope constructs.Construct, id string, cfg Config) Table {
 		Name:        jsii.String(cfg.Name),
 		BillingMode: jsii.String("PAY_PER_REQUEST"),
 		HashKey:     jsii.String(HashKey),
-		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{{
-			Name: jsii.String(HashKey), Type: jsii.String("S"),
+		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{
+			{Name: jsii.String(HashKey), Type: jsii.String("S")},
+			{Name: jsii.String(control.AcceptInAttribute), Type: jsii.String("S")},
+			{Name: jsii.String(control.AcceptSeqAttribute), Type: jsii.String("S")},
+		},
+		// The failback gate's evidence (lambda/control, gate.go): the payments the
+		// secondary accepted, by shard and time. Sparse (only the secondary's
+		// payments carry the attributes) and KEYS_ONLY, so it costs nothing while the
+		// primary serves. A version 2019.11.21 global table keeps the same indexes
+		// in every replica, so the secondary's replica has it too:
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html
+		GlobalSecondaryIndex: &[]*dynamodbtable.DynamodbTableGlobalSecondaryIndex{{
+			Name:           jsii.String(control.AcceptIndex),
+			HashKey:        jsii.String(control.AcceptInAttribute),
+			RangeKey:       jsii.String(control.AcceptSeqAttribute),
+			ProjectionType: jsii.String("KEYS_ONLY"),
 		}},
 		// Global tables replicate through the stream; NEW_AND_OLD_IMAGES also lets
 		// auditors see every change to a payment.
@@ -78,8 +96,13 @@ func New(scope constructs.Construct, id string, cfg Config) Table {
 		Name:      t.Name(),
 		DependsOn: &[]cdktf.ITerraformDependable{replica},
 	})
+	index := func(arn *string) *string { return jsii.String(*arn + "/index/" + control.AcceptIndex) }
 	return Table{
 		Name: t.Name(),
+		IndexArns: map[string]*string{
+			cfg.Primary.Region:   index(t.Arn()),
+			cfg.Secondary.Region: index(replica.Arn()),
+		},
 		Arns: map[string]*string{
 			cfg.Primary.Region:   t.Arn(),
 			cfg.Secondary.Region: replica.Arn(),

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
+	"github.com/payments-dr/payments-dr/lambda/control"
 )
 
 // Region names: the deployment's primary and secondary.
@@ -321,11 +322,14 @@ func (g *run) firstAck(ctx context.Context, region int, since time.Time, what st
 	return at.Sub(since), nil
 }
 
-// gateClosedIn reports whether region's own replica holds the failback gate
-// closed.
-func (g *run) gateClosedIn(ctx context.Context, r *region) bool {
-	p, err := r.peerItem(ctx, r.name)
-	return err == nil && !p.Gate().Open
+// gate evaluates the primary's failback gate as its /health does, on the two
+// replicas directly.
+func (g *run) gate(ctx context.Context) control.Decision {
+	p, s := g.regions[0], g.regions[1]
+	gate := &control.Gate{Region: p.name, Secondary: s.name, Rules: gateRules,
+		Local:  control.Table{DB: p.rep.direct, Name: tableName},
+		Remote: control.Table{DB: s.rep.direct, Name: tableName}}
+	return gate.Evaluate(ctx)
 }
 
 // seenDown waits until the other region's replica records that it saw r out

@@ -131,14 +131,18 @@ func (r *region) wire(peer *region) {
 	s := r.settings
 	if peer != nil {
 		s.PeerRegion, s.PeerDynamoDBEndpoint = peer.name, peer.aws.DynamoDB.URL
-		// Production's catch-up tolerance is two probe rounds; the same here.
-		s.CatchUp = control.CatchUp{Tolerance: 2 * r.opts.probeInterval, Window: time.Minute}
+		s.GateRules = gateRules
+	}
+	s.Role = control.RoleSecondary
+	if r.idx == 0 {
+		s.Role = control.RolePrimary
 	}
 	fn := app.Config(r.cfg, s, r.opts.logger)
 	if r.opts.disableFailbackGate {
 		// The harness's own check that it catches a premature failback:
-		// /health without the gate, as before issue 7.
+		// /health without the gate and writes never refused, as before issue 7.
 		fn.Checks = slices.DeleteFunc(fn.Checks, func(c api.Check) bool { return c.Name == control.CheckFailbackGate })
+		fn.Writes = nil
 	}
 	r.handler.Store(api.New(fn))
 }
@@ -164,6 +168,13 @@ func (r *region) createdCount(key string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.created[key]
+}
+
+// gateRules are production's (control.DefaultGateRules) on the game day's
+// timescale: replication lags 50 ms here, not about a second.
+var gateRules = control.GateRules{
+	Tolerance: 250 * time.Millisecond, MaxSkew: 100 * time.Millisecond, Settle: time.Second,
+	RemoteTimeout: 500 * time.Millisecond, PageSize: 500, MaxPages: 4,
 }
 
 // levers is this region's replica as the operator tools and probes see it:
@@ -257,6 +268,12 @@ func (r *region) health(ctx context.Context) (int, []string, error) {
 // peerItem reads this region's copy of control#peer#<region> directly.
 func (r *region) peerItem(ctx context.Context, of string) (control.Peer, error) {
 	return control.Table{DB: r.rep.direct, Name: tableName}.Peer(ctx, of)
+}
+
+// holds reports whether this region's replica holds the item with key key.
+func (r *region) holds(ctx context.Context, key string) (bool, error) {
+	item, err := r.rep.get(ctx, key)
+	return len(item) > 0, err
 }
 
 func (r *region) close() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/payment"
 )
 
 func (g *run) scenarios(ctx context.Context) error {
@@ -76,7 +77,7 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	g.links[0].resume()
 	if !g.o.ReplicationLast {
 		g.links[1].resumeCatchingUp(g.o.CatchUp)
-		if err := g.await(ctx, p.name+"'s replica holds its failback gate closed", func() bool { return g.gateClosedIn(ctx, p) }); err != nil {
+		if err := g.await(ctx, p.name+"'s failback gate reads closed (payments "+s.name+" accepted are missing)", func() bool { return g.gate(ctx).Verdict == control.VerdictBehind }); err != nil {
 			return err
 		}
 	}
@@ -200,10 +201,12 @@ func (g *run) explainReturn(ctx context.Context, secondary []healthSample) {
 	for _, of := range g.regions {
 		for _, in := range g.regions {
 			p, err := in.peerItem(ctx, of.name)
-			g.tl.log("  %s in %s's replica: state %s, heartbeat %s, lastDownAt %s, gate open %v (%v)", control.PeerKey(of.name), in.name,
-				p.State, g.tl.since(msTime(p.HeartbeatAtMs)), g.tl.since(msTime(p.LastDownAtMs)), p.Gate().Open, err)
+			g.tl.log("  %s in %s's replica: state %s, heartbeat %s, lastDownAt %s (%v)", control.PeerKey(of.name), in.name,
+				p.State, g.tl.since(msTime(p.HeartbeatAtMs)), g.tl.since(msTime(p.LastDownAtMs)), err)
 		}
 	}
+	d := g.gate(ctx)
+	g.tl.log("  %s's failback gate now: %s: %s", g.regions[0].name, d.Verdict, d.Reason)
 	n := 0
 	for _, h := range secondary {
 		if h.code != 200 && n < 10 {
@@ -257,7 +260,7 @@ func (g *run) heartbeat(ctx context.Context, r *region) time.Time {
 	return time.UnixMilli(peer.HeartbeatAtMs)
 }
 
-// readYourWrites reads back, from the primary's API right after it took
+// readYourWrites reads back, from the primary's replica right after it took
 // traffic again, every payment the secondary acknowledged before cutoff.
 func (g *run) readYourWrites(ctx context.Context, p, s *region, cutoff time.Time, what string) {
 	var ids []ack
@@ -275,9 +278,11 @@ func (g *run) readYourWrites(ctx context.Context, p, s *region, cutoff time.Time
 	for range 8 {
 		wg.Go(func() {
 			for a := range next {
-				if code, err := p.get(ctx, g.clients.token(a.Owner), a.ID); err != nil || code != 200 {
+				// In the replica itself: the API would find a payment that is
+				// still replicating in the secondary's (payment.Service.Peer).
+				if found, err := p.holds(ctx, payment.Key(a.Owner, a.ID)); err != nil || !found {
 					mu.Lock()
-					missing = append(missing, fmt.Sprintf("%s/%s (%d %v)", a.Owner, a.ID, code, err))
+					missing = append(missing, fmt.Sprintf("%s/%s (found %v, %v)", a.Owner, a.ID, found, err))
 					mu.Unlock()
 				}
 			}

@@ -5,6 +5,7 @@
 package settingstest
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -16,11 +17,11 @@ func Env(kv map[string]string) func(string) string {
 
 // Check loads settings from env: with no wantErr they must equal want; with
 // wantErr the error must contain each of its strings.
-func Check[S comparable](t *testing.T, load func(func(string) string) (S, error), env map[string]string, want S, wantErr []string) {
+func Check[S any](t *testing.T, load func(func(string) string) (S, error), env map[string]string, want S, wantErr []string) {
 	t.Helper()
 	got, err := load(Env(env))
 	if len(wantErr) == 0 {
-		if err != nil || got != want {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("loading settings = %+v, %v; want %+v", got, err, want)
 		}
 		return
