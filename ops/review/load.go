@@ -121,6 +121,12 @@ func LoadGitRef(repoDir, ref, folder string) (*Side, error) {
 	if _, err := git(repoDir, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err != nil {
 		return nil, inputErr("--base-ref %s: no such commit in %s (fetch it first, e.g. git fetch origin main)", ref, repoDir)
 	}
+	// Paths in ls-tree and show are the repository's, whatever folder git runs in.
+	top, err := git(repoDir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, inputErr("--base-ref %s: %s is not in a git repository: %v", ref, repoDir, err)
+	}
+	repoDir = strings.TrimSpace(string(top))
 	folder = strings.Trim(filepath.ToSlash(folder), "/")
 	list, err := git(repoDir, "ls-tree", "--name-only", ref, folder+"/")
 	if err != nil {

@@ -96,10 +96,12 @@ type planner struct {
 	changes    map[string]*Change
 }
 
-func (p *planner) resources(s *Stack) map[string]*Block {
+// movable are the blocks a rename can keep: resources (state follows a moved block) and
+// data sources (no state: a rename only changes the references to them).
+func (p *planner) movable(s *Stack) map[string]*Block {
 	out := map[string]*Block{}
 	for a, b := range s.Blocks {
-		if b.Mode == "resource" {
+		if b.Mode != "output" {
 			out[a] = b
 		}
 	}
@@ -112,7 +114,7 @@ func (p *planner) resources(s *Stack) map[string]*Block {
 // configuration. Repeats until nothing new pairs up, because moving a bucket makes its
 // versioning, policy and notification configuration match too.
 func (p *planner) findMoves() {
-	bRes, hRes := p.resources(p.base), p.resources(p.head)
+	bRes, hRes := p.movable(p.base), p.movable(p.head)
 	for _, m := range p.head.Moved {
 		if bRes[m.From] != nil && hRes[m.To] != nil && hRes[m.From] == nil && bRes[m.To] == nil {
 			p.moved[m.From] = m.To
@@ -160,13 +162,13 @@ func (p *planner) pair(removed, added []*Block, key func(*Block, bool) string) b
 	}
 	for _, b := range removed {
 		if k := key(b, true); k != "" {
-			g := get(b.Type + "\x00" + k)
+			g := get(b.Mode + "\x00" + b.Type + "\x00" + k)
 			g.from = append(g.from, b)
 		}
 	}
 	for _, b := range added {
 		if k := key(b, false); k != "" {
-			g := get(b.Type + "\x00" + k)
+			g := get(b.Mode + "\x00" + b.Type + "\x00" + k)
 			g.to = append(g.to, b)
 		}
 	}
@@ -235,7 +237,9 @@ func (p *planner) compare() {
 	for addr, hb := range p.head.Blocks {
 		c := &Change{Address: addr, Mode: hb.Mode, Type: hb.Type, ConstructPath: hb.ConstructPath}
 		baseAddr := addr
-		if from, ok := into[addr]; ok {
+		if from, ok := into[addr]; ok && hb.Mode == "data" {
+			baseAddr = from // renamed: nothing to move, a data source holds no state
+		} else if ok {
 			baseAddr = from
 			c.MovedFrom = from
 			c.MoveDeclared = p.declared[addr]
@@ -445,6 +449,9 @@ func (p *planner) markLeaf(c *Change, l leaf, unknown map[string]string, changed
 		if changedData[r.Address] {
 			note, newValue = "changes with "+r.Address+" (see its changes below)", "(changes with "+r.Address+")"
 		} else if from, to, ok := p.changedLiteral(r); ok {
+			if matchesAny(r.Attr, providerSchema[typeOf(r.Address)].Sensitive) {
+				from, to = Hidden, Hidden
+			}
 			note, newValue = "references "+r.Address+"."+r.Attr+", which changes from "+from+" to "+to, "(changes with "+r.Address+"."+r.Attr+")"
 			if l.Head == "${"+r.Address+"."+r.Attr+"}" {
 				note, oldValue, newValue = "the value of "+r.Address+"."+r.Attr, from, to
@@ -490,6 +497,12 @@ func (p *planner) changedLiteral(r ref) (from, to string, ok bool) {
 		return "", "", false
 	}
 	return render(bb.Attrs[r.Attr]), render(hb.Attrs[r.Attr]), true
+}
+
+// typeOf is the resource type of an address (data sources have none in the table).
+func typeOf(addr string) string {
+	t, _, _ := strings.Cut(addr, ".")
+	return t
 }
 
 // knownAfter reports whether attr of a block being created or replaced is known at plan
