@@ -518,7 +518,7 @@ func knownAfter(b *Block, attr string) bool {
 	return len(refsIn(v)) == 0
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

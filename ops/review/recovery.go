@@ -2,7 +2,6 @@ package review
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/payments-dr/payments-dr/ops/recovery"
@@ -95,14 +94,14 @@ func (d *RecoveryDelta) firstPages(rb, rh recovery.Report) {
 			}
 		}
 		bAlarms, hAlarms := alarmNames(b), alarmNames(h)
-		for _, name := range sortedSet(bAlarms) {
+		for _, name := range sortedKeys(bAlarms) {
 			if !hAlarms[name] {
 				lost := fmt.Sprintf("%s can no longer page when %s fails", name, region)
 				d.PagesLost = append(d.PagesLost, lost)
 				d.Regressions = append(d.Regressions, lost)
 			}
 		}
-		for _, name := range sortedSet(hAlarms) {
+		for _, name := range sortedKeys(hAlarms) {
 			if !bAlarms[name] {
 				d.PagesAdded = append(d.PagesAdded, fmt.Sprintf("%s now pages when %s fails", name, region))
 			}
@@ -122,15 +121,6 @@ func alarmNames(n recovery.Notification) map[string]bool {
 	for _, a := range n.Alarms {
 		out[a.Name] = true
 	}
-	return out
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
@@ -178,13 +168,13 @@ func (d *RecoveryDelta) gaps(rb, rh recovery.Report) {
 		return out
 	}
 	b, h := set(rb), set(rh)
-	for _, g := range sortedSet(h) {
+	for _, g := range sortedKeys(h) {
 		if !b[g] {
 			d.GapsAdded = append(d.GapsAdded, g)
 			d.Regressions = append(d.Regressions, "new gap: "+g)
 		}
 	}
-	for _, g := range sortedSet(b) {
+	for _, g := range sortedKeys(b) {
 		if !h[g] {
 			d.GapsGone = append(d.GapsGone, g)
 		}

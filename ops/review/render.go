@@ -150,23 +150,16 @@ func recoveryLines(b *strings.Builder, indent string, r *RecoveryDelta) {
 	if r.RTO != nil {
 		fmt.Fprintf(b, "%s%s\n", indent, r.RTO)
 	}
-	for _, d := range r.FirstPage {
+	for _, d := range append(r.FirstPage, r.RPO...) {
 		fmt.Fprintf(b, "%s%s\n", indent, d)
 	}
-	for _, d := range r.RPO {
-		fmt.Fprintf(b, "%s%s\n", indent, d)
-	}
-	for _, s := range r.PagesLost {
-		fmt.Fprintf(b, "%spage lost: %s\n", indent, s)
-	}
-	for _, s := range r.PagesAdded {
-		fmt.Fprintf(b, "%spage added: %s\n", indent, s)
-	}
-	for _, s := range r.GapsAdded {
-		fmt.Fprintf(b, "%sgap added: %s\n", indent, s)
-	}
-	for _, s := range r.GapsGone {
-		fmt.Fprintf(b, "%sgap removed: %s\n", indent, s)
+	for _, group := range []struct {
+		prefix string
+		lines  []string
+	}{{"page lost: ", r.PagesLost}, {"page added: ", r.PagesAdded}, {"gap added: ", r.GapsAdded}, {"gap removed: ", r.GapsGone}} {
+		for _, l := range group.lines {
+			fmt.Fprintf(b, "%s%s%s\n", indent, group.prefix, l)
+		}
 	}
 }
 
@@ -186,6 +179,29 @@ func onlyIn(s StackPlan) string {
 	return ""
 }
 
+// section is one titled part of a stack's review, shared by text and markdown.
+type section struct{ title, body string }
+
+func stackSections(s StackPlan, c paint) []section {
+	var out []section
+	add := func(title string, write func(*strings.Builder)) {
+		var sb strings.Builder
+		write(&sb)
+		if sb.Len() > 0 {
+			out = append(out, section{title, sb.String()})
+		}
+	}
+	add("Resources", func(sb *strings.Builder) { changeLines(sb, "", s.Resources, c) })
+	add("Data sources (read during plan; not counted below)", func(sb *strings.Builder) { changeLines(sb, "", s.DataSources, c) })
+	add("Outputs", func(sb *strings.Builder) { changeLines(sb, "", s.Outputs, c) })
+	add("Backend and providers", func(sb *strings.Builder) { settingLines(sb, "", s.Settings, c) })
+	if len(out) == 0 {
+		out = append(out, section{"no changes", ""})
+	}
+	add("Recovery", func(sb *strings.Builder) { recoveryLines(sb, "", s.Recovery) })
+	return out
+}
+
 func (p *Plan) text(c paint) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Review of %s -> %s (offline, from the synthesized JSON)\n", p.Base, p.Head)
@@ -195,27 +211,14 @@ func (p *Plan) text(c paint) string {
 			fmt.Fprintf(&b, "  %s\n", c.red(c.bold("DATA AT RISK")))
 			riskLines(&b, "    ", s.Risks)
 		}
-		if len(s.Resources) > 0 {
-			b.WriteString("  Resources\n")
-			changeLines(&b, "    ", s.Resources, c)
+		for _, sec := range stackSections(s, c) {
+			fmt.Fprintf(&b, "  %s\n", sec.title)
+			for _, l := range strings.SplitAfter(sec.body, "\n") {
+				if l != "" {
+					b.WriteString("    " + l)
+				}
+			}
 		}
-		if len(s.DataSources) > 0 {
-			b.WriteString("  Data sources (read during plan; not counted below)\n")
-			changeLines(&b, "    ", s.DataSources, c)
-		}
-		if len(s.Outputs) > 0 {
-			b.WriteString("  Outputs\n")
-			changeLines(&b, "    ", s.Outputs, c)
-		}
-		if len(s.Settings) > 0 {
-			b.WriteString("  Backend and providers\n")
-			settingLines(&b, "    ", s.Settings, c)
-		}
-		if len(s.Resources)+len(s.DataSources)+len(s.Outputs)+len(s.Settings) == 0 {
-			b.WriteString("  no changes\n")
-		}
-		b.WriteString("  Recovery\n")
-		recoveryLines(&b, "    ", s.Recovery)
 	}
 	b.WriteString("\n" + c.bold(p.Line) + "\n")
 	return b.String()
@@ -223,7 +226,6 @@ func (p *Plan) text(c paint) string {
 
 func (p *Plan) markdown() string {
 	var b strings.Builder
-	c := paint{}
 	fmt.Fprintf(&b, "## Review of `%s` → `%s`\n", p.Base, p.Head)
 	for _, s := range p.Stacks {
 		fmt.Fprintf(&b, "\n### Stack `%s`%s\n", s.Name, onlyIn(s))
@@ -236,19 +238,13 @@ func (p *Plan) markdown() string {
 				}
 			}
 		}
-		section := func(title string, body func(*strings.Builder)) {
-			var sb strings.Builder
-			body(&sb)
-			if sb.Len() == 0 {
-				return
+		for _, sec := range stackSections(s, paint{}) {
+			if sec.body == "" {
+				fmt.Fprintf(&b, "\n%s\n", sec.title)
+				continue
 			}
-			fmt.Fprintf(&b, "\n#### %s\n\n```text\n%s```\n", title, sb.String())
+			fmt.Fprintf(&b, "\n#### %s\n\n```text\n%s```\n", sec.title, sec.body)
 		}
-		section("Resources", func(sb *strings.Builder) { changeLines(sb, "", s.Resources, c) })
-		section("Data sources (read during plan; not counted)", func(sb *strings.Builder) { changeLines(sb, "", s.DataSources, c) })
-		section("Outputs", func(sb *strings.Builder) { changeLines(sb, "", s.Outputs, c) })
-		section("Backend and providers", func(sb *strings.Builder) { settingLines(sb, "", s.Settings, c) })
-		section("Recovery", func(sb *strings.Builder) { recoveryLines(sb, "", s.Recovery) })
 	}
 	b.WriteString("\n" + p.Line + "\n")
 	return b.String()

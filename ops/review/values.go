@@ -254,30 +254,23 @@ func allScalars(l []any) bool {
 	return true
 }
 
-func scalarDelta(a, b []any) (removed, added []any) {
+func scalarDelta(a, b []any) (removed, added []any) { return minus(a, b), minus(b, a) }
+
+// minus is a without the elements of b, counting repeats.
+func minus(a, b []any) []any {
 	count := map[string]int{}
 	for _, e := range b {
 		count[render(e)]++
 	}
+	var out []any
 	for _, e := range a {
 		if k := render(e); count[k] > 0 {
 			count[k]--
 		} else {
-			removed = append(removed, e)
+			out = append(out, e)
 		}
 	}
-	count = map[string]int{}
-	for _, e := range a {
-		count[render(e)]++
-	}
-	for _, e := range b {
-		if k := render(e); count[k] > 0 {
-			count[k]--
-		} else {
-			added = append(added, e)
-		}
-	}
-	return removed, added
+	return out
 }
 
 func unionKeys[V any](a, b map[string]V) []string {
