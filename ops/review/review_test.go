@@ -516,3 +516,35 @@ func TestEveryResourceTypeHasAForceNewEntry(t *testing.T) {
 		}
 	}
 }
+
+func TestFunctionRenamedReplacesItsPermissionThroughAForceNewReference(t *testing.T) {
+	base, head := loadSynth(t), loadSynth(t)
+	head.resource(t, drStack, "aws_lambda_function", "primary_function_993DFCE7")["function_name"] = "payment-api-v2-us-east-1-dev"
+	p := review(t, base, head)
+	s := p.stack(t, drStack)
+	perm := s.change(t, "aws_lambda_permission.primary_api_invoke-permission_0C427AA1")
+	if a := perm.attr(t, "function_name"); perm.Action != Replace || a.New != `"payment-api-v2-us-east-1-dev"` || !a.ForcesReplacement {
+		t.Fatalf("permission: the function's name is a ForceNew argument of the permission: %+v", perm)
+	}
+	integ := s.change(t, "aws_api_gateway_integration.primary_api_integration-post-payments_7AAA515A")
+	if a := integ.attr(t, "uri"); integ.Action != Update || a.New != Unknown {
+		t.Fatalf("integration: its uri reads the replaced function's invoke_arn: %+v", integ)
+	}
+	if p.Summary.Replace != 2 || p.AtRisk() {
+		t.Fatalf("summary %+v risk %v", p.Summary, p.AtRisk())
+	}
+}
+
+func TestBackendAndProviderChangesAreShown(t *testing.T) {
+	base, head := loadSynth(t), loadSynth(t)
+	backend := head[drStack]["terraform"].(map[string]any)["backend"].(map[string]any)["s3"].(map[string]any)
+	backend["region"] = "eu-west-1"
+	p := review(t, base, head)
+	s := p.stack(t, drStack)
+	if len(s.Settings) != 1 || s.Settings[0].Path != "terraform.backend.s3.region" || s.Settings[0].New != `"eu-west-1"` {
+		t.Fatalf("settings: %+v", s.Settings)
+	}
+	if !p.Changed || p.Line == "No changes." {
+		t.Fatal("a backend change is a change")
+	}
+}

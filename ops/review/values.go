@@ -211,7 +211,7 @@ func diffLists(path string, a, b []any, out *[]AttrChange) {
 // listKey picks the field that names each block of a list (a statement's sid, an
 // attribute's name) when every element on both sides has a distinct one.
 func listKey(a, b []any) string {
-	for _, key := range []string{"sid", "Sid", "name", "region_name", "id"} {
+	for _, key := range []string{"sid", "Sid", "name", "alias", "region_name", "id"} {
 		if distinct(a, key) && distinct(b, key) && (len(a) > 0 || len(b) > 0) {
 			return key
 		}
