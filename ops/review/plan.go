@@ -528,7 +528,8 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func (p *planner) result(name string) StackPlan {
-	sp := StackPlan{Name: name}
+	// Empty lists, not null, for machines reading --format json.
+	sp := StackPlan{Name: name, Risks: []Risk{}, Resources: []Change{}, DataSources: []Change{}, Outputs: []Change{}, Settings: []AttrChange{}}
 	addrs := make([]string, 0, len(p.changes))
 	for a := range p.changes {
 		addrs = append(addrs, a)

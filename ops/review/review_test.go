@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -546,5 +547,18 @@ func TestBackendAndProviderChangesAreShown(t *testing.T) {
 	}
 	if !p.Changed || p.Line == "No changes." {
 		t.Fatal("a backend change is a change")
+	}
+}
+
+// The review must run where Node does not: nothing it builds on may pull in cdktf or jsii.
+func TestReviewBuildsWithoutCdktfOrJsii(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "terraform-cdk-go") || strings.Contains(dep, "jsii-runtime-go") || dep == "github.com/payments-dr/payments-dr/stacks" {
+			t.Errorf("ops/review depends on %s", dep)
+		}
 	}
 }
