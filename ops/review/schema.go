@@ -7,8 +7,10 @@ package review
 // ForceNew and Sensitive come from reading each type's schema in
 // hashicorp/terraform-provider-aws (the file and commit named in Source; the module we
 // synthesize against, aws/v19 v19.54.0, wraps provider 5.88.0). The stored copies of the
-// provider source span several releases around 5.88.0, so each entry names the commit read;
-// the arguments listed are the ones whose ForceNew has been stable across those releases.
+// provider source span releases on both sides of 5.88.0, so each entry names the commit
+// read. An argument whose ForceNew changed between that commit and 5.88.0 would be wrong
+// here; the provider's CHANGELOG says so in "can now be updated in-place" entries, which is
+// where to look when an entry is in doubt (none was found for these types).
 // Nested paths are dot-separated through blocks ("local_secondary_index.name"); a change
 // anywhere inside a ForceNew block forces a new resource.
 //
