@@ -45,7 +45,7 @@ func TestReviewExitCodes(t *testing.T) {
 		{"risk with strict", []string{"--head", renamed, "--strict"}, exitFailed, "Plan: 0 to add,", "data at risk"},
 		{"no changes with strict", []string{"--head", same, "--strict"}, exitOK, "No changes.", ""},
 		{"markdown", []string{"--head", renamed, "--format", "markdown"}, exitOK, "#### DATA AT RISK", ""},
-		{"base at a ref", []string{"--base-ref", "HEAD", "--head", same}, exitOK, "No changes.", ""},
+		{"base at a ref", []string{"--base-ref", "HEAD", "--head", same}, exitOK, "Review of HEAD:generated/ -> ", ""},
 		{"missing head", []string{"--head", filepath.Join(same, "nope")}, exitProblem, "", "no such folder"},
 		{"bad format", []string{"--head", same, "--format", "yaml"}, exitProblem, "", "accepted: text, markdown, json"},
 		{"base twice", []string{"--base", "generated", "--base-ref", "HEAD", "--head", same}, exitProblem, "", "give one"},
