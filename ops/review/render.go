@@ -32,6 +32,7 @@ func (p *Plan) Write(w io.Writer, f Format, color bool) error {
 	case JSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // "<the resource at …>" and "->" stay readable
 		return enc.Encode(p)
 	case Markdown:
 		_, err := io.WriteString(w, p.markdown())
