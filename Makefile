@@ -9,7 +9,7 @@ export CHECKPOINT_DISABLE := 1
 # node_modules holds a stray Go package (flatted); list ours explicitly.
 PACKAGES := . ./stacks/... ./ops/... ./lambda/...
 
-.PHONY: go-modules check-node setup synth cdktf-synth test test-infra test-function gameday snapshots docs report diagram bench fuzz lint deploy-state deploy diff clean
+.PHONY: go-modules check-node setup synth cdktf-synth test test-infra test-function gameday snapshots docs report review diagram bench fuzz lint deploy-state deploy diff clean
 
 # Two kinds of set-up. The synth needs the Go modules and a `node` binary: the jsii
 # runtime, cdktf and the provider bindings ship their JavaScript inside the Go modules, so
@@ -64,6 +64,12 @@ docs:
 
 report: synth
 	go run . report
+
+# Offline plan of a fresh synth (cdktf.out/) against the reviewed snapshots (generated/):
+# changes per address, DATA AT RISK, the recovery delta. REVIEW_ARGS passes flags, e.g.
+# REVIEW_ARGS='--base-ref origin/main --strict'. No credentials, no provider download.
+review: synth
+	go run . review $(REVIEW_ARGS)
 
 diagram:
 	go run . diagram --from generated/payments-dr.json --format dot --svg topology.svg

@@ -44,6 +44,9 @@ const usage = `usage:
   go run . report  [--from PATH] [--json] [--rto-target 60s] [--strict]
   go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
   go run . docs    [--check]
+  go run . review  [--base generated | --base-ref REF] [--head cdktf.out] [--format text|markdown|json] [--strict]
+                                    offline plan of head against base: changes per address, DATA AT RISK, recovery delta;
+                                    exit 1 with --strict when data is at risk or recovery regressed, 2 on bad input
 
 Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. the assumed DR role):
   go run . drain <region> [--reason TEXT] [--by NAME] [--via REGION]
@@ -69,7 +72,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return exitProblem
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
-		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs,
+		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs, "review": cmdReview,
 		"drain": cmdDrain, "undrain": cmdUndrain, "status": cmdStatus, "failback-check": cmdFailbackCheck,
 		"gate": cmdGate,
 	}
