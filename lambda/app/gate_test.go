@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -243,21 +242,7 @@ func TestPrimaryGateOverride(t *testing.T) {
 // primary if the secondary is unhealthy too), but does not refuse writes:
 // that is also how a dead secondary looks, and then all traffic is here.
 func TestPrimaryFailsClosedWhenTheSecondaryHangs(t *testing.T) {
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hang.Close() })
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	p := newPair(t, "http://"+hang.Addr().String())
+	p := newPair(t, localaws.Hanging(t))
 	start := time.Now()
 	code, failing, gate := healthOf(t, p.primary)
 	took := time.Since(start)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -244,22 +243,8 @@ func TestGateBacklogOverSeveralEvaluations(t *testing.T) {
 // sends everything to the primary.
 func TestGateFailsClosedWhenTheSecondaryCannotBeRead(t *testing.T) {
 	servers := localaws.Shared(t)
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hang.Close() })
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
 	hung := control.Table{DB: dynamodb.NewFromConfig(servers.Config(), func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String("http://" + hang.Addr().String())
+		o.BaseEndpoint = aws.String(localaws.Hanging(t))
 	}), Name: "payments", Attempts: 1}
 	for _, tc := range []struct {
 		name   string

@@ -35,17 +35,8 @@ func cmdGate(args []string, stdout, stderr io.Writer) int {
 	reason := fs.String("reason", "", "why (required); shown in the primary's public /status body and in status")
 	by := fs.String("by", os.Getenv("USER"), "who, kept in the item")
 	dur := fs.Duration("for", 0, fmt.Sprintf("how long the override lasts, a Go duration up to %v (required), e.g. 30m", control.MaxOverride))
-	region, ok := parseCommand(fs, args[1:], "<region>")
+	region, l, ok := regionLever(fs, lf, args[1:], stderr)
 	if !ok {
-		return exitProblem
-	}
-	named := map[string]string{"<region>": region}
-	if *via != "" {
-		named["--via"] = *via
-	}
-	l, err := newLever(lf, named)
-	if err != nil {
-		fmt.Fprintf(stderr, "gate: %v\n", err)
 		return exitProblem
 	}
 	if region != l.cfg.PrimaryRegion {

@@ -258,6 +258,25 @@ func parseCommand(fs *flag.FlagSet, args []string, positional string) (string, b
 	return arg, true
 }
 
+// regionLever parses a command that names a <region> (and may take --via) and
+// checks both against the configuration; false: a usage problem, reported.
+func regionLever(fs *flag.FlagSet, lf *leverFlags, args []string, stderr io.Writer) (string, *lever, bool) {
+	region, ok := parseCommand(fs, args, "<region>")
+	if !ok {
+		return "", nil, false
+	}
+	named := map[string]string{"<region>": region}
+	if v := fs.Lookup("via"); v != nil && v.Value.String() != "" {
+		named["--via"] = v.Value.String()
+	}
+	l, err := newLever(lf, named)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return "", nil, false
+	}
+	return region, l, true
+}
+
 func cmdDrain(args []string, stdout, stderr io.Writer) int {
 	return setDrain("drain", true, args, stdout, stderr)
 }
@@ -271,17 +290,8 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 	via := fs.String("via", "", "write through this region's DynamoDB endpoint (default: the other region, since the one being "+name+"ed may be failing)")
 	reason := fs.String("reason", "", "why, kept in the item and shown by status and /health logs")
 	by := fs.String("by", os.Getenv("USER"), "who, kept in the item")
-	region, ok := parseCommand(fs, args, "<region>")
+	region, l, ok := regionLever(fs, lf, args, stderr)
 	if !ok {
-		return exitProblem
-	}
-	named := map[string]string{"<region>": region}
-	if *via != "" {
-		named["--via"] = *via
-	}
-	l, err := newLever(lf, named)
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitProblem
 	}
 	l.hasVia = true
