@@ -288,9 +288,6 @@ func (g *Gate) rules() GateRules {
 	return r
 }
 
-// gateItem is GateKey's item: the watermark of each shard.
-type gateItem map[string]types.AttributeValue
-
 func watermarkAttr(shard int) string { return fmt.Sprintf("wm%d", shard) }
 
 // Evaluate decides the gate now and remembers the decision for Writes.
