@@ -129,13 +129,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.RequestTimeout)
 	defer cancel()
 	if r == routePayments {
-		if h.cfg.Writes != nil {
-			if err := h.cfg.Writes(ctx); err != nil {
-				log.Warn("payment write refused", "reason", err.Error())
-				return errorResponse(errWritesRefused), nil
-			}
-		}
-		out, more, err := h.create(ctx, caller, req)
+		out, more, err := h.create(ctx, log, caller, req)
 		attrs = append(attrs, more...)
 		return h.answer(log, out, err), nil
 	}
@@ -181,7 +175,7 @@ func (h *Handler) answer(log *slog.Logger, resp events.APIGatewayProxyResponse, 
 
 // create handles POST /payments. The extra log attributes are the only parts
 // of a payment that are logged: id, amount and currency.
-func (h *Handler) create(ctx context.Context, caller string, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, []any, error) {
+func (h *Handler) create(ctx context.Context, log *slog.Logger, caller string, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, []any, error) {
 	if err := checkContentType(header(req, "Content-Type")); err != nil {
 		return events.APIGatewayProxyResponse{}, nil, err
 	}
@@ -194,6 +188,14 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		return events.APIGatewayProxyResponse{}, nil, err
 	}
 	attrs := []any{"paymentId", p.PaymentID, "amount", p.Amount, "currency", p.Currency}
+	// After validation, so a bad request is told what is wrong with it whatever
+	// the gate says; before anything is written.
+	if h.cfg.Writes != nil {
+		if err := h.cfg.Writes(ctx); err != nil {
+			log.Warn("payment write refused", "reason", err.Error())
+			return events.APIGatewayProxyResponse{}, attrs, errWritesRefused
+		}
+	}
 	rec, created, err := h.cfg.Payments.Submit(ctx, caller, p)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, attrs, err

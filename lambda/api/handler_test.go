@@ -526,3 +526,60 @@ func TestOwnershipOverTheAPI(t *testing.T) {
 		t.Errorf("another caller's payment: %+v\nmissing payment: %+v\nwant the same 404", others, missing)
 	}
 }
+
+// countingPayments records whether the flow was reached.
+type countingPayments struct{ submits, gets int }
+
+func (c *countingPayments) Submit(context.Context, string, payment.Request) (payment.Record, bool, error) {
+	c.submits++
+	return payment.Record{PaymentID: "p-1", Status: payment.StatusProcessed}, true, nil
+}
+func (c *countingPayments) Get(context.Context, string, string) (payment.Record, error) {
+	c.gets++
+	return payment.Record{PaymentID: "p-1", Status: payment.StatusProcessed}, nil
+}
+
+// TestWritesRefusedWhileTheGateIsClosed: the primary refuses payment writes
+// while its failback gate holds it out (503 failback_in_progress, Retry-After,
+// nothing reaches the store); a request that is bad anyway is still told why;
+// reads are never asked.
+func TestWritesRefusedWhileTheGateIsClosed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		closed  bool
+		req     events.APIGatewayProxyRequest
+		status  int
+		code    string
+		submits int
+	}{
+		{"gate open", false, postReq(`{"paymentId":"p-1","amount":100,"currency":"USD"}`), 201, "", 1},
+		{"gate closed", true, postReq(`{"paymentId":"p-1","amount":100,"currency":"USD"}`), 503, api.CodeFailbackInProgress, 0},
+		{"gate closed, bad request", true, postReq(`{"paymentId":"p-1","amount":1.5,"currency":"USD"}`), 400, payment.CodeInvalidAmount, 0},
+		{"gate closed, a read", true, getReq("p-1"), 200, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pay := &countingPayments{}
+			asked := 0
+			h := api.New(api.Config{Payments: pay, Region: "us-east-1", Writes: func(context.Context) error {
+				asked++
+				if tc.closed {
+					return errors.New("failback gate closed (behind)")
+				}
+				return nil
+			}})
+			resp, _ := h.Handle(context.Background(), tc.req)
+			if resp.StatusCode != tc.status || pay.submits != tc.submits {
+				t.Fatalf("%d %s (submits %d), want %d (submits %d)", resp.StatusCode, resp.Body, pay.submits, tc.status, tc.submits)
+			}
+			if tc.code != "" && errorCode(t, resp.Body) != tc.code {
+				t.Errorf("code of %s, want %s", resp.Body, tc.code)
+			}
+			if tc.status == 503 && resp.Headers["Retry-After"] == "" {
+				t.Errorf("503 without Retry-After: %v", resp.Headers)
+			}
+			if tc.req.HTTPMethod == http.MethodGet && asked != 0 {
+				t.Errorf("a read asked the write gate %d times", asked)
+			}
+		})
+	}
+}
