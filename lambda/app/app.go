@@ -138,6 +138,8 @@ const (
 	// old (the same instance's /health, or its previous write), so a busy
 	// primary evaluates the gate about once a second per instance, not per write.
 	WriteGateMaxAge = time.Second
+	// WriteGateTimeout bounds that evaluation inside a payment's budget.
+	WriteGateTimeout = 750 * time.Millisecond
 	// ClockSkew is allowed between function instances' clocks when one judges
 	// from a record's createdAt whether its creator can still be running.
 	ClockSkew = time.Second
@@ -266,6 +268,10 @@ func Config(cfg aws.Config, s Settings, logger *slog.Logger) api.Config {
 			}
 			checks = append(checks, api.Check{Name: control.CheckFailbackGate, Run: gate.Check})
 			writes = func(ctx context.Context) error {
+				// A slow evaluation must not eat the payment's budget: past the
+				// bound it reads unknown, which does not refuse.
+				ctx, cancel := context.WithTimeout(ctx, WriteGateTimeout)
+				defer cancel()
 				if d := gate.Writes(ctx, WriteGateMaxAge); d.RefuseWrites {
 					return fmt.Errorf("%w (%s): %s", control.ErrGateClosed, d.Verdict, d.Reason)
 				}

@@ -224,6 +224,8 @@ func TestBudgetsNest(t *testing.T) {
 		{"AttemptTimeout", "api.DefaultHealthTimeout", AttemptTimeout, api.DefaultHealthTimeout},
 		{"the gate's reads of the secondary", "api.DefaultHealthTimeout", control.DefaultGateRules.RemoteTimeout, api.DefaultHealthTimeout},
 		{"payment.DefaultPeerTimeout", "api.DefaultRequestTimeout", payment.DefaultPeerTimeout, api.DefaultRequestTimeout},
+		{"the gate's reads of the secondary", "WriteGateTimeout", control.DefaultGateRules.RemoteTimeout, WriteGateTimeout},
+		{"WriteGateTimeout + CallTimeout", "api.DefaultRequestTimeout", WriteGateTimeout + CallTimeout, api.DefaultRequestTimeout},
 		{"api.DefaultHealthTimeout", "Route 53's 2 s", api.DefaultHealthTimeout, maxHungHealth},
 	}
 	for _, tc := range tests {
