@@ -22,7 +22,6 @@ import (
 	"github.com/payments-dr/payments-dr/ops/recovery"
 	"github.com/payments-dr/payments-dr/ops/topology"
 	"github.com/payments-dr/payments-dr/stacks"
-	"github.com/payments-dr/payments-dr/stacks/config"
 )
 
 const (
@@ -225,11 +224,11 @@ func renderSVG(dot, path string) error {
 
 func cmdDocs(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("docs", stderr)
-	check := fs.Bool("check", false, "only check that README.md is current; exit 1 when stale")
+	check := fs.Bool("check", false, "only check that README.md and docs/*.md are current; exit 1 when stale")
 	if err := parse(fs, args); err != nil {
 		return exitProblem
 	}
-	readme, err := os.ReadFile(readmePath)
+	texts, paths, err := readDocs()
 	if err != nil {
 		fmt.Fprintln(stderr, "docs:", err)
 		return exitProblem
@@ -239,24 +238,32 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "docs:", err)
 		return exitProblem
 	}
-	updated, err := renderReadme(string(readme), stack)
+	updated, err := renderDocs(texts, stack)
 	if err != nil {
-		fmt.Fprintf(stderr, "docs: %s: %v\n", readmePath, err)
+		fmt.Fprintf(stderr, "docs: %v\n", err)
 		return exitProblem
 	}
-	if updated == string(readme) {
-		fmt.Fprintf(stdout, "%s is current with %s\n", readmePath, fixturePath)
+	var stale []string
+	for _, p := range paths {
+		if updated[p] != texts[p] {
+			stale = append(stale, p)
+		}
+	}
+	if len(stale) == 0 {
+		fmt.Fprintf(stdout, "%s are current with %s\n", strings.Join(paths, ", "), fixturePath)
 		return exitOK
 	}
 	if *check {
-		fmt.Fprintf(stderr, "%s is stale: its topology/recovery/config sections do not match %s and stacks/config; run `go run . docs` and commit the result\n", readmePath, fixturePath)
+		fmt.Fprintf(stderr, "%s: stale: the topology/recovery/config sections do not match %s and stacks/config; run `go run . docs` and commit the result\n", strings.Join(stale, ", "), fixturePath)
 		return exitFailed
 	}
-	if err := os.WriteFile(readmePath, []byte(updated), 0o644); err != nil {
-		fmt.Fprintln(stderr, "docs:", err)
-		return exitProblem
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte(updated[p]), 0o644); err != nil {
+			fmt.Fprintln(stderr, "docs:", err)
+			return exitProblem
+		}
+		fmt.Fprintf(stdout, "updated %s from %s\n", p, fixturePath)
 	}
-	fmt.Fprintf(stdout, "updated %s from %s\n", readmePath, fixturePath)
 	return exitOK
 }
 
@@ -267,25 +274,11 @@ var readmeSections = []string{"topology", "recovery", "config"}
 // Mermaid diagram between the topology markers, the recovery table between the recovery
 // markers. It is pure: same input, same output.
 func renderReadme(readme string, stackJSON []byte) (string, error) {
-	diagram, err := topology.Mermaid(stackJSON)
+	out, err := renderDocs(map[string]string{readmePath: readme}, stackJSON)
 	if err != nil {
 		return "", err
 	}
-	r, err := recovery.Analyze(stackJSON)
-	if err != nil {
-		return "", err
-	}
-	bodies := map[string]string{
-		"topology": "```mermaid\n" + diagram + "```\n",
-		"recovery": "```text\n" + r.Table() + "```\n",
-		"config":   config.Table(),
-	}
-	for _, name := range readmeSections {
-		if readme, err = replaceSection(readme, name, bodies[name]); err != nil {
-			return "", err
-		}
-	}
-	return readme, nil
+	return out[readmePath], nil
 }
 
 func markers(name string) (start, end string) {
@@ -301,17 +294,6 @@ func replaceSection(text, name, body string) (string, error) {
 		return "", fmt.Errorf("no %s … %s section", start, end)
 	}
 	return text[:i] + start + "\n" + body + text[j:], nil
-}
-
-// hasMarkers reports whether text has every generated section's markers.
-func hasMarkers(text string) bool {
-	for _, name := range readmeSections {
-		start, end := markers(name)
-		if !strings.Contains(text, start) || !strings.Contains(text, end) {
-			return false
-		}
-	}
-	return true
 }
 
 // PrintSynthSummary ends a successful synth: the stacks written and where, resources per

@@ -83,22 +83,53 @@ func TestRenderReadme(t *testing.T) {
 	}
 }
 
-// TestReadmeCurrent fails when README.md's generated sections are stale.
-func TestReadmeCurrent(t *testing.T) {
-	readme, err := os.ReadFile(readmePath)
-	if err != nil || !hasMarkers(string(readme)) {
-		t.Skipf("README.md has no <!-- topology:start/end --> and <!-- recovery:start/end --> markers yet (err %v): nothing to check", err)
+// TestDocsCurrent fails when a generated section of README.md or docs/*.md is
+// stale, or is in no document or in two.
+func TestDocsCurrent(t *testing.T) {
+	texts, _, err := readDocs()
+	if err != nil {
+		t.Fatal(err)
 	}
 	stack, err := os.ReadFile(fixturePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := renderReadme(string(readme), stack)
+	want, err := renderDocs(texts, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want != string(readme) {
-		t.Errorf("README.md is stale against %s: run `go run . docs`", fixturePath)
+	for p, text := range texts {
+		if want[p] != text {
+			t.Errorf("%s is stale against %s: run `go run . docs`", p, fixturePath)
+		}
+	}
+	twice := map[string]string{"a.md": texts[readmePath], "b.md": texts[readmePath]}
+	if _, err := renderDocs(twice, stack); err == nil || !strings.Contains(err.Error(), "want it in exactly one") {
+		t.Errorf("a section in two documents: %v", err)
+	}
+}
+
+// TestDocLinks fails when a relative link in README.md, RUNBOOK.md or
+// docs/*.md points to a file or heading that does not exist.
+func TestDocLinks(t *testing.T) {
+	texts, _, err := readDocs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range brokenLinks(texts) {
+		t.Error(b)
+	}
+	// The checker itself: each of these must be caught, and only these.
+	probe := map[string]string{
+		"x.md": "# Title\n## The day `us-east-1` is gone\n" +
+			"[ok](#title) [ok](#the-day-us-east-1-is-gone) [ok](y.md#more-depth) " +
+			"[bad](#nowhere) [bad](missing.md) [bad](y.md#gone) [web](https://example.com/#x)\n" +
+			"`[code](missing-too.md)`\n```\n[fenced](missing-three.md)\n```\n",
+		"y.md": "## More depth\n",
+	}
+	got := brokenLinks(probe)
+	if len(got) != 3 || !strings.Contains(got[0], `"#nowhere"`) || !strings.Contains(got[1], `"missing.md"`) || !strings.Contains(got[2], `"y.md#gone"`) {
+		t.Errorf("link checker found %q; want exactly #nowhere, missing.md and y.md#gone", got)
 	}
 }
 
