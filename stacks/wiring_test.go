@@ -12,8 +12,21 @@ import (
 )
 
 // Wiring checks follow references between resources, which property matching cannot.
+// With either failover control: ARC routing controls change what Route 53 answers, not
+// which region may gate.
 func TestFunctionWiring(t *testing.T) {
-	j := parse(t, defaultDR)
+	for _, mode := range []string{config.ControlFlag, config.ControlARC} {
+		t.Run(mode, func(t *testing.T) {
+			stack := defaultDR
+			if mode == config.ControlARC {
+				stack = synthDR(t, func(c *config.Config) { c.FailoverControl = mode })
+			}
+			checkFunctionWiring(t, parse(t, stack))
+		})
+	}
+}
+
+func checkFunctionWiring(t *testing.T, j tf) {
 	payments := 0
 	for name, fn := range j.Resource["aws_lambda_function"] {
 		if !strings.HasPrefix(fn["function_name"].(string), "payment-processor-") {
