@@ -21,7 +21,7 @@ go-modules:
 	go mod download
 
 check-node:
-	@command -v node >/dev/null || { echo "node is not on PATH: the synth runs cdktf through jsii, which needs Node.js $(NODE_MIN) or later (no npm packages); see README.md, Supported versions" >&2; exit 1; }
+	@command -v node >/dev/null || { echo "node is not on PATH: the synth runs cdktf through jsii, which needs Node.js $(NODE_MIN) or later (no npm packages); see docs/synth-cost-and-versions.md, Versions" >&2; exit 1; }
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= $(NODE_MIN) ? 0 : 1)' || { echo "node $$(node --version) is too old: the synth needs Node.js $(NODE_MIN) or later" >&2; exit 1; }
 
 # node_modules is rebuilt only when the lock changes.
@@ -47,7 +47,7 @@ test: setup
 gameday: setup
 	go run ./lambda/gameday
 
-# Rewrite generated/ from a fresh synth, and the README's diagram and recovery report
+# Rewrite generated/ from a fresh synth, and the generated sections of README.md and docs/
 # from it; review and commit the diff.
 snapshots: go-modules check-node
 	go test -count=1 ./stacks -run 'TestSnapshotsMatchSynth' -update
@@ -58,7 +58,8 @@ snapshots: go-modules check-node
 cdktf-synth: setup
 	npx cdktf synth
 
-# Rewrite the README's diagram and recovery report from generated/.
+# Rewrite the generated sections of README.md and docs/ (diagram, recovery report,
+# configuration table) from generated/ and stacks/config.
 docs:
 	go run . docs
 

@@ -32,7 +32,7 @@ func run() int {
 		return 2
 	}
 	// Node 20 works but is past end of life, and jsii says so in a banner on every run,
-	// `npx cdktf synth|deploy` included; the README states the supported versions.
+	// `npx cdktf synth|deploy` included; docs/synth-cost-and-versions.md states the supported versions.
 	if os.Getenv(silenceNodeEOL) == "" {
 		os.Setenv(silenceNodeEOL, "20")
 	}

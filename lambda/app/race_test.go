@@ -126,7 +126,7 @@ func TestIdenticalRequestRace(t *testing.T) {
 		}
 		// At most one 201: none is possible when the creator's own PutItem
 		// landed but its answer was lost, and the SDK's retry then found the
-		// record (answered 200, as the README's contract says). The table and
+		// record (answered 200, as docs/request-contract.md says). The table and
 		// bucket are checked for exactly one payment and receipt below.
 		if created > 1 {
 			unexpected = append(unexpected, fmt.Sprintf("%s: %d answers 201, want at most 1", id, created))

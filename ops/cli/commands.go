@@ -1,7 +1,7 @@
 // Package cli holds the operator subcommands of `go run .`: report, diagram and docs
 // read synthesized JSON only; drain, undrain, status and failback-check (levers.go) talk
 // to DynamoDB only. None touches cdktf or jsii, so main dispatches here before anything
-// starts a Node process. Paths (README.md, generated/, cdktf.out/) are relative to the
+// starts a Node process. Paths (README.md, docs/, generated/, cdktf.out/) are relative to the
 // working directory, the module root when run as `go run .`.
 package cli
 
@@ -267,7 +267,7 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// readmeSections are the generated parts of the README, by marker name.
+// readmeSections are the generated parts of README.md and docs/*.md, by marker name.
 var readmeSections = []string{"topology", "recovery", "config"}
 
 // renderReadme returns readme with its generated sections rendered from stackJSON: the

@@ -7,7 +7,7 @@ import (
 )
 
 // Table renders the report for people: RTO terms, notification, RPO per store, gaps.
-// It is deterministic, so it can be embedded in the README and checked for staleness.
+// It is deterministic, so it can be embedded in docs/recovery-budget.md and checked for staleness.
 func (r Report) Table() string {
 	var b strings.Builder
 	section := func(title string, header string, rows [][]string) {

@@ -1,7 +1,7 @@
 // Package topology draws the DR stack from its synthesized Terraform JSON: the two regions
 // as clusters, the global pieces (zone, failover name, health checks, table replication)
 // between them, and edges for replication, failover routing and alarm → topic. It renders
-// Mermaid (embedded in the README) and Graphviz DOT. Output is sorted and depends only on
+// Mermaid (embedded in docs/architecture.md) and Graphviz DOT. Output is sorted and depends only on
 // resource types and attributes, never on logical ids. No cdktf or jsii here.
 package topology
 

@@ -69,7 +69,7 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	// The primary comes back while its replica is behind: replication to it
 	// restarts with the whole outage as backlog. Its table endpoint and
 	// replication come back first and the API once the first outage
-	// observation has reached its replica (see the README: a region whose
+	// observation has reached its replica (see docs/game-day.md: a region whose
 	// API returns while replication to it is still stopped reads its
 	// pre-outage copy of the gate).
 	backlog := g.links[1].pending()
