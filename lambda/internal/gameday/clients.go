@@ -159,16 +159,6 @@ type caller struct {
 	token     string
 }
 
-// token returns the token of principal.
-func (c *clients) token(principal string) string {
-	for _, who := range c.callers {
-		if who.principal == principal {
-			return who.token
-		}
-	}
-	return ""
-}
-
 // snapshot returns the acknowledgements so far.
 func (c *clients) snapshot() []ack {
 	c.mu.Lock()

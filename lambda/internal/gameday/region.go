@@ -286,22 +286,3 @@ func (r *region) close() {
 	}
 	r.aws.Close()
 }
-
-// get GETs one payment from this region's API directly, as the caller whose
-// token is given.
-func (r *region) get(ctx context.Context, token, id string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api.URL()+"/payments/"+id, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
-}

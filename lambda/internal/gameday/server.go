@@ -35,12 +35,6 @@ func newServer(name string, h http.Handler) (*server, error) {
 // URL is the server's base URL; it stays the same across restarts.
 func (s *server) URL() string { return "http://" + s.addr }
 
-func (s *server) running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.srv != nil
-}
-
 // start serves again on the same port. The port was free a moment ago and
 // Go listeners set SO_REUSEADDR, so a rebind only waits for another process
 // that grabbed the port meanwhile, which a deadline bounds.
