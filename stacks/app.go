@@ -17,10 +17,10 @@ import (
 
 // The functions' Go main packages, relative to the module root.
 const (
-	PaymentFunctionPackage = "./lambda"
-	ConflictWatchPackage   = "./lambda/conflictwatch"
-	PeerWatchPackage       = "./lambda/peerwatch"
-	AuthorizerPackage      = "./lambda/authorizer"
+	PaymentFunctionPackage = "./lambda/cmd/payment"
+	ConflictWatchPackage   = "./lambda/cmd/conflictwatch"
+	PeerWatchPackage       = "./lambda/cmd/peerwatch"
+	AuthorizerPackage      = "./lambda/cmd/authorizer"
 )
 
 // Bundles are the deployment packages both regions run.

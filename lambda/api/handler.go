@@ -1,6 +1,6 @@
 // Package api answers API Gateway (REST, Lambda proxy integration) requests:
 // routing, request decoding, health checks and the JSON error bodies. Payment
-// routes act for the caller the Lambda authorizer named (lambda/authorizer);
+// routes act for the caller the Lambda authorizer named (lambda/cmd/authorizer);
 // a payment request without one is answered 401 and touches nothing.
 package api
 

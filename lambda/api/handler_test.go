@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
-	"github.com/payments-dr/payments-dr/lambda/internal/memstore"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/memstore"
 )
 
 const validBody = `{"paymentId":"p1","amount":1250,"currency":"USD","reference":"inv 1"}`

@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/lambda/store"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

@@ -15,9 +15,9 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/internal/settingstest"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/settingstest"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

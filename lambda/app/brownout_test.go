@@ -21,8 +21,8 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 // functionTimeout is the deployed function's timeout (stacks/function

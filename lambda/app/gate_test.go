@@ -18,8 +18,8 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/api"
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 // pair is two regions wired as deployed (DR_ROLE primary and secondary), each

@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/payments-dr/payments-dr/lambda/api"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 var raceRuns atomic.Int64

@@ -1,5 +1,5 @@
 // Package auth validates the JWT bearer tokens that callers of the payment
-// API present, for the API Gateway TOKEN authorizer (lambda/authorizer). It
+// API present, for the API Gateway TOKEN authorizer (lambda/cmd/authorizer). It
 // has no AWS dependency: the authorizer maps its answer onto API Gateway's
 // event types.
 //

@@ -13,7 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/payments-dr/payments-dr/lambda/auth"
-	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
+	"github.com/payments-dr/payments-dr/lambda/testonly/authtest"
 )
 
 // clock is the validator's and the refresh schedule's time, moved by hand so

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/payments-dr/payments-dr/lambda/auth"
-	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
+	"github.com/payments-dr/payments-dr/lambda/testonly/authtest"
 )
 
 func jwks(t *testing.T, keys ...authtest.Key) []byte {

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

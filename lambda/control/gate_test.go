@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 const primary, secondary = "us-east-1", "us-east-2"

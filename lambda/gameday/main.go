@@ -1,4 +1,4 @@
-// Command gameday runs the local game day (package lambda/internal/gameday):
+// Command gameday runs the local game day (package lambda/testonly/gameday):
 // both regions of the payment API on this machine, the primary killed,
 // brought back while its replica lags, drained and undrained, with clients
 // posting payments all along. It prints the timeline and ends with
@@ -19,7 +19,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/payments-dr/payments-dr/lambda/internal/gameday"
+	"github.com/payments-dr/payments-dr/lambda/testonly/gameday"
 )
 
 func main() {

@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/payments-dr/payments-dr/lambda/auth"
-	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
 	"github.com/payments-dr/payments-dr/lambda/conflict"
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/jwksstore"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/authtest"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

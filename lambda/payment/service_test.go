@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/payments-dr/payments-dr/lambda/internal/memstore"
 	"github.com/payments-dr/payments-dr/lambda/payment"
+	"github.com/payments-dr/payments-dr/lambda/testonly/memstore"
 )
 
 var (

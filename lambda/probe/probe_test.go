@@ -23,8 +23,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/probe"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

@@ -6,9 +6,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/lambda/store"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

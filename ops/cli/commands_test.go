@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 // TestMain runs the tests from the module root, where `go run .` runs the commands: their

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 const east1, east2 = "us-east-1", "us-east-2" // the default PRIMARY_REGION, SECONDARY_REGION

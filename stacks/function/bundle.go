@@ -53,7 +53,7 @@ func DefaultCacheDir() string {
 const cacheUnused = 7 * 24 * time.Hour
 
 // Build compiles each Go main package of pkgs (module-relative directories such as
-// "./lambda") of the module at moduleRoot for provided.al2023 on arm64 and zips it as
+// "./lambda/cmd/payment") of the module at moduleRoot for provided.al2023 on arm64 and zips it as
 // "bootstrap". The bundles come back in the order of pkgs.
 //
 // With a cacheDir, a zip built before from the same inputs is reused instead of

@@ -111,7 +111,7 @@ func TestBuildFailureIsReported(t *testing.T) {
 func BenchmarkBuild(b *testing.B) {
 	var size int64
 	for b.Loop() {
-		bundles, err := Build("../..", []string{"./lambda"}, b.TempDir(), "")
+		bundles, err := Build("../..", []string{"./lambda/cmd/payment"}, b.TempDir(), "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -290,7 +290,7 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 	})
 }
 
-// Peer probe settings (lambda/peerwatch): each one-minute invocation runs ProbeRounds
+// Peer probe settings (lambda/cmd/peerwatch): each one-minute invocation runs ProbeRounds
 // rounds ProbeInterval apart, so an outage shorter than a minute is still seen, and
 // finishes well within ProbeTimeoutSeconds.
 const (

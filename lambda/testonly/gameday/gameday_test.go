@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 // testOptions are the defaults with shorter phases; the scaled checks, TTL

@@ -20,8 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
 	"github.com/payments-dr/payments-dr/lambda/control"
+	"github.com/payments-dr/payments-dr/lambda/testonly/authtest"
 )
 
 // Region names: the deployment's primary and secondary.

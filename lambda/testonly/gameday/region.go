@@ -21,9 +21,9 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/app"
 	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
 	"github.com/payments-dr/payments-dr/lambda/payment"
 	"github.com/payments-dr/payments-dr/lambda/probe"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
 // tableName is the global table's name, the same in both regions.

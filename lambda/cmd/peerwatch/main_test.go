@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
-	"github.com/payments-dr/payments-dr/lambda/internal/settingstest"
-	"github.com/payments-dr/payments-dr/lambda/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
+	"github.com/payments-dr/payments-dr/lambda/testonly/settingstest"
 )
 
 func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payments-dr/payments-dr/lambda/auth"
-	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
+	"github.com/payments-dr/payments-dr/lambda/testonly/authtest"
 )
 
 const methodARN = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/payments/p-1"
