@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 // readmeVersionCell returns the cell after "| tool |" in README.md's Versions table.
@@ -66,8 +68,8 @@ func TestVersionsMatchReadme(t *testing.T) {
 				t.Fatalf("README.md's %q row %q does not match %q", tc.tool, cell, tc.pattern)
 			}
 			stated := m[1]
-			for _, stack := range []string{StateStackName, DRStackName} {
-				b, err := os.ReadFile(StackFile(defaultOut, stack))
+			for _, stack := range []string{synthout.StateStackName, synthout.DRStackName} {
+				b, err := os.ReadFile(synthout.StackFile(defaultOut, stack))
 				if err != nil {
 					t.Fatal(err)
 				}

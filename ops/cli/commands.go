@@ -21,7 +21,7 @@ import (
 
 	"github.com/payments-dr/payments-dr/ops/recovery"
 	"github.com/payments-dr/payments-dr/ops/topology"
-	"github.com/payments-dr/payments-dr/stacks"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 const (
@@ -29,7 +29,7 @@ const (
 	fixturePath = "generated/payments-dr.json" // the reviewed default configuration
 )
 
-var defaultStackPath = stacks.StackFile("cdktf.out", stacks.DRStackName)
+var defaultStackPath = synthout.StackFile("cdktf.out", synthout.DRStackName)
 
 // Exit codes of the subcommands.
 const (
@@ -301,8 +301,8 @@ func replaceSection(text, name, body string) (string, error) {
 func PrintSynthSummary(w io.Writer, outdir string) error {
 	fmt.Fprintf(w, "stacks written to %s:\n", outdir)
 	var drJSON []byte
-	for _, name := range []string{stacks.StateStackName, stacks.DRStackName} {
-		path := stacks.StackFile(outdir, name)
+	for _, name := range []string{synthout.StateStackName, synthout.DRStackName} {
+		path := synthout.StackFile(outdir, name)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -322,7 +322,7 @@ func PrintSynthSummary(w io.Writer, outdir string) error {
 			per = append(per, fmt.Sprintf("%s %d", region, counts[region]))
 		}
 		fmt.Fprintf(w, "  %-18s %s (resources: %s)\n", name, path, strings.Join(per, ", "))
-		if name == stacks.DRStackName {
+		if name == synthout.DRStackName {
 			drJSON = b
 		}
 	}
