@@ -1,8 +1,10 @@
-// Package cli holds the operator subcommands of `go run .`: report, diagram and docs
-// read synthesized JSON only; drain, undrain, status and failback-check (levers.go) talk
-// to DynamoDB only. None touches cdktf or jsii, so main dispatches here before anything
-// starts a Node process. Paths (README.md, generated/, cdktf.out/) are relative to the
-// working directory, the module root when run as `go run .`.
+// Package cli holds the operator subcommands, run by ops/cmd/dr (and by `go run .`,
+// which also synthesizes): report, diagram, docs and review read synthesized JSON only;
+// drain, undrain, status, failback-check, gate (levers.go, gate.go) talk to DynamoDB
+// only. Nothing here may import cdktf, jsii or the provider bindings (ops/cmd/dr's tests
+// check its dependency graph), so that the levers build fast on a laptop that has never
+// built this repository. Paths (README.md,
+// generated/, cdktf.out/) are relative to the working directory, the module root.
 package cli
 
 import (
@@ -38,28 +40,38 @@ const (
 	exitProblem = 2 // bad usage or unreadable input
 )
 
-const usage = `usage:
+// opsCmd is how usage and the levers' hints name these commands: their own main
+// package, which links no cdktf, jsii or provider bindings, so that the first run on a
+// laptop with an empty build cache (the day of an outage) builds in seconds. `go run .`
+// runs them too, but builds the synth first (README.md, "Operator commands").
+const opsCmd = "go run ./ops/cmd/dr"
+
+const usage = `usage (from the module root):
   go run .                          synthesize both stacks to cdktf.out (configuration from the environment)
-  go run . report  [--from PATH] [--json] [--rto-target 60s] [--strict]
-  go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
-  go run . docs    [--check]
-  go run . review  [--base generated | --base-ref REF] [--head cdktf.out] [--format text|markdown|json] [--strict]
+  go run ./ops/cmd/dr COMMAND ...   every command below, without building cdktf (go run . COMMAND works too,
+                                    but builds cdktf and the provider bindings first: minutes on an empty cache)
+
+  go run ./ops/cmd/dr report  [--from PATH] [--json] [--rto-target 60s] [--strict]
+  go run ./ops/cmd/dr diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
+  go run ./ops/cmd/dr docs    [--check]
+  go run ./ops/cmd/dr review  [--base generated | --base-ref REF] [--head cdktf.out] [--format text|markdown|json] [--strict]
                                     offline plan of head against base: changes per address, DATA AT RISK, recovery delta;
                                     exit 1 with --strict when data is at risk or recovery regressed, 2 on bad input
 
 Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. the assumed DR role):
-  go run . drain <region> [--reason TEXT] [--by NAME] [--via REGION]
+  go run ./ops/cmd/dr drain <region> [--reason TEXT] [--by NAME] [--via REGION]
                                     take <region> out of service: its /health answers 503, Route 53 moves traffic;
                                     written through the OTHER region's endpoint unless --via says otherwise
-  go run . undrain <region> [--reason TEXT] [--by NAME] [--via REGION]
+  go run ./ops/cmd/dr undrain <region> [--reason TEXT] [--by NAME] [--via REGION]
                                     clear the flag; <region> returns once its failback gate opens
-  go run . status [--via REGION]    drain flags, peer observations, gate overrides and the primary's failback gate
-  go run . failback-check [--region PRIMARY]
+  go run ./ops/cmd/dr status [--via REGION]
+                                    drain flags, peer observations, gate overrides and the primary's failback gate
+  go run ./ops/cmd/dr failback-check [--region PRIMARY]
                                     exit 0 when PRIMARY (default PRIMARY_REGION) may take traffic back, 1 when not, and why
-  go run . gate open|close <PRIMARY> --reason TEXT --for DURATION [--by NAME] [--via REGION]
+  go run ./ops/cmd/dr gate open|close <PRIMARY> --reason TEXT --for DURATION [--by NAME] [--via REGION]
                                     override the primary's failback gate for DURATION (at most 24h), written into
                                     both replicas (either region may be gone) unless --via names one
-  common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (repeatable);
+  common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (DynamoDB; repeatable);
   <region> and REGION: PRIMARY_REGION or SECONDARY_REGION. Each call: 2 attempts of 3 s; each command: at most 20 s.
 `
 
@@ -210,7 +222,7 @@ func cmdDiagram(args []string, stdout, stderr io.Writer) int {
 func renderSVG(dot, path string) error {
 	bin, err := exec.LookPath("dot")
 	if err != nil {
-		return errors.New("--svg needs Graphviz's `dot` on PATH (e.g. apt-get install graphviz); `go run . diagram --format dot` prints the source without it")
+		return errors.New("--svg needs Graphviz's `dot` on PATH (e.g. apt-get install graphviz); `" + opsCmd + " diagram --format dot` prints the source without it")
 	}
 	cmd := exec.Command(bin, "-Tsvg", "-o", path)
 	cmd.Stdin = strings.NewReader(dot)
@@ -254,7 +266,7 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if *check {
-		fmt.Fprintf(stderr, "%s: stale: the topology/recovery/config sections do not match %s and stacks/config; run `go run . docs` and commit the result\n", strings.Join(stale, ", "), fixturePath)
+		fmt.Fprintf(stderr, "%s: stale: the topology/recovery/config sections do not match %s and stacks/config; run `%s docs` and commit the result\n", strings.Join(stale, ", "), fixturePath, opsCmd)
 		return exitFailed
 	}
 	for _, p := range stale {

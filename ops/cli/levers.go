@@ -243,7 +243,7 @@ func parseCommand(fs *flag.FlagSet, args []string, positional string) (string, b
 	var arg string
 	if positional != "" {
 		if fs.NArg() == 0 {
-			fmt.Fprintf(fs.Output(), "%s: missing %s (go run . help)\n", fs.Name(), positional)
+			fmt.Fprintf(fs.Output(), "%s: missing %s (%s help)\n", fs.Name(), positional, opsCmd)
 			return "", false
 		}
 		arg = fs.Arg(0)
@@ -333,9 +333,9 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 			arrival = fmt.Sprintf("the flag is in %s's replica now, and replicates to %s's", region, other)
 		}
 		fmt.Fprintf(stdout, "\nNext: %s; %s's /health then answers 503 with %q failing, and Route 53's health checkers move traffic to %s after %s, "+
-			"plus the record's TTL (go run . report shows the budget).\n", arrival, region, control.CheckDrained, other, checks)
+			"plus the record's TTL (%s report shows the budget).\n", arrival, region, control.CheckDrained, other, checks, opsCmd)
 		fmt.Fprintf(stdout, "Watch:\n")
-		fmt.Fprintf(stdout, "  go run . status                  the flag in each replica; %s's probe reports %s %q within a round\n", other, region, control.StateDrained)
+		fmt.Fprintf(stdout, "  %s status                  the flag in each replica; %s's probe reports %s %q within a round\n", opsCmd, other, region, control.StateDrained)
 		fmt.Fprintf(stdout, "  curl -s <%s API>/prod/status  503 {\"status\":\"unavailable\",...,\"failing\":[%q]} (the same answer Route 53 gets from /health)\n", region, control.CheckDrained)
 		fmt.Fprintf(stdout, "  dig +short %s    %s's addresses\n", l.cfg.DomainName, other)
 		// When every record of a group is unhealthy Route 53 treats them all as
@@ -343,8 +343,8 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 		// drain at all.
 		// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html
 		if od, err := t.Drain(ctx, other); err == nil && od.Drained {
-			fmt.Fprintf(stdout, "\nwarning: %s is drained too (%s, as read in %s's replica). With both regions unhealthy Route 53 answers with the primary (%s) anyway: undrain one of them (go run . undrain %s).\n",
-				other, describeDrain(od), *via, l.cfg.PrimaryRegion, other)
+			fmt.Fprintf(stdout, "\nwarning: %s is drained too (%s, as read in %s's replica). With both regions unhealthy Route 53 answers with the primary (%s) anyway: undrain one of them (%s undrain %s).\n",
+				other, describeDrain(od), *via, l.cfg.PrimaryRegion, opsCmd, other)
 		}
 		return exitOK
 	}
@@ -353,8 +353,8 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 		"into %s's replica, which shows that the payments %s took meanwhile are there first. Route 53 then needs its healthy checks, plus the record's TTL.\n",
 		region, control.CheckFailbackGate, other, region, "10 s", region, other)
 	fmt.Fprintf(stdout, "Watch:\n")
-	fmt.Fprintf(stdout, "  go run . failback-check --region %s   exit 0 once %s may take traffic back, with the reason\n", region, region)
-	fmt.Fprintf(stdout, "  go run . status                              both drain flags, the peer observations and the gates\n")
+	fmt.Fprintf(stdout, "  %s failback-check --region %s   exit 0 once %s may take traffic back, with the reason\n", opsCmd, region, region)
+	fmt.Fprintf(stdout, "  %s status                              both drain flags, the peer observations and the gates\n", opsCmd)
 	return exitOK
 }
 
@@ -636,7 +636,7 @@ func (l *lever) failbackVerdict(ctx context.Context, back, observer string, own,
 	case mineD.Drained && newer && !theirsD.Drained:
 		return false, fmt.Sprintf("%s is still drained in its own replica: the undrain written through %s (%s) has not replicated to %s yet", back, observer, describeDrain(theirsD), back)
 	case mineD.Drained:
-		return false, fmt.Sprintf("%s is still drained (%s); run `go run . undrain %s`", back, describeDrain(mineD), back)
+		return false, fmt.Sprintf("%s is still drained (%s); run `%s undrain %s`", back, describeDrain(mineD), opsCmd, back)
 	case newer && theirsD.Drained:
 		return false, fmt.Sprintf("%s was drained through %s (%s) and that has not replicated to %s yet", back, observer, describeDrain(theirsD), back)
 	}

@@ -137,7 +137,7 @@ func TestLevers(t *testing.T) {
 		{
 			name:  "drain writes through the other region",
 			args:  []string{"drain", east1, "--reason", "drill", "--by", "alice"},
-			out:   []string{"drain us-east-1: wrote control#drain#us-east-1 = drained, reason \"drill\", by alice, at ", "through us-east-2's DynamoDB endpoint", "before: not drained (never set) (as read in us-east-2's replica)", "move traffic to us-east-2 after 3 failed checks 10 s apart", "Watch:", "go run . status"},
+			out:   []string{"drain us-east-1: wrote control#drain#us-east-1 = drained, reason \"drill\", by alice, at ", "through us-east-2's DynamoDB endpoint", "before: not drained (never set) (as read in us-east-2's replica)", "move traffic to us-east-2 after 3 failed checks 10 s apart", "Watch:", opsCmd + " status"},
 			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
 		},
 		{
@@ -166,7 +166,7 @@ func TestLevers(t *testing.T) {
 			name:  "undrain",
 			seed:  func(t *testing.T, r replicaOf) { setDrain(t, r(east2), drill, at(0)) },
 			args:  []string{"undrain", east1, "--by", "bob"},
-			out:   []string{"undrain us-east-1: wrote control#drain#us-east-1 = not drained, by bob, at ", "before: drained, reason \"drill\", by alice", "us-east-1 does not take traffic back yet", "until its failback gate opens", "go run . failback-check --region us-east-1"},
+			out:   []string{"undrain us-east-1: wrote control#drain#us-east-1 = not drained, by bob, at ", "before: drained, reason \"drill\", by alice", "us-east-1 does not take traffic back yet", "until its failback gate opens", opsCmd + " failback-check --region us-east-1"},
 			after: map[string]string{"us-east-2/us-east-1": "false bob"},
 		},
 		{
@@ -354,7 +354,7 @@ func TestLevers(t *testing.T) {
 			},
 			args:  []string{"failback-check"},
 			code:  exitFailed,
-			out:   []string{"not safe: us-east-1 is still drained (drained, reason \"drill\", by alice", "go run . undrain us-east-1"},
+			out:   []string{"not safe: us-east-1 is still drained (drained, reason \"drill\", by alice", opsCmd + " undrain us-east-1"},
 			after: map[string]string{"us-east-1/us-east-1": "true drill alice", "us-east-2/us-east-1": "true drill alice"},
 		},
 		{
