@@ -1,9 +1,9 @@
 // Package cli holds the operator subcommands, run by ops/cmd/dr (and by `go run .`,
 // which also synthesizes): report, diagram, docs and review read synthesized JSON only;
-// drain, undrain, status, failback-check, gate (levers.go, gate.go) talk to DynamoDB
-// only. Nothing here may import cdktf, jsii or the provider bindings (ops/cmd/dr's tests
-// check its dependency graph), so that the levers build fast on a laptop that has never
-// built this repository. Paths (README.md,
+// drain, undrain, status, failback-check, gate (levers.go, gate.go) and find-payment
+// (findpayment.go) talk to DynamoDB and S3 only. Nothing here may import cdktf, jsii or
+// the provider bindings (ops/cmd/dr's tests check its dependency graph), so that the
+// levers build fast on a laptop that has never built this repository. Paths (README.md,
 // generated/, cdktf.out/) are relative to the working directory, the module root.
 package cli
 
@@ -58,7 +58,7 @@ const usage = `usage (from the module root):
                                     offline plan of head against base: changes per address, DATA AT RISK, recovery delta;
                                     exit 1 with --strict when data is at risk or recovery regressed, 2 on bad input
 
-Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. the assumed DR role):
+Failover levers (DynamoDB and S3 only; AWS credentials from the standard chain, e.g. the assumed DR role):
   go run ./ops/cmd/dr drain <region> [--reason TEXT] [--by NAME] [--via REGION]
                                     take <region> out of service: its /health answers 503, Route 53 moves traffic;
                                     written through the OTHER region's endpoint unless --via says otherwise
@@ -71,6 +71,12 @@ Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. th
   go run ./ops/cmd/dr gate open|close <PRIMARY> --reason TEXT --for DURATION [--by NAME] [--via REGION]
                                     override the primary's failback gate for DURATION (at most 24h), written into
                                     both replicas (either region may be gone) unless --via names one
+  go run ./ops/cmd/dr find-payment --owner PRINCIPAL --id PAYMENT_ID [--region REGION]
+                       [--bucket REGION=NAME] [--s3-endpoint REGION=URL]
+                                    a payment's item and receipt as the function keys them (<owner hash>.<paymentId>),
+                                    read in PRIMARY_REGION, then SECONDARY_REGION when that does not answer or lacks it
+                                    (only REGION with --region); exit 0 when found, processed and its receipt is in
+                                    that region's bucket, 1 otherwise, 2 on bad input
   common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (DynamoDB; repeatable);
   <region> and REGION: PRIMARY_REGION or SECONDARY_REGION. Each call: 2 attempts of 3 s; each command: at most 20 s.
 `
@@ -85,7 +91,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
 		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs, "review": cmdReview,
 		"drain": cmdDrain, "undrain": cmdUndrain, "status": cmdStatus, "failback-check": cmdFailbackCheck,
-		"gate": cmdGate,
+		"gate": cmdGate, "find-payment": cmdFindPayment,
 	}
 	if cmd, ok := cmds[args[0]]; ok {
 		return cmd(args[1:], stdout, stderr)

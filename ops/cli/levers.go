@@ -80,9 +80,9 @@ type lever struct {
 	table     string
 	endpoints endpointFlag
 	aws       aws.Config
-	// hasVia: the command takes --via, so a region that does not answer can be
-	// avoided by naming the other one.
-	hasVia bool
+	// avoidFlag is the flag (--via, --region) that avoids a region that does not
+	// answer by naming the other one; empty when the command has none.
+	avoidFlag string
 }
 
 type leverFlags struct {
@@ -205,17 +205,24 @@ func (l *lever) endpointName(region string) string {
 	return "dynamodb." + region + ".amazonaws.com"
 }
 
-// explain turns a failed call through region's endpoint into what the operator
-// should do next. An API error means DynamoDB answered (credentials, table name);
-// anything else means the region did not answer in time.
+// explain turns a failed call through region's DynamoDB endpoint into what the
+// operator should do next. An API error means DynamoDB answered (credentials, table
+// name); anything else means the region did not answer in time.
 func (l *lever) explain(region string, err error) error {
+	return l.explainCall(region, "DynamoDB", l.endpointName(region), err, func(api smithy.APIError) string {
+		if api.ErrorCode() == "ResourceNotFoundException" {
+			return fmt.Sprintf("is %s the table (ENVIRONMENT_SUFFIX=%s, or --table)?", l.table, l.cfg.EnvironmentSuffix)
+		}
+		return "check the credentials (the DR operations role) and --table"
+	})
+}
+
+// explainCall is explain for any service: hint says what to check when the service
+// answered with an error.
+func (l *lever) explainCall(region, service, endpoint string, err error, hint func(smithy.APIError) string) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		hint := "check the credentials (the DR operations role) and --table"
-		if api.ErrorCode() == "ResourceNotFoundException" {
-			hint = fmt.Sprintf("is %s the table (ENVIRONMENT_SUFFIX=%s, or --table)?", l.table, l.cfg.EnvironmentSuffix)
-		}
-		return fmt.Errorf("%s: DynamoDB refused: %s: %s; %s", region, api.ErrorCode(), api.ErrorMessage(), hint)
+		return fmt.Errorf("%s: %s refused: %s: %s; %s", region, service, api.ErrorCode(), api.ErrorMessage(), hint(api))
 	}
 	// The SDK's wrapping repeats the operation and attempt count; the transport's
 	// own error (refused, timed out, no such host) is what tells the story.
@@ -226,9 +233,9 @@ func (l *lever) explain(region string, err error) error {
 			err = errors.New("every attempt timed out")
 		}
 	}
-	err = fmt.Errorf("%s: DynamoDB did not answer at %s within %d attempts of %s: %v", region, l.endpointName(region), leverAttempts, leverAttemptTimeout, err)
-	if l.hasVia {
-		err = fmt.Errorf("%w; if %s is impaired, use --via %s", err, region, l.other(region))
+	err = fmt.Errorf("%s: %s did not answer at %s within %d attempts of %s: %v", region, service, endpoint, leverAttempts, leverAttemptTimeout, err)
+	if l.avoidFlag != "" {
+		err = fmt.Errorf("%w; if %s is impaired, use %s %s", err, region, l.avoidFlag, l.other(region))
 	}
 	return err
 }
@@ -294,7 +301,7 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 	if !ok {
 		return exitProblem
 	}
-	l.hasVia = true
+	l.avoidFlag = "--via"
 	if *via == "" {
 		*via = l.other(region)
 	}
@@ -468,7 +475,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "status: %v\n", err)
 		return exitProblem
 	}
-	l.hasVia = true
+	l.avoidFlag = "--via"
 	ctx, cancel := context.WithTimeout(context.Background(), leverBudget)
 	defer cancel()
 	if err := l.connect(ctx); err != nil {
