@@ -267,34 +267,11 @@ func TestFindPayment(t *testing.T) {
 				t.Setenv(k, v)
 			}
 
-			start := time.Now()
-			code, out, errOut := runCmd(t, args...)
-			took := time.Since(start)
-			text := strings.Join(strings.Fields(out+errOut), " ")
-			if code != tc.code {
-				t.Errorf("exit %d, want %d", code, tc.code)
+			want := leverRun{code: tc.code, notIn: tc.notIn, bound: tc.bound}
+			for _, o := range tc.out {
+				want.out = append(want.out, strings.ReplaceAll(o, "-case", "-case"+strconv.Itoa(i)))
 			}
-			for _, want := range tc.out {
-				want = strings.ReplaceAll(want, "-case", "-case"+strconv.Itoa(i))
-				if !strings.Contains(text, strings.Join(strings.Fields(want), " ")) {
-					t.Errorf("output lacks %q", want)
-				}
-			}
-			for _, not := range tc.notIn {
-				if strings.Contains(text, not) {
-					t.Errorf("output has %q", not)
-				}
-			}
-			bound := leverBudget
-			if tc.bound != 0 {
-				bound = tc.bound
-			}
-			if took >= bound {
-				t.Errorf("took %s, over the bound of %s", took, bound)
-			}
-			if t.Failed() {
-				t.Logf("%v (took %s):\n%s%s", args, took, out, errOut)
-			}
+			runLever(t, args, want)
 		})
 	}
 }

@@ -464,24 +464,7 @@ func TestLevers(t *testing.T) {
 				t.Setenv(k, v)
 			}
 
-			start := time.Now()
-			code, out, errOut := runCmd(t, args...)
-			took := time.Since(start)
-			text := strings.Join(strings.Fields(out+errOut), " ")
-			if code != tc.code {
-				t.Errorf("exit %d, want %d", code, tc.code)
-			}
-			for _, want := range tc.out {
-				if !strings.Contains(text, strings.Join(strings.Fields(want), " ")) {
-					t.Errorf("output lacks %q", want)
-				}
-			}
-			if took >= leverBudget {
-				t.Errorf("took %s, over the budget of %s", took, leverBudget)
-			}
-			if t.Failed() {
-				t.Logf("%v (took %s):\n%s%s", tc.args, took, out, errOut)
-			}
+			runLever(t, args, leverRun{code: tc.code, out: tc.out})
 
 			for _, rep := range []string{east1, east2} {
 				o, err := replicas[rep].Override(ctx, east1)
@@ -506,6 +489,46 @@ func TestLevers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// leverRun is what a lever command must do: exit with code, print each of out and
+// none of notIn (whitespace collapsed, stdout and stderr together), within bound
+// (0: the whole command's budget).
+type leverRun struct {
+	code       int
+	out, notIn []string
+	bound      time.Duration
+}
+
+func runLever(t *testing.T, args []string, want leverRun) {
+	t.Helper()
+	start := time.Now()
+	code, out, errOut := runCmd(t, args...)
+	took := time.Since(start)
+	text := strings.Join(strings.Fields(out+errOut), " ")
+	if code != want.code {
+		t.Errorf("exit %d, want %d", code, want.code)
+	}
+	for _, s := range want.out {
+		if !strings.Contains(text, strings.Join(strings.Fields(s), " ")) {
+			t.Errorf("output lacks %q", s)
+		}
+	}
+	for _, s := range want.notIn {
+		if strings.Contains(text, s) {
+			t.Errorf("output has %q", s)
+		}
+	}
+	bound := want.bound
+	if bound == 0 {
+		bound = leverBudget
+	}
+	if took >= bound {
+		t.Errorf("took %s, over the bound of %s", took, bound)
+	}
+	if t.Failed() {
+		t.Logf("%v (took %s):\n%s%s", args, took, out, errOut)
 	}
 }
 
