@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 // The functions' Go main packages, relative to the module root.
@@ -118,7 +119,7 @@ func Synth(cfg config.Config, opts Options) error {
 	fmt.Fprintf(opts.Progress, "functions: %s in %.1fs\n", bundles.summary(), took.Seconds())
 	NewDRStack(app, cfg, bundles)
 	app.Synth()
-	fmt.Fprintf(opts.Progress, "synthesized %s and %s in %.1fs\n", StateStackName, DRStackName, time.Since(start).Seconds())
+	fmt.Fprintf(opts.Progress, "synthesized %s and %s in %.1fs\n", synthout.StateStackName, synthout.DRStackName, time.Since(start).Seconds())
 	if err := os.RemoveAll(opts.OutDir); err != nil {
 		return err
 	}
@@ -139,9 +140,4 @@ func newApp(outdir string) cdktf.App {
 		// Stack traces in metadata would put this machine's paths into the snapshot.
 		StackTraces: jsii.Bool(false),
 	})
-}
-
-// StackFile is where a stack's Terraform JSON lands inside an outdir.
-func StackFile(outdir, stack string) string {
-	return filepath.Join(outdir, "stacks", stack, "cdk.tf.json")
 }

@@ -14,16 +14,14 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/region"
 	"github.com/payments-dr/payments-dr/stacks/replication"
 	"github.com/payments-dr/payments-dr/stacks/site"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 	"github.com/payments-dr/payments-dr/stacks/table"
 )
-
-// DRStackName is the stack with everything that serves payments.
-const DRStackName = "payments-dr"
 
 // NewDRStack declares both regions, the global table between them, receipts replication
 // both ways, DNS failover and the DR operations role.
 func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) cdktf.TerraformStack {
-	stack := newStack(scope, DRStackName)
+	stack := newStack(scope, synthout.DRStackName)
 	// With encrypt and no kms_key_id the backend asks S3 for SSE-S3 (AES256) on every
 	// write of the state, lock and digest objects, overriding the bucket's default key;
 	// naming the key makes each write SSE-KMS with it. kms_key_id accepts a key id, key

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/function"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 // Synthesis runs in one Node process per test binary and is the slow part, so this
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 		}
 		defaultOut = filepath.Join(work, "cdktf.out")
 		NewApp(config.Default(), defaultOut, testBundles).Synth()
-		b, err := os.ReadFile(StackFile(defaultOut, DRStackName))
+		b, err := os.ReadFile(synthout.StackFile(defaultOut, synthout.DRStackName))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -12,6 +12,7 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 	"github.com/payments-dr/payments-dr/stacks/waf"
 )
 
@@ -1004,7 +1005,7 @@ func TestDROperatorsTrust(t *testing.T) {
 // Every write of the DR stack's state is SSE-KMS with the bootstrap's key, and the bucket
 // refuses anything else.
 func TestStateUnderCustomerKey(t *testing.T) {
-	state := parse(t, readFile(t, StackFile(defaultOut, StateStackName)))
+	state := parse(t, readFile(t, synthout.StackFile(defaultOut, synthout.StateStackName)))
 	dr := parse(t, defaultDR)
 
 	var keyName string
@@ -1071,7 +1072,7 @@ func TestBootstrapStateIgnored(t *testing.T) {
 			t.Errorf("%s is not git-ignored (git check-ignore: %v)", f, err)
 		}
 	}
-	state := parse(t, readFile(t, StackFile(defaultOut, StateStackName)))
+	state := parse(t, readFile(t, synthout.StackFile(defaultOut, synthout.StateStackName)))
 	if p := block(block(state.Terraform["backend"])["local"])["path"]; p != "../../../"+StateLocalFile {
 		t.Errorf("bootstrap state at %v, want ../../../%s (beside cdktf.json)", p, StateLocalFile)
 	}

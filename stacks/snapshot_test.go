@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 // update rewrites generated/ from a fresh synth: `make snapshots`.
@@ -19,9 +21,9 @@ func snapshotFile(stack string) string {
 }
 
 func TestSnapshotsMatchSynth(t *testing.T) {
-	for _, stack := range []string{StateStackName, DRStackName} {
+	for _, stack := range []string{synthout.StateStackName, synthout.DRStackName} {
 		t.Run(stack, func(t *testing.T) {
-			got, err := os.ReadFile(StackFile(defaultOut, stack))
+			got, err := os.ReadFile(synthout.StackFile(defaultOut, stack))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,8 +50,8 @@ func TestSnapshotsMatchSynth(t *testing.T) {
 // The snapshot must not depend on the machine: no absolute paths, no temp dirs, and the
 // function asset named by its source hash rather than by the compiled binary.
 func TestSnapshotsAreMachineIndependent(t *testing.T) {
-	for _, stack := range []string{StateStackName, DRStackName} {
-		b, err := os.ReadFile(StackFile(defaultOut, stack))
+	for _, stack := range []string{synthout.StateStackName, synthout.DRStackName} {
+		b, err := os.ReadFile(synthout.StackFile(defaultOut, stack))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,15 +9,12 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/encryption"
 	"github.com/payments-dr/payments-dr/stacks/site"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
-
-// StateStackName is the bootstrap stack: it has local state because it creates the
-// bucket every other stack keeps its state in.
-const StateStackName = "payments-dr-state"
 
 // StateLocalFile is where the bootstrap stack keeps its own state, relative to the
 // project root (.gitignore lists it: state holds every attribute in clear).
-const StateLocalFile = "terraform." + StateStackName + ".tfstate"
+const StateLocalFile = "terraform." + synthout.StateStackName + ".tfstate"
 
 // StateKeyAlias names the state bucket's key. The DR stack's backend refers to the key by
 // this alias: the backend block is read before any resource, so it can hold neither a
@@ -30,7 +27,7 @@ func StateKeyAlias(cfg config.Config) string {
 // a customer-managed key of its own (rotation on, usable only through S3 in that region),
 // and refusing writes that ask for any other encryption.
 func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.TerraformStack {
-	stack := newStack(scope, StateStackName)
+	stack := newStack(scope, synthout.StateStackName)
 	cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{
 		// Kept beside cdktf.json, not in cdktf.out, which every synth rewrites.
 		Path: jsii.String("../../../" + StateLocalFile),

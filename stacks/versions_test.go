@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 // versionsDocs reads README.md and every docs/*.md (relative to the module root, as a
@@ -96,8 +98,8 @@ func TestVersionsMatchReadme(t *testing.T) {
 				t.Fatalf("%s: the %q row %q does not match %q", table, tc.tool, cell, tc.pattern)
 			}
 			stated := m[1]
-			for _, stack := range []string{StateStackName, DRStackName} {
-				b, err := os.ReadFile(StackFile(defaultOut, stack))
+			for _, stack := range []string{synthout.StateStackName, synthout.DRStackName} {
+				b, err := os.ReadFile(synthout.StackFile(defaultOut, stack))
 				if err != nil {
 					t.Fatal(err)
 				}

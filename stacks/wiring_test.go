@@ -9,6 +9,7 @@ import (
 
 	"github.com/payments-dr/payments-dr/ops/recovery"
 	"github.com/payments-dr/payments-dr/stacks/config"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 // Wiring checks follow references between resources, which property matching cannot.
@@ -256,7 +257,7 @@ func TestStateBackend(t *testing.T) {
 	if _, ok := s3["dynamodb_table"]; ok {
 		t.Error("backend uses the deprecated dynamodb_table lock")
 	}
-	state := parse(t, readFile(t, StackFile(defaultOut, StateStackName)))
+	state := parse(t, readFile(t, synthout.StackFile(defaultOut, synthout.StateStackName)))
 	if block(state.Terraform["backend"])["local"] == nil {
 		t.Error("the bootstrap stack does not keep local state")
 	}

@@ -11,12 +11,12 @@
 // Items (key attribute paymentId; payment ids accept only A-Z a-z 0-9 _ -, so
 // a key with '#' can never be written or read through the payment API):
 //
-//	control#drain#<region>     drained, reason, by, at     operators (go run . drain|undrain)
+//	control#drain#<region>     drained, reason, by, at     operators (go run ./ops/cmd/dr drain|undrain)
 //	control#peer#<region>      observer, state,            the other region's peer probe only
 //	                           heartbeatAt, lastDownAt,
 //	                           unknownAt
 //	control#gate#<primary>     wm0..wm3                    the primary's payment function (gate.go)
-//	control#override#<primary> state, reason, by, at,     operators (go run . gate open|close)
+//	control#override#<primary> state, reason, by, at,     operators (go run ./ops/cmd/dr gate open|close)
 //	                           until
 //
 // In control#peer#<region>: state and heartbeatAt are the observer's newest

@@ -1,8 +1,10 @@
-// Package cli holds the operator subcommands of `go run .`: report, diagram and docs
-// read synthesized JSON only; drain, undrain, status and failback-check (levers.go) talk
-// to DynamoDB only. None touches cdktf or jsii, so main dispatches here before anything
-// starts a Node process. Paths (README.md, docs/, generated/, cdktf.out/) are relative to the
-// working directory, the module root when run as `go run .`.
+// Package cli holds the operator subcommands, run by ops/cmd/dr (and by `go run .`,
+// which also synthesizes): report, diagram, docs and review read synthesized JSON only;
+// drain, undrain, status, failback-check, gate (levers.go, gate.go) and find-payment
+// (findpayment.go) talk to DynamoDB and S3 only. Nothing here may import cdktf, jsii or
+// the provider bindings (ops/cmd/dr's tests check its dependency graph), so that the
+// levers build fast on a laptop that has never built this repository. Paths (README.md,
+// docs/, generated/, cdktf.out/) are relative to the working directory, the module root.
 package cli
 
 import (
@@ -21,7 +23,7 @@ import (
 
 	"github.com/payments-dr/payments-dr/ops/recovery"
 	"github.com/payments-dr/payments-dr/ops/topology"
-	"github.com/payments-dr/payments-dr/stacks"
+	"github.com/payments-dr/payments-dr/stacks/synthout"
 )
 
 const (
@@ -29,7 +31,7 @@ const (
 	fixturePath = "generated/payments-dr.json" // the reviewed default configuration
 )
 
-var defaultStackPath = stacks.StackFile("cdktf.out", stacks.DRStackName)
+var defaultStackPath = synthout.StackFile("cdktf.out", synthout.DRStackName)
 
 // Exit codes of the subcommands.
 const (
@@ -38,28 +40,44 @@ const (
 	exitProblem = 2 // bad usage or unreadable input
 )
 
-const usage = `usage:
+// opsCmd is how usage and the levers' hints name these commands: their own main
+// package, which links no cdktf, jsii or provider bindings, so that the first run on a
+// laptop with an empty build cache (the day of an outage) builds in seconds. `go run .`
+// runs them too, but builds the synth first (README.md, "Operator commands").
+const opsCmd = "go run ./ops/cmd/dr"
+
+const usage = `usage (from the module root):
   go run .                          synthesize both stacks to cdktf.out (configuration from the environment)
-  go run . report  [--from PATH] [--json] [--rto-target 60s] [--strict]
-  go run . diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
-  go run . docs    [--check]
-  go run . review  [--base generated | --base-ref REF] [--head cdktf.out] [--format text|markdown|json] [--strict]
+  go run ./ops/cmd/dr COMMAND ...   every command below, without building cdktf (go run . COMMAND works too,
+                                    but builds cdktf and the provider bindings first: minutes on an empty cache)
+
+  go run ./ops/cmd/dr report  [--from PATH] [--json] [--rto-target 60s] [--strict]
+  go run ./ops/cmd/dr diagram [--from PATH] [--format mermaid|dot] [--svg out.svg]
+  go run ./ops/cmd/dr docs    [--check]
+  go run ./ops/cmd/dr review  [--base generated | --base-ref REF] [--head cdktf.out] [--format text|markdown|json] [--strict]
                                     offline plan of head against base: changes per address, DATA AT RISK, recovery delta;
                                     exit 1 with --strict when data is at risk or recovery regressed, 2 on bad input
 
-Failover levers (DynamoDB only; AWS credentials from the standard chain, e.g. the assumed DR role):
-  go run . drain <region> [--reason TEXT] [--by NAME] [--via REGION]
+Failover levers (DynamoDB and S3 only; AWS credentials from the standard chain, e.g. the assumed DR role):
+  go run ./ops/cmd/dr drain <region> [--reason TEXT] [--by NAME] [--via REGION]
                                     take <region> out of service: its /health answers 503, Route 53 moves traffic;
                                     written through the OTHER region's endpoint unless --via says otherwise
-  go run . undrain <region> [--reason TEXT] [--by NAME] [--via REGION]
+  go run ./ops/cmd/dr undrain <region> [--reason TEXT] [--by NAME] [--via REGION]
                                     clear the flag; <region> returns once its failback gate opens
-  go run . status [--via REGION]    drain flags, peer observations, gate overrides and the primary's failback gate
-  go run . failback-check [--region PRIMARY]
+  go run ./ops/cmd/dr status [--via REGION]
+                                    drain flags, peer observations, gate overrides and the primary's failback gate
+  go run ./ops/cmd/dr failback-check [--region PRIMARY]
                                     exit 0 when PRIMARY (default PRIMARY_REGION) may take traffic back, 1 when not, and why
-  go run . gate open|close <PRIMARY> --reason TEXT --for DURATION [--by NAME] [--via REGION]
+  go run ./ops/cmd/dr gate open|close <PRIMARY> --reason TEXT --for DURATION [--by NAME] [--via REGION]
                                     override the primary's failback gate for DURATION (at most 24h), written into
                                     both replicas (either region may be gone) unless --via names one
-  common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (repeatable);
+  go run ./ops/cmd/dr find-payment --owner PRINCIPAL --id PAYMENT_ID [--region REGION]
+                       [--bucket REGION=NAME] [--s3-endpoint REGION=URL]
+                                    a payment's item and receipt as the function keys them (<owner hash>.<paymentId>),
+                                    read in PRIMARY_REGION, then SECONDARY_REGION when that does not answer or lacks it
+                                    (only REGION with --region); exit 0 when found, processed and its receipt is in
+                                    that region's bucket, 1 otherwise, 2 on bad input
+  common: --table NAME (default payments-global-<ENVIRONMENT_SUFFIX>), --endpoint REGION=URL (DynamoDB; repeatable);
   <region> and REGION: PRIMARY_REGION or SECONDARY_REGION. Each call: 2 attempts of 3 s; each command: at most 20 s.
 `
 
@@ -73,7 +91,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
 		"report": cmdReport, "diagram": cmdDiagram, "docs": cmdDocs, "review": cmdReview,
 		"drain": cmdDrain, "undrain": cmdUndrain, "status": cmdStatus, "failback-check": cmdFailbackCheck,
-		"gate": cmdGate,
+		"gate": cmdGate, "find-payment": cmdFindPayment,
 	}
 	if cmd, ok := cmds[args[0]]; ok {
 		return cmd(args[1:], stdout, stderr)
@@ -210,7 +228,7 @@ func cmdDiagram(args []string, stdout, stderr io.Writer) int {
 func renderSVG(dot, path string) error {
 	bin, err := exec.LookPath("dot")
 	if err != nil {
-		return errors.New("--svg needs Graphviz's `dot` on PATH (e.g. apt-get install graphviz); `go run . diagram --format dot` prints the source without it")
+		return errors.New("--svg needs Graphviz's `dot` on PATH (e.g. apt-get install graphviz); `" + opsCmd + " diagram --format dot` prints the source without it")
 	}
 	cmd := exec.Command(bin, "-Tsvg", "-o", path)
 	cmd.Stdin = strings.NewReader(dot)
@@ -254,7 +272,7 @@ func cmdDocs(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if *check {
-		fmt.Fprintf(stderr, "%s: stale: the topology/recovery/config sections do not match %s and stacks/config; run `go run . docs` and commit the result\n", strings.Join(stale, ", "), fixturePath)
+		fmt.Fprintf(stderr, "%s: stale: the topology/recovery/config sections do not match %s and stacks/config; run `%s docs` and commit the result\n", strings.Join(stale, ", "), fixturePath, opsCmd)
 		return exitFailed
 	}
 	for _, p := range stale {
@@ -301,8 +319,8 @@ func replaceSection(text, name, body string) (string, error) {
 func PrintSynthSummary(w io.Writer, outdir string) error {
 	fmt.Fprintf(w, "stacks written to %s:\n", outdir)
 	var drJSON []byte
-	for _, name := range []string{stacks.StateStackName, stacks.DRStackName} {
-		path := stacks.StackFile(outdir, name)
+	for _, name := range []string{synthout.StateStackName, synthout.DRStackName} {
+		path := synthout.StackFile(outdir, name)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -322,7 +340,7 @@ func PrintSynthSummary(w io.Writer, outdir string) error {
 			per = append(per, fmt.Sprintf("%s %d", region, counts[region]))
 		}
 		fmt.Fprintf(w, "  %-18s %s (resources: %s)\n", name, path, strings.Join(per, ", "))
-		if name == stacks.DRStackName {
+		if name == synthout.DRStackName {
 			drJSON = b
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/control"
 )
 
-// cmdGate is `go run . gate open|close <region> --reason TEXT --for DURATION`:
+// cmdGate is `gate open|close <region> --reason TEXT --for DURATION`:
 // the operator's override of the primary's failback gate, for the cases its
 // evidence cannot decide (the secondary is gone with payments it accepted still
 // unreplicated; a failback to hold back although the evidence says go).
@@ -22,7 +22,7 @@ import (
 // (stacks/operations). It expires by itself.
 func cmdGate(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != control.OverrideOpen && args[0] != control.OverrideClosed && args[0] != "close") {
-		fmt.Fprintf(stderr, "gate: want `gate open <region>` or `gate close <region>` (go run . help)\n")
+		fmt.Fprintf(stderr, "gate: want `gate open <region>` or `gate close <region>` (%s help)\n", opsCmd)
 		return exitProblem
 	}
 	state := args[0]
@@ -91,6 +91,6 @@ func cmdGate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\n%s's /health answers 503 (%q) and it refuses payment writes until %s; Route 53 moves traffic to %s while that is healthy.\n",
 			region, control.CheckFailbackGate, stampMs(o.UntilMs), l.cfg.SecondaryRegion)
 	}
-	fmt.Fprintf(stdout, "Watch: go run . status   (the override in each replica and the gate's verdict)\n")
+	fmt.Fprintf(stdout, "Watch: %s status   (the override in each replica and the gate's verdict)\n", opsCmd)
 	return exitOK
 }

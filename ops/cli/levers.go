@@ -80,9 +80,9 @@ type lever struct {
 	table     string
 	endpoints endpointFlag
 	aws       aws.Config
-	// hasVia: the command takes --via, so a region that does not answer can be
-	// avoided by naming the other one.
-	hasVia bool
+	// avoidFlag is the flag (--via, --region) that avoids a region that does not
+	// answer by naming the other one; empty when the command has none.
+	avoidFlag string
 }
 
 type leverFlags struct {
@@ -205,17 +205,24 @@ func (l *lever) endpointName(region string) string {
 	return "dynamodb." + region + ".amazonaws.com"
 }
 
-// explain turns a failed call through region's endpoint into what the operator
-// should do next. An API error means DynamoDB answered (credentials, table name);
-// anything else means the region did not answer in time.
+// explain turns a failed call through region's DynamoDB endpoint into what the
+// operator should do next. An API error means DynamoDB answered (credentials, table
+// name); anything else means the region did not answer in time.
 func (l *lever) explain(region string, err error) error {
+	return l.explainCall(region, "DynamoDB", l.endpointName(region), err, func(api smithy.APIError) string {
+		if api.ErrorCode() == "ResourceNotFoundException" {
+			return fmt.Sprintf("is %s the table (ENVIRONMENT_SUFFIX=%s, or --table)?", l.table, l.cfg.EnvironmentSuffix)
+		}
+		return "check the credentials (the DR operations role) and --table"
+	})
+}
+
+// explainCall is explain for any service: hint says what to check when the service
+// answered with an error.
+func (l *lever) explainCall(region, service, endpoint string, err error, hint func(smithy.APIError) string) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		hint := "check the credentials (the DR operations role) and --table"
-		if api.ErrorCode() == "ResourceNotFoundException" {
-			hint = fmt.Sprintf("is %s the table (ENVIRONMENT_SUFFIX=%s, or --table)?", l.table, l.cfg.EnvironmentSuffix)
-		}
-		return fmt.Errorf("%s: DynamoDB refused: %s: %s; %s", region, api.ErrorCode(), api.ErrorMessage(), hint)
+		return fmt.Errorf("%s: %s refused: %s: %s; %s", region, service, api.ErrorCode(), api.ErrorMessage(), hint(api))
 	}
 	// The SDK's wrapping repeats the operation and attempt count; the transport's
 	// own error (refused, timed out, no such host) is what tells the story.
@@ -226,9 +233,9 @@ func (l *lever) explain(region string, err error) error {
 			err = errors.New("every attempt timed out")
 		}
 	}
-	err = fmt.Errorf("%s: DynamoDB did not answer at %s within %d attempts of %s: %v", region, l.endpointName(region), leverAttempts, leverAttemptTimeout, err)
-	if l.hasVia {
-		err = fmt.Errorf("%w; if %s is impaired, use --via %s", err, region, l.other(region))
+	err = fmt.Errorf("%s: %s did not answer at %s within %d attempts of %s: %v", region, service, endpoint, leverAttempts, leverAttemptTimeout, err)
+	if l.avoidFlag != "" {
+		err = fmt.Errorf("%w; if %s is impaired, use %s %s", err, region, l.avoidFlag, l.other(region))
 	}
 	return err
 }
@@ -243,7 +250,7 @@ func parseCommand(fs *flag.FlagSet, args []string, positional string) (string, b
 	var arg string
 	if positional != "" {
 		if fs.NArg() == 0 {
-			fmt.Fprintf(fs.Output(), "%s: missing %s (go run . help)\n", fs.Name(), positional)
+			fmt.Fprintf(fs.Output(), "%s: missing %s (%s help)\n", fs.Name(), positional, opsCmd)
 			return "", false
 		}
 		arg = fs.Arg(0)
@@ -294,7 +301,7 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 	if !ok {
 		return exitProblem
 	}
-	l.hasVia = true
+	l.avoidFlag = "--via"
 	if *via == "" {
 		*via = l.other(region)
 	}
@@ -333,9 +340,9 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 			arrival = fmt.Sprintf("the flag is in %s's replica now, and replicates to %s's", region, other)
 		}
 		fmt.Fprintf(stdout, "\nNext: %s; %s's /health then answers 503 with %q failing, and Route 53's health checkers move traffic to %s after %s, "+
-			"plus the record's TTL (go run . report shows the budget).\n", arrival, region, control.CheckDrained, other, checks)
+			"plus the record's TTL (%s report shows the budget).\n", arrival, region, control.CheckDrained, other, checks, opsCmd)
 		fmt.Fprintf(stdout, "Watch:\n")
-		fmt.Fprintf(stdout, "  go run . status                  the flag in each replica; %s's probe reports %s %q within a round\n", other, region, control.StateDrained)
+		fmt.Fprintf(stdout, "  %s status                  the flag in each replica; %s's probe reports %s %q within a round\n", opsCmd, other, region, control.StateDrained)
 		fmt.Fprintf(stdout, "  curl -s <%s API>/prod/status  503 {\"status\":\"unavailable\",...,\"failing\":[%q]} (the same answer Route 53 gets from /health)\n", region, control.CheckDrained)
 		fmt.Fprintf(stdout, "  dig +short %s    %s's addresses\n", l.cfg.DomainName, other)
 		// When every record of a group is unhealthy Route 53 treats them all as
@@ -343,8 +350,8 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 		// drain at all.
 		// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html
 		if od, err := t.Drain(ctx, other); err == nil && od.Drained {
-			fmt.Fprintf(stdout, "\nwarning: %s is drained too (%s, as read in %s's replica). With both regions unhealthy Route 53 answers with the primary (%s) anyway: undrain one of them (go run . undrain %s).\n",
-				other, describeDrain(od), *via, l.cfg.PrimaryRegion, other)
+			fmt.Fprintf(stdout, "\nwarning: %s is drained too (%s, as read in %s's replica). With both regions unhealthy Route 53 answers with the primary (%s) anyway: undrain one of them (%s undrain %s).\n",
+				other, describeDrain(od), *via, l.cfg.PrimaryRegion, opsCmd, other)
 		}
 		return exitOK
 	}
@@ -353,8 +360,8 @@ func setDrain(name string, drained bool, args []string, stdout, stderr io.Writer
 		"into %s's replica, which shows that the payments %s took meanwhile are there first. Route 53 then needs its healthy checks, plus the record's TTL.\n",
 		region, control.CheckFailbackGate, other, region, "10 s", region, other)
 	fmt.Fprintf(stdout, "Watch:\n")
-	fmt.Fprintf(stdout, "  go run . failback-check --region %s   exit 0 once %s may take traffic back, with the reason\n", region, region)
-	fmt.Fprintf(stdout, "  go run . status                              both drain flags, the peer observations and the gates\n")
+	fmt.Fprintf(stdout, "  %s failback-check --region %s   exit 0 once %s may take traffic back, with the reason\n", opsCmd, region, region)
+	fmt.Fprintf(stdout, "  %s status                              both drain flags, the peer observations and the gates\n", opsCmd)
 	return exitOK
 }
 
@@ -468,7 +475,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "status: %v\n", err)
 		return exitProblem
 	}
-	l.hasVia = true
+	l.avoidFlag = "--via"
 	ctx, cancel := context.WithTimeout(context.Background(), leverBudget)
 	defer cancel()
 	if err := l.connect(ctx); err != nil {
@@ -636,7 +643,7 @@ func (l *lever) failbackVerdict(ctx context.Context, back, observer string, own,
 	case mineD.Drained && newer && !theirsD.Drained:
 		return false, fmt.Sprintf("%s is still drained in its own replica: the undrain written through %s (%s) has not replicated to %s yet", back, observer, describeDrain(theirsD), back)
 	case mineD.Drained:
-		return false, fmt.Sprintf("%s is still drained (%s); run `go run . undrain %s`", back, describeDrain(mineD), back)
+		return false, fmt.Sprintf("%s is still drained (%s); run `%s undrain %s`", back, describeDrain(mineD), opsCmd, back)
 	case newer && theirsD.Drained:
 		return false, fmt.Sprintf("%s was drained through %s (%s) and that has not replicated to %s yet", back, observer, describeDrain(theirsD), back)
 	}

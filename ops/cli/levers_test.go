@@ -137,7 +137,7 @@ func TestLevers(t *testing.T) {
 		{
 			name:  "drain writes through the other region",
 			args:  []string{"drain", east1, "--reason", "drill", "--by", "alice"},
-			out:   []string{"drain us-east-1: wrote control#drain#us-east-1 = drained, reason \"drill\", by alice, at ", "through us-east-2's DynamoDB endpoint", "before: not drained (never set) (as read in us-east-2's replica)", "move traffic to us-east-2 after 3 failed checks 10 s apart", "Watch:", "go run . status"},
+			out:   []string{"drain us-east-1: wrote control#drain#us-east-1 = drained, reason \"drill\", by alice, at ", "through us-east-2's DynamoDB endpoint", "before: not drained (never set) (as read in us-east-2's replica)", "move traffic to us-east-2 after 3 failed checks 10 s apart", "Watch:", opsCmd + " status"},
 			after: map[string]string{"us-east-2/us-east-1": "true drill alice"},
 		},
 		{
@@ -166,7 +166,7 @@ func TestLevers(t *testing.T) {
 			name:  "undrain",
 			seed:  func(t *testing.T, r replicaOf) { setDrain(t, r(east2), drill, at(0)) },
 			args:  []string{"undrain", east1, "--by", "bob"},
-			out:   []string{"undrain us-east-1: wrote control#drain#us-east-1 = not drained, by bob, at ", "before: drained, reason \"drill\", by alice", "us-east-1 does not take traffic back yet", "until its failback gate opens", "go run . failback-check --region us-east-1"},
+			out:   []string{"undrain us-east-1: wrote control#drain#us-east-1 = not drained, by bob, at ", "before: drained, reason \"drill\", by alice", "us-east-1 does not take traffic back yet", "until its failback gate opens", opsCmd + " failback-check --region us-east-1"},
 			after: map[string]string{"us-east-2/us-east-1": "false bob"},
 		},
 		{
@@ -354,7 +354,7 @@ func TestLevers(t *testing.T) {
 			},
 			args:  []string{"failback-check"},
 			code:  exitFailed,
-			out:   []string{"not safe: us-east-1 is still drained (drained, reason \"drill\", by alice", "go run . undrain us-east-1"},
+			out:   []string{"not safe: us-east-1 is still drained (drained, reason \"drill\", by alice", opsCmd + " undrain us-east-1"},
 			after: map[string]string{"us-east-1/us-east-1": "true drill alice", "us-east-2/us-east-1": "true drill alice"},
 		},
 		{
@@ -464,24 +464,7 @@ func TestLevers(t *testing.T) {
 				t.Setenv(k, v)
 			}
 
-			start := time.Now()
-			code, out, errOut := runCmd(t, args...)
-			took := time.Since(start)
-			text := strings.Join(strings.Fields(out+errOut), " ")
-			if code != tc.code {
-				t.Errorf("exit %d, want %d", code, tc.code)
-			}
-			for _, want := range tc.out {
-				if !strings.Contains(text, strings.Join(strings.Fields(want), " ")) {
-					t.Errorf("output lacks %q", want)
-				}
-			}
-			if took >= leverBudget {
-				t.Errorf("took %s, over the budget of %s", took, leverBudget)
-			}
-			if t.Failed() {
-				t.Logf("%v (took %s):\n%s%s", tc.args, took, out, errOut)
-			}
+			runLever(t, args, leverRun{code: tc.code, out: tc.out})
 
 			for _, rep := range []string{east1, east2} {
 				o, err := replicas[rep].Override(ctx, east1)
@@ -506,6 +489,46 @@ func TestLevers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// leverRun is what a lever command must do: exit with code, print each of out and
+// none of notIn (whitespace collapsed, stdout and stderr together), within bound
+// (0: the whole command's budget).
+type leverRun struct {
+	code       int
+	out, notIn []string
+	bound      time.Duration
+}
+
+func runLever(t *testing.T, args []string, want leverRun) {
+	t.Helper()
+	start := time.Now()
+	code, out, errOut := runCmd(t, args...)
+	took := time.Since(start)
+	text := strings.Join(strings.Fields(out+errOut), " ")
+	if code != want.code {
+		t.Errorf("exit %d, want %d", code, want.code)
+	}
+	for _, s := range want.out {
+		if !strings.Contains(text, strings.Join(strings.Fields(s), " ")) {
+			t.Errorf("output lacks %q", s)
+		}
+	}
+	for _, s := range want.notIn {
+		if strings.Contains(text, s) {
+			t.Errorf("output has %q", s)
+		}
+	}
+	bound := want.bound
+	if bound == 0 {
+		bound = leverBudget
+	}
+	if took >= bound {
+		t.Errorf("took %s, over the bound of %s", took, bound)
+	}
+	if t.Failed() {
+		t.Logf("%v (took %s):\n%s%s", args, took, out, errOut)
 	}
 }
 

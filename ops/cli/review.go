@@ -10,7 +10,7 @@ import (
 	"github.com/payments-dr/payments-dr/ops/review"
 )
 
-// cmdReview is `go run . review`: an offline plan of head against base (ops/review).
+// cmdReview is `review`: an offline plan of head against base (ops/review).
 // Exit 0 normally; 1 with --strict when something is at risk or recovery regressed; 2 on
 // bad input.
 func cmdReview(args []string, stdout, stderr io.Writer) int {

@@ -375,7 +375,7 @@ func (a *analysis) control(records []*Resource) {
 		return
 	}
 	a.Control = "flag"
-	a.ControlBasis = "drain flag per region in the global table, read by that region's /health; go run . drain|undrain <region>"
+	a.ControlBasis = "drain flag per region in the global table, read by that region's /health; go run ./ops/cmd/dr drain|undrain <region>"
 }
 
 func (a *analysis) dns(records []*Resource) {
@@ -830,7 +830,7 @@ func (r Report) Summary() []string {
 		}
 	}
 	if n := len(r.Gaps); n > 0 {
-		lines = append(lines, fmt.Sprintf("%d gap(s) (%d warning): run `go run . report` for details", n, r.Warnings()))
+		lines = append(lines, fmt.Sprintf("%d gap(s) (%d warning): run `go run ./ops/cmd/dr report` for details", n, r.Warnings()))
 	}
 	return lines
 }
