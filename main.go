@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/payments-dr/payments-dr/ops/cli"
@@ -14,7 +16,33 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/function"
 )
 
+// silenceNodeEOL lists, comma-separated, the Node major versions whose end-of-life banner
+// jsii's Node child leaves out (@jsii/check-node reads it in that child).
 const silenceNodeEOL = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
+
+// eolNodeSupported is the end-of-life Node major version the README lists as supported.
+const eolNodeSupported = "20"
+
+// Set in init, before anything can start jsii, so a plain `go run .`, `npx cdktf synth`
+// (which runs `go run .`) and every test binary of this package give the Node child the
+// same environment as make does.
+func init() {
+	os.Setenv(silenceNodeEOL, withSilenced(os.Getenv(silenceNodeEOL), eolNodeSupported))
+}
+
+// withSilenced adds version to the comma-separated list, keeping what the caller had set.
+func withSilenced(list, version string) string {
+	var kept []string
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			kept = append(kept, v)
+		}
+	}
+	if !slices.Contains(kept, version) {
+		kept = append(kept, version)
+	}
+	return strings.Join(kept, ",")
+}
 
 func main() {
 	// Subcommands (ops/cli) read synthesized JSON or talk to DynamoDB only: dispatched
@@ -30,11 +58,6 @@ func run() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
-	}
-	// Node 20 works but is past end of life, and jsii says so in a banner on every run,
-	// `npx cdktf synth|deploy` included; the README states the supported versions.
-	if os.Getenv(silenceNodeEOL) == "" {
-		os.Setenv(silenceNodeEOL, "20")
 	}
 	// Only once the configuration is valid: starting jsii starts a Node process.
 	defer jsii.Close()

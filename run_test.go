@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +39,52 @@ func TestBadConfigurationWritesNothing(t *testing.T) {
 				t.Errorf("wrote %v", entries)
 			}
 		})
+	}
+}
+
+func TestWithSilenced(t *testing.T) {
+	cases := []struct{ list, want string }{
+		{"", "20"},
+		{"20", "20"},
+		{"18", "18,20"},
+		{" 18 , 20 ", "18,20"},
+		{"18,,", "18,20"},
+	}
+	for _, tc := range cases {
+		if got := withSilenced(tc.list, "20"); got != tc.want {
+			t.Errorf("withSilenced(%q) = %q, want %q", tc.list, got, tc.want)
+		}
+	}
+}
+
+// The Node child jsii starts inherits this process's environment, and the check jsii runs
+// in it (@jsii/check-node, from node_modules here) prints no end-of-life banner: without
+// make, without the variable in the caller's shell.
+func TestNodeChildPrintsNoEndOfLifeBanner(t *testing.T) {
+	if _, err := os.Stat(filepath.Join("node_modules", "@jsii", "check-node")); err != nil {
+		t.Skipf("node_modules has no @jsii/check-node (run npm ci): %v", err)
+	}
+	check := func(env []string) string {
+		cmd := exec.Command("node", "-e", "require('@jsii/check-node').checkNode()")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("node: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := check(os.Environ()); strings.Contains(out, "end-of-life") {
+		t.Errorf("the child still prints the banner with %s=%q:\n%s", silenceNodeEOL, os.Getenv(silenceNodeEOL), out)
+	}
+	// The control: the same check without the variable does print it on Node 20, so the
+	// assertion above is about the variable, not a quiet Node.
+	var without []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, silenceNodeEOL+"=") {
+			without = append(without, kv)
+		}
+	}
+	if out := check(without); !strings.Contains(out, "end-of-life") {
+		t.Logf("this Node prints no end-of-life banner at all; only the environment was checked")
 	}
 }
