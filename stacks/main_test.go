@@ -27,6 +27,10 @@ var (
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
+		// As main does: jsii's Node child would print its end-of-life banner on Node 20.
+		if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
+			os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+		}
 		defer jsii.Close()
 		work, err := os.MkdirTemp("", "payments-dr-stacks-test-")
 		if err != nil {
@@ -72,7 +76,20 @@ type tf struct {
 	Output    map[string]map[string]any            `json:"output"`
 }
 
+// testSecret stands for every random_id's hex as an apply produces it, so that the tests
+// evaluate the stack as deployed: the WAF's patterns and the health checks' paths against
+// concrete requests. TestHealthPathIsApplyTimeSecret reads the unsubstituted JSON.
+const testSecret = "0123456789abcdef0123456789abcdef"
+
+var randomHex = regexp.MustCompile(`\$\{random_id\.[A-Za-z0-9_-]+\.hex\}`)
+
+// parse reads a stack's JSON with every random_id's hex replaced by testSecret.
 func parse(t *testing.T, stackJSON string) tf {
+	t.Helper()
+	return parseRaw(t, randomHex.ReplaceAllString(stackJSON, testSecret))
+}
+
+func parseRaw(t *testing.T, stackJSON string) tf {
 	t.Helper()
 	var out tf
 	if err := json.Unmarshal([]byte(stackJSON), &out); err != nil {

@@ -404,6 +404,15 @@ func TestConfigurationVariants(t *testing.T) {
 					}
 				}
 			}
+			// A test environment is torn down on purpose with the setting off: nothing of
+			// the DR stack may still refuse the destroy.
+			for _, typ := range []string{"aws_kms_key", "aws_route53_zone", "aws_s3_bucket"} {
+				for name, r := range j.Resource[typ] {
+					if block(r["lifecycle"])["prevent_destroy"] == true {
+						t.Errorf("%s %s still refuses a destroy", typ, name)
+					}
+				}
+			}
 		}},
 		{"us-east-1 as secondary keeps Route 53 alarms there", func(c *config.Config) {
 			c.PrimaryRegion, c.SecondaryRegion, c.StateRegion = "us-west-2", "us-east-1", "us-east-2"

@@ -53,7 +53,7 @@ func NewBase(scope constructs.Construct, bc BaseConfig) *Base {
 	c := constructs.NewConstruct(scope, jsii.String(s.Role))
 	key := encryption.New(c, "key", encryption.Config{
 		Site: s, Name: cfg.Name("payments", s.Region), AccountID: accountID, DeletionWindowDays: 30,
-		S3PublishesToTopics: true,
+		S3PublishesToTopics: true, PreventDestroy: cfg.DeletionProtection,
 	})
 	b := bucket.New(c, "receipts", bucket.Config{
 		Site: s, Name: cfg.Name("payment-docs", s.Region), KMSKeyArn: key.Arn, PreventDestroy: cfg.DeletionProtection,
@@ -167,7 +167,8 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		Name:             b.Config.Name("payment-api", s.Region),
 		StageArn:         api.StageArn,
 		RateLimit:        b.Config.WAFRateLimit,
-		HealthPaths:      restapi.HealthRequestPaths,
+		HealthFamilies:   restapi.HealthFamilies,
+		HealthSecret:     api.HealthSecret,
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})

@@ -65,10 +65,13 @@ type Config struct {
 	StageArn *string
 	// RateLimit: requests per client address in RateWindowSeconds before WAF blocks it.
 	RateLimit int
-	// HealthPaths are the URI paths, exactly as WAF sees them, of the method Route 53
-	// checks: only Route 53's health checkers may request them, and the managed rule
-	// groups never judge them.
-	HealthPaths      []string
+	// HealthFamilies are the URI path prefixes, exactly as WAF sees them, of the health
+	// route (restapi.HealthFamilies); HealthSecret is the apply-time segment below them at
+	// which the method is. Only Route 53's health checkers may request the secret paths,
+	// the managed rule groups never judge them, and every other path of the families is
+	// blocked for everyone.
+	HealthFamilies   []string
+	HealthSecret     *string
 	KMSKeyArn        *string
 	LogRetentionDays int
 }
@@ -80,6 +83,7 @@ type ACL struct {
 
 // Rule names, also the CloudWatch metric names of the rules.
 const (
+	SecretRuleName  = "health-secret-path-only"
 	CheckerRuleName = "health-for-route53-checkers-only"
 	RateRuleName    = "rate-per-client-ip"
 )
@@ -118,19 +122,39 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		IpAddressVersion: jsii.String("IPV4"),
 		Addresses:        ranges.CidrBlocks(),
 	})
+	secretPaths := healthPathMatch(secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret), checkerTransformations)
 	rules := []*wafv2webacl.Wafv2WebAclRule{{
 		// First: a blocked request ends the evaluation, and AWS WAF runs before API
 		// Gateway's own access controls ("AWS WAF is your first line of defense against web
 		// exploits. When AWS WAF is enabled on an API, AWS WAF rules are evaluated before
 		// other access control features",
 		// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html).
-		Name:     jsii.String(CheckerRuleName),
+		// Anything under the health families but the secret path, from anyone: guesses
+		// never reach API Gateway, and the logs show them as this rule's blocks.
+		Name:     jsii.String(SecretRuleName),
 		Priority: jsii.Number(0),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
 		Statement: map[string]any{
 			"and_statement": map[string]any{
 				"statement": []any{
-					map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths, checkerTransformations)},
+					map[string]any{"regex_match_statement": healthPathMatch(FamilyPattern(cfg.HealthFamilies), checkerTransformations)},
+					map[string]any{"not_statement": map[string]any{
+						"statement": []any{map[string]any{"regex_match_statement": secretPaths}},
+					}},
+				},
+			},
+		},
+		VisibilityConfig: ruleVisibility(cfg.Name, SecretRuleName),
+	}, {
+		// The secret path itself only from Route 53's health checkers: a leaked secret
+		// still cannot be flooded from elsewhere.
+		Name:     jsii.String(CheckerRuleName),
+		Priority: jsii.Number(1),
+		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
+		Statement: map[string]any{
+			"and_statement": map[string]any{
+				"statement": []any{
+					map[string]any{"regex_match_statement": secretPaths},
 					map[string]any{"not_statement": map[string]any{
 						"statement": []any{map[string]any{"ip_set_reference_statement": map[string]any{"arn": checkers.Arn()}}},
 					}},
@@ -140,7 +164,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		VisibilityConfig: ruleVisibility(cfg.Name, CheckerRuleName),
 	}, {
 		Name:     jsii.String(RateRuleName),
-		Priority: jsii.Number(1),
+		Priority: jsii.Number(2),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
 		// The provider's binding types nested statements as `any`: Terraform's own
 		// (snake_case) names go here as they are.
@@ -156,7 +180,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	for i, group := range ManagedRuleGroups {
 		rules = append(rules, &wafv2webacl.Wafv2WebAclRule{
 			Name:     jsii.String(group),
-			Priority: jsii.Number(float64(i + 2)),
+			Priority: jsii.Number(float64(i + 3)),
 			// None: the group's own actions (Block) apply.
 			OverrideAction: &wafv2webacl.Wafv2WebAclRuleOverrideAction{None: &wafv2webacl.Wafv2WebAclRuleOverrideActionNone{}},
 			Statement: map[string]any{
@@ -167,7 +191,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 					// https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-scope-down-statements.html
 					"scope_down_statement": map[string]any{
 						"not_statement": map[string]any{
-							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths, exactPath)}},
+							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret), exactPath)}},
 						},
 					},
 				},
@@ -211,15 +235,27 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	return ACL{Arn: acl.Arn()}
 }
 
-// HealthPathPattern matches the given paths, with or without one trailing slash (which API
-// Gateway routes to the same resource): a regular expression, so one statement covers them
-// all and the statements stay within the provider's nesting.
-func HealthPathPattern(paths []string) string {
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = regexp.QuoteMeta(p)
+// FamilyPattern matches every path at or below the given prefixes: the health route's
+// own resource, the secret one below it, and any guess at another.
+func FamilyPattern(families []string) string {
+	return "^(" + alternatives(families, "") + ")(/.*)?$"
+}
+
+// secretPathPattern matches the secret path below each family, with or without one
+// trailing slash (which API Gateway routes to the same resource). The secret is a token
+// until apply and hex after it, so it is appended as it is, never quoted: quoting would
+// mangle the token, and hex needs none.
+func secretPathPattern(families []string, secret *string) string {
+	return "^(" + alternatives(families, "/"+*secret) + ")/?$"
+}
+
+// alternatives quotes each prefix and appends suffix to it, as one regex alternation.
+func alternatives(prefixes []string, suffix string) string {
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = regexp.QuoteMeta(p) + suffix
 	}
-	return "^(" + strings.Join(quoted, "|") + ")/?$"
+	return strings.Join(quoted, "|")
 }
 
 // Text transformations WAF applies to the URI path before the pattern, in this order.
@@ -235,13 +271,13 @@ var (
 	checkerTransformations = []string{"URL_DECODE", "NORMALIZE_PATH"}
 )
 
-func healthPathMatch(paths, transformations []string) map[string]any {
+func healthPathMatch(pattern string, transformations []string) map[string]any {
 	var tt []any
 	for i, t := range transformations {
 		tt = append(tt, map[string]any{"priority": i, "type": t})
 	}
 	return map[string]any{
-		"regex_string":        HealthPathPattern(paths),
+		"regex_string":        pattern,
 		"field_to_match":      map[string]any{"uri_path": map[string]any{}},
 		"text_transformation": tt,
 	}
