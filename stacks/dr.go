@@ -110,8 +110,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	secondaryAPI := secondary.Serve(region.ServingConfig{
 		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
 		// The keys generated in the primary, so each client keeps working after failover.
-		APIKeyValues:         primaryAPI.APIKeys,
-		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,
+		APIKeyValues: primaryAPI.APIKeys,
 	})
 	// Each region probes the other's own API host: a cross-reference, so this runs once
 	// both APIs exist.

@@ -87,9 +87,6 @@ type ServingConfig struct {
 	// generated elsewhere, by client.
 	APIKeyValues map[string]*string
 	ZoneID       *string
-	// ValidationRecordFqdn: nil to create the certificate validation record here, else
-	// the record created elsewhere (see restapi.Config).
-	ValidationRecordFqdn *string
 }
 
 // Serve declares the function, the API with its domain, the region's alarms and the
@@ -159,8 +156,6 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		QuotaPerDay:       b.Config.APIQuotaPerDay,
 		DomainName:        b.Config.DomainName,
 		ZoneID:            cfg.ZoneID,
-
-		ValidationRecordFqdn: cfg.ValidationRecordFqdn,
 	})
 	waf.New(c, "waf", waf.Config{
 		Site:             s,
@@ -169,6 +164,7 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		RateLimit:        b.Config.WAFRateLimit,
 		HealthFamilies:   restapi.HealthFamilies,
 		HealthSecret:     api.HealthSecret,
+		AccountID:        b.Account,
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})

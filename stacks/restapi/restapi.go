@@ -208,11 +208,6 @@ type Config struct {
 	QuotaPerDay int
 	DomainName  string
 	ZoneID      *string
-	// ValidationRecordFqdn is nil in the region that creates the certificate validation
-	// record and that record elsewhere: ACM asks for the same record for the same name in
-	// every region of an account, and one record must have one owner, or destroying one
-	// region's copy breaks the other region's certificate renewal.
-	ValidationRecordFqdn *string
 }
 
 // API is what the failover records, health checks and alarms need.
@@ -227,8 +222,6 @@ type API struct {
 	APIKeys   map[string]*string
 	AliasName *string // the regional domain name: the alias target, or the CNAME value
 	AliasZone *string
-	// ValidationRecordFqdn is the certificate validation record both regions use.
-	ValidationRecordFqdn *string
 	// HealthSecret is the apply-time segment of the health route, and HealthCheckPath the
 	// path Route 53 requests on Host: /<stage>/health/<secret>.
 	HealthSecret, HealthCheckPath *string
@@ -420,7 +413,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 
 	keyIDs, keyValues := clientKeys(c, cfg, api.Id(), stage.StageName())
 
-	domain, validationRecord := customDomain(c, cfg, api.Id(), stage.StageName())
+	domain := customDomain(c, cfg, api.Id(), stage.StageName())
 	host := jsii.String(*api.Id() + ".execute-api." + cfg.Site.Region + ".amazonaws.com")
 	return API{
 		ID:        api.Id(),
@@ -433,9 +426,8 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		AliasName: domain.RegionalDomainName(),
 		AliasZone: domain.RegionalZoneId(),
 
-		ValidationRecordFqdn: validationRecord,
-		HealthSecret:         secret,
-		HealthCheckPath:      jsii.String("/" + Stage + HealthResourcePath(*secret)),
+		HealthSecret:    secret,
+		HealthCheckPath: jsii.String("/" + Stage + HealthResourcePath(*secret)),
 	}
 }
 
@@ -485,7 +477,7 @@ func clientKeys(c constructs.Construct, cfg Config, apiID, stage *string) (ids, 
 // customDomain serves the API under the failover name in this region. API Gateway
 // answers 403 to a Host it does not know, so each region needs its own domain name
 // with a certificate in that region; a CNAME to the execute-api host cannot work.
-func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (apigatewaydomainname.ApiGatewayDomainName, *string) {
+func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) apigatewaydomainname.ApiGatewayDomainName {
 	p := cfg.Site.Provider
 	cert := acmcertificate.NewAcmCertificate(c, jsii.String("certificate"), &acmcertificate.AcmCertificateConfig{
 		Provider:         p,
@@ -493,18 +485,25 @@ func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (api
 		ValidationMethod: jsii.String("DNS"),
 		Lifecycle:        &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
 	})
-	fqdn := cfg.ValidationRecordFqdn
-	if fqdn == nil {
-		option := cert.DomainValidationOptions().Get(jsii.Number(0))
-		fqdn = route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
-			Provider: p,
-			ZoneId:   cfg.ZoneID,
-			Name:     option.ResourceRecordName(),
-			Type:     option.ResourceRecordType(),
-			Records:  &[]*string{option.ResourceRecordValue()},
-			Ttl:      jsii.Number(300),
-		}).Fqdn()
-	}
+	// Each region validates its certificate from its own domain_validation_options, never
+	// another region's: ACM gives the same CNAME for the same name across the regions of an
+	// account today, but this certificate's validation must not rest on that (nor wait on
+	// the other region's apply). The two regions then declare the same record, so both may
+	// overwrite it (allow_overwrite: UPSERT instead of failing on "already exists");
+	// destroying one region's copy deletes the record, and the next apply of the other
+	// region puts it back.
+	// https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+	// https://registry.terraform.io/providers/hashicorp/aws/5.88.0/docs/resources/route53_record (allow_overwrite)
+	option := cert.DomainValidationOptions().Get(jsii.Number(0))
+	fqdn := route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
+		Provider:       p,
+		ZoneId:         cfg.ZoneID,
+		Name:           option.ResourceRecordName(),
+		Type:           option.ResourceRecordType(),
+		Records:        &[]*string{option.ResourceRecordValue()},
+		Ttl:            jsii.Number(300),
+		AllowOverwrite: jsii.Bool(true),
+	}).Fqdn()
 	validation := acmcertificatevalidation.NewAcmCertificateValidation(c, jsii.String("certificate-validation"), &acmcertificatevalidation.AcmCertificateValidationConfig{
 		Provider:              p,
 		CertificateArn:        cert.Arn(),
@@ -523,7 +522,7 @@ func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (api
 		StageName:  stage,
 		DomainName: domain.DomainName(),
 	})
-	return domain, fqdn
+	return domain
 }
 
 // cloudWatchLogging sets the region's API Gateway account role, without which stages

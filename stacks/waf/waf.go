@@ -4,12 +4,15 @@
 // logs in an encrypted log group.
 //
 // The health endpoint decides failover, so the ACL is built around it:
-//   - GET /health has a method throttle of its own, shared by every caller. A flood from
+//   - The health GET has a method throttle of its own, shared by every caller. A flood from
 //     many addresses, each under the per-address rate limit (and a rate-based rule "can
 //     take up to several minutes" to act, see RateWindowSeconds), would make API Gateway
-//     answer the checkers 429 and fail a healthy region over. So the health paths are
-//     Route 53's alone: a request for them from any address outside Route 53's published
-//     health-checker ranges is blocked here (CheckerRuleName). AWS documents WAF as
+//     answer the checkers 429 and fail a healthy region over. Route 53's checkers serve
+//     every AWS customer, so anyone can aim health checks of their own at us from the
+//     checkers' addresses: the method is at an apply-time secret path
+//     (restapi.HealthPath), every other path of the health family is blocked for
+//     everyone (SecretRuleName), and the secret path for any address outside Route 53's
+//     published health-checker ranges (CheckerRuleName). AWS documents WAF as
 //     evaluated before API Gateway's other access controls; that it also comes before the
 //     method throttle is what keeps a blocked flood from spending the checkers' share.
 //     People and the peer probes use GET /status, the same answer under its own throttle.
@@ -30,11 +33,14 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogresourcepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsipranges"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2ipset"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webacl"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclassociation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclloggingconfiguration"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
@@ -51,6 +57,9 @@ const RateWindowSeconds = 300
 // LogGroupPrefix: WAF only logs to destinations whose name starts with it.
 // https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html
 const LogGroupPrefix = "aws-waf-logs-"
+
+// LogDeliveryService is the principal that writes WAF's logs into CloudWatch Logs.
+const LogDeliveryService = "delivery.logs.amazonaws.com"
 
 // RedactedHeaders are kept out of the request logs: the caller's bearer token and API key
 // are credentials. WAF's single_header names are lower case.
@@ -74,6 +83,8 @@ type Config struct {
 	HealthSecret     *string
 	KMSKeyArn        *string
 	LogRetentionDays int
+	// AccountID scopes the log delivery policy to deliveries from this account.
+	AccountID *string
 }
 
 // ACL is what tests and outputs need.
@@ -220,6 +231,30 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	logs := monitoring.NewLogGroup(c, "log-group", monitoring.LogGroupConfig{
 		Site: cfg.Site, Name: LogGroupPrefix + cfg.Name, RetentionDays: cfg.LogRetentionDays, KMSKeyArn: cfg.KMSKeyArn,
 	})
+	// WAF delivers to CloudWatch Logs through the logs delivery service, which needs a
+	// resource policy allowing delivery.logs.amazonaws.com to write the group's streams.
+	// WAF would otherwise create or extend an account-wide policy itself
+	// (AWSWAF-LOGS) on the first PutLoggingConfiguration, outside this stack and never
+	// removed; declared here it is scoped to this group and to deliveries for this account
+	// (aws:SourceAccount, aws:SourceArn: the confused-deputy conditions AWS lists).
+	// https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
+	// The group's key already lets logs.<region>.amazonaws.com use it for this region's
+	// log groups (package encryption; TestWAFLogGroupsCanBeWritten checks it).
+	delivery := cloudwatchlogresourcepolicy.NewCloudwatchLogResourcePolicy(c, jsii.String("log-delivery-policy"), &cloudwatchlogresourcepolicy.CloudwatchLogResourcePolicyConfig{
+		Provider:   p,
+		PolicyName: jsii.String(LogGroupPrefix + cfg.Name + "-delivery"),
+		PolicyDocument: iam.Document(c, "log-delivery-policy-document", cfg.Site, iam.Statement{
+			Sid:        "WAFLogDelivery",
+			Actions:    []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resources:  []*string{jsii.String(*logs.Arn() + ":log-stream:*")},
+			Principals: map[string][]*string{"Service": {jsii.String(LogDeliveryService)}},
+			Conditions: []iam.Condition{
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []*string{cfg.AccountID}},
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []*string{jsii.String("arn:aws:logs:" + cfg.Site.Region + ":" + *cfg.AccountID + ":*")}},
+			},
+		}),
+	})
 	var redacted []*wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFields
 	for _, h := range RedactedHeaders {
 		redacted = append(redacted, &wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFields{
@@ -231,6 +266,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		ResourceArn:           acl.Arn(),
 		LogDestinationConfigs: &[]*string{logs.Arn()},
 		RedactedFields:        &redacted,
+		DependsOn:             &[]cdktf.ITerraformDependable{delivery},
 	})
 	return ACL{Arn: acl.Arn()}
 }
