@@ -301,7 +301,7 @@ func (a *analysis) healthChecks(records []*Resource) {
 		h := HealthCheck{
 			Region:           a.s.HealthCheckRegion(hc),
 			Type:             hc.Str("type"),
-			Path:             hc.Str("resource_path"),
+			Path:             Readable(hc.Str("resource_path")),
 			IntervalSeconds:  int(hc.Num(30, "request_interval")),
 			FailureThreshold: int(hc.Num(3, "failure_threshold")),
 			Inverted:         hc.Bool("invert_healthcheck"),
@@ -327,7 +327,7 @@ func (a *analysis) detection(primary *Resource) {
 	d := Detection{Region: a.primary}
 	if hc := a.probingCheck(primary); hc != nil {
 		d.Found = true
-		d.Path = hc.Str("resource_path")
+		d.Path = Readable(hc.Str("resource_path"))
 		d.IntervalSeconds = int(hc.Num(30, "request_interval"))
 		d.FailureThreshold = int(hc.Num(3, "failure_threshold"))
 		d.Seconds = d.IntervalSeconds * d.FailureThreshold
