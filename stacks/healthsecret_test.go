@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,6 +72,18 @@ func TestHealthPathIsApplyTimeSecret(t *testing.T) {
 		want := "/" + restapi.Stage + restapi.HealthPath + "/${random_id." + secretOf[api] + ".hex}"
 		if secretOf[api] == "" || hc["resource_path"] != want {
 			t.Errorf("health check %s on API %s: resource_path %v, want %s", name, api, hc["resource_path"], want)
+		}
+		// A check moved to a new secret before the stage and the WAF serve it fails until
+		// they do: it waits for its own region's stage and web ACL.
+		region := j.regionOf(j.Resource["aws_api_gateway_rest_api"][api])
+		for _, typ := range []string{"aws_api_gateway_stage", "aws_wafv2_web_acl"} {
+			waits := slices.ContainsFunc(strs(hc["depends_on"]), func(d string) bool {
+				t, n, ok := strings.Cut(d, ".")
+				return ok && t == typ && j.regionOf(j.Resource[typ][n]) == region
+			})
+			if !waits {
+				t.Errorf("health check %s does not wait for its region's %s (depends_on %v)", name, typ, hc["depends_on"])
+			}
 		}
 	}
 	if checks != 2 {

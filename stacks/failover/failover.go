@@ -137,6 +137,8 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) Outp
 			// drain a region through its /health instead.
 			InvertHealthcheck: jsii.Bool(false),
 			Tags:              &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-health", t.Site.Region))},
+			// Moved to a new secret path only once the stage and the WAF serve it.
+			DependsOn: &t.API.ServingHealth,
 		})
 		out.HealthCheckIDs = append(out.HealthCheckIDs, check.Id())
 		recordCheck := check.Id()

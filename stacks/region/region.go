@@ -157,7 +157,7 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		DomainName:        b.Config.DomainName,
 		ZoneID:            cfg.ZoneID,
 	})
-	waf.New(c, "waf", waf.Config{
+	acl := waf.New(c, "waf", waf.Config{
 		Site:             s,
 		Name:             b.Config.Name("payment-api", s.Region),
 		StageArn:         api.StageArn,
@@ -168,6 +168,7 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})
+	api.ServingHealth = append(api.ServingHealth, acl.Rules)
 	b.alarms(fn, api, cfg)
 	b.watchOverwrites(cfg)
 	return api

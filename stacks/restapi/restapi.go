@@ -225,6 +225,10 @@ type API struct {
 	// HealthSecret is the apply-time segment of the health route, and HealthCheckPath the
 	// path Route 53 requests on Host: /<stage>/health/<secret>.
 	HealthSecret, HealthCheckPath *string
+	// ServingHealth are what must be applied before a health check moves to
+	// HealthCheckPath: the stage serving it (and, added by the region, the WAF rules
+	// admitting it). A check that moved first would fail until they catch up.
+	ServingHealth []cdktf.ITerraformDependable
 }
 
 // New declares the API and everything that serves it.
@@ -428,6 +432,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 
 		HealthSecret:    secret,
 		HealthCheckPath: jsii.String("/" + Stage + HealthResourcePath(*secret)),
+		ServingHealth:   []cdktf.ITerraformDependable{stage, healthSettings},
 	}
 }
 

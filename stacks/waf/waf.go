@@ -90,6 +90,8 @@ type Config struct {
 // ACL is what tests and outputs need.
 type ACL struct {
 	Arn *string
+	// Rules is the web ACL resource, whose update changes which health path is admitted.
+	Rules cdktf.ITerraformDependable
 }
 
 // Rule names, also the CloudWatch metric names of the rules.
@@ -268,7 +270,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		RedactedFields:        &redacted,
 		DependsOn:             &[]cdktf.ITerraformDependable{delivery},
 	})
-	return ACL{Arn: acl.Arn()}
+	return ACL{Arn: acl.Arn(), Rules: acl}
 }
 
 // FamilyPattern matches every path at or below the given prefixes: the health route's
