@@ -147,16 +147,9 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		Name:     jsii.String(SecretRuleName),
 		Priority: jsii.Number(0),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
-		Statement: map[string]any{
-			"and_statement": map[string]any{
-				"statement": []any{
-					map[string]any{"regex_match_statement": healthPathMatch(FamilyPattern(cfg.HealthFamilies), checkerTransformations)},
-					map[string]any{"not_statement": map[string]any{
-						"statement": []any{map[string]any{"regex_match_statement": secretPaths}},
-					}},
-				},
-			},
-		},
+		Statement: unless(
+			map[string]any{"regex_match_statement": healthPathMatch(FamilyPattern(cfg.HealthFamilies), checkerTransformations)},
+			map[string]any{"regex_match_statement": secretPaths}),
 		VisibilityConfig: ruleVisibility(cfg.Name, SecretRuleName),
 	}, {
 		// The secret path itself only from Route 53's health checkers: a leaked secret
@@ -164,16 +157,9 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		Name:     jsii.String(CheckerRuleName),
 		Priority: jsii.Number(1),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
-		Statement: map[string]any{
-			"and_statement": map[string]any{
-				"statement": []any{
-					map[string]any{"regex_match_statement": secretPaths},
-					map[string]any{"not_statement": map[string]any{
-						"statement": []any{map[string]any{"ip_set_reference_statement": map[string]any{"arn": checkers.Arn()}}},
-					}},
-				},
-			},
-		},
+		Statement: unless(
+			map[string]any{"regex_match_statement": secretPaths},
+			map[string]any{"ip_set_reference_statement": map[string]any{"arn": checkers.Arn()}}),
 		VisibilityConfig: ruleVisibility(cfg.Name, CheckerRuleName),
 	}, {
 		Name:     jsii.String(RateRuleName),
@@ -271,6 +257,16 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		DependsOn:             &[]cdktf.ITerraformDependable{delivery},
 	})
 	return ACL{Arn: acl.Arn(), Rules: acl}
+}
+
+// unless is the statement "match and not except", two levels deep: within the nesting
+// the provider's schema allows in a rule.
+func unless(match, except map[string]any) map[string]any {
+	return map[string]any{
+		"and_statement": map[string]any{
+			"statement": []any{match, map[string]any{"not_statement": map[string]any{"statement": []any{except}}}},
+		},
+	}
 }
 
 // FamilyPattern matches every path at or below the given prefixes: the health route's
