@@ -6,43 +6,16 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/payments-dr/payments-dr/ops/cli"
+	// First of all: quiets jsii's Node end-of-life banner before any binding starts
+	// jsii's Node child (see the package).
+	_ "github.com/payments-dr/payments-dr/ops/nodeeol"
 	"github.com/payments-dr/payments-dr/stacks"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/function"
 )
-
-// silenceNodeEOL lists, comma-separated, the Node major versions whose end-of-life banner
-// jsii's Node child leaves out (@jsii/check-node reads it in that child).
-const silenceNodeEOL = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
-
-// eolNodeSupported is the end-of-life Node major version the README lists as supported.
-const eolNodeSupported = "20"
-
-// Set in init, before anything can start jsii, so a plain `go run .`, `npx cdktf synth`
-// (which runs `go run .`) and every test binary of this package give the Node child the
-// same environment as make does.
-func init() {
-	os.Setenv(silenceNodeEOL, withSilenced(os.Getenv(silenceNodeEOL), eolNodeSupported))
-}
-
-// withSilenced adds version to the comma-separated list, keeping what the caller had set.
-func withSilenced(list, version string) string {
-	var kept []string
-	for _, v := range strings.Split(list, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			kept = append(kept, v)
-		}
-	}
-	if !slices.Contains(kept, version) {
-		kept = append(kept, version)
-	}
-	return strings.Join(kept, ",")
-}
 
 func main() {
 	// Subcommands (ops/cli) read synthesized JSON or talk to DynamoDB only: dispatched

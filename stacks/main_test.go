@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	// As in main: no Node end-of-life banner from jsii's child in the test output.
+	_ "github.com/payments-dr/payments-dr/ops/nodeeol"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/function"
 )
@@ -27,10 +29,6 @@ var (
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
-		// As main does: jsii's Node child would print its end-of-life banner on Node 20.
-		if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
-			os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-		}
 		defer jsii.Close()
 		work, err := os.MkdirTemp("", "payments-dr-stacks-test-")
 		if err != nil {
