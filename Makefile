@@ -122,17 +122,23 @@ $(VULNDB)/index/db.json:
 	  -vulns "$$(GOFLAGS= go list -m -f '{{.Dir}}' golang.org/x/vulndb@$(VULNDB_VERSION))/data/osv" -out $(VULNDB).tmp
 	rm -rf $(VULNDB) && mv $(VULNDB).tmp $(VULNDB)
 
-# Need AWS credentials and the hashicorp/aws provider download; not run in CI. Terraform
-# runs in the synthesized stack's directory (what `cdktf deploy` does too, minus the
-# cdktf-cli's native terminal module, whose install script package.json does not allow).
+# Need AWS credentials and the provider downloads; not run in CI. Terraform runs in the
+# synthesized stack's directory (what `cdktf deploy` does too, minus the cdktf-cli's native
+# terminal module, whose install script package.json does not allow). The synth put
+# generated/<stack>.terraform.lock.hcl there, so init verifies the providers against the
+# reviewed checksums; whatever init changed in the lock (`terraform init -upgrade` after a
+# provider bump, `terraform providers lock -platform=...` for another OS) is copied back at
+# once, before apply, so it is kept even when apply fails: review and commit it.
+tf-init = cd cdktf.out/stacks/$(1) && terraform init -input=false && cp .terraform.lock.hcl ../../../generated/$(1).terraform.lock.hcl
+
 deploy-state: synth
-	cd cdktf.out/stacks/payments-dr-state && terraform init -input=false && terraform apply
+	$(call tf-init,payments-dr-state) && terraform apply
 
 deploy: synth
-	cd cdktf.out/stacks/payments-dr && terraform init -input=false && terraform apply
+	$(call tf-init,payments-dr) && terraform apply
 
 diff: synth
-	cd cdktf.out/stacks/payments-dr && terraform init -input=false && terraform plan
+	$(call tf-init,payments-dr) && terraform plan
 
 clean:
 	rm -rf cdktf.out cdktf.out.tmp-*

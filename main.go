@@ -9,12 +9,13 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/payments-dr/payments-dr/ops/cli"
+	// First of all: quiets jsii's Node end-of-life banner before any binding starts
+	// jsii's Node child (see the package).
+	_ "github.com/payments-dr/payments-dr/ops/nodeeol"
 	"github.com/payments-dr/payments-dr/stacks"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/function"
 )
-
-const silenceNodeEOL = "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"
 
 func main() {
 	// Subcommands (ops/cli) read synthesized JSON or talk to DynamoDB only: dispatched
@@ -30,11 +31,6 @@ func run() int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
-	}
-	// Node 20 works but is past end of life, and jsii says so in a banner on every run,
-	// `npx cdktf synth|deploy` included; docs/synth-cost-and-versions.md states the supported versions.
-	if os.Getenv(silenceNodeEOL) == "" {
-		os.Setenv(silenceNodeEOL, "20")
 	}
 	// Only once the configuration is valid: starting jsii starts a Node process.
 	defer jsii.Close()

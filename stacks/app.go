@@ -3,8 +3,10 @@
 package stacks
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -112,13 +114,16 @@ func Synth(cfg config.Config, opts Options) error {
 		built <- err
 	}()
 	app := newApp(staging)
-	NewStateStack(app, cfg)
+	state := NewStateStack(app, cfg)
 	if err := <-built; err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.Progress, "functions: %s in %.1fs\n", bundles.summary(), took.Seconds())
-	NewDRStack(app, cfg, bundles)
+	dependsOnState(NewDRStack(app, cfg, bundles), state)
 	app.Synth()
+	if err := PlaceLockFiles(opts.ModuleRoot, staging); err != nil {
+		return err
+	}
 	fmt.Fprintf(opts.Progress, "synthesized %s and %s in %.1fs\n", synthout.StateStackName, synthout.DRStackName, time.Since(start).Seconds())
 	if err := os.RemoveAll(opts.OutDir); err != nil {
 		return err
@@ -129,9 +134,47 @@ func Synth(cfg config.Config, opts Options) error {
 // NewApp declares both stacks in an app writing to outdir.
 func NewApp(cfg config.Config, outdir string, bundles Bundles) cdktf.App {
 	app := newApp(outdir)
-	NewStateStack(app, cfg)
-	NewDRStack(app, cfg, bundles)
+	state := NewStateStack(app, cfg)
+	dependsOnState(NewDRStack(app, cfg, bundles), state)
 	return app
+}
+
+// dependsOnState makes the DR stack wait for the state stack: its backend is the state
+// stack's bucket and key, which must exist before `terraform init` of the DR stack. The
+// dependency goes into manifest.json, where `cdktf deploy '*'` reads the order from.
+func dependsOnState(dr, state cdktf.TerraformStack) {
+	dr.AddDependency(state)
+}
+
+// LockFile is where a stack's provider lock is kept under version control, beside its
+// snapshot: `terraform init` in cdktf.out/stacks/<stack>/ verifies the providers it
+// downloads against it, and `make deploy|diff` copy back what init changed.
+func LockFile(moduleRoot, stack string) string {
+	return filepath.Join(moduleRoot, "generated", stack+".terraform.lock.hcl")
+}
+
+// PlaceLockFiles copies each stack's lock from generated/ into its directory in outdir,
+// where Terraform looks for .terraform.lock.hcl. Every synth replaces outdir whole, so
+// without this each deploy would start with no lock and trust whatever the registry
+// serves. A stack with no lock yet is left to `terraform init` to create one.
+func PlaceLockFiles(moduleRoot, outdir string) error {
+	for _, stack := range []string{synthout.StateStackName, synthout.DRStackName} {
+		b, err := os.ReadFile(LockFile(moduleRoot, stack))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		dir := filepath.Dir(synthout.StackFile(outdir, stack))
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("provider lock for %s: %w", stack, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, ".terraform.lock.hcl"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newApp(outdir string) cdktf.App {

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
+	randomprovider "github.com/cdktf/cdktf-provider-random-go/random/v11/provider"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/failover"
@@ -40,6 +41,10 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	})
 	// S3-native locking (Terraform >= 1.11); cdktf 0.20's config has no field for it.
 	backend.AddOverride(jsii.String("use_lockfile"), true)
+
+	// hashicorp/random, for the health paths' apply-time secrets (restapi.HealthPath): the
+	// binding module's release pins the version in required_providers.
+	randomprovider.NewRandomProvider(stack, jsii.String("random"), &randomprovider.RandomProviderConfig{})
 
 	primarySite, secondarySite := site.Pair(stack, cfg)
 	account := dataawscalleridentity.NewDataAwsCallerIdentity(stack, jsii.String("account"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
@@ -90,6 +95,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		TTLSeconds:       cfg.DNSTTL,
 		Topic:            metrics.Topic,
 		Name:             cfg.Name,
+		PreventDestroy:   cfg.DeletionProtection,
 	}
 	zoneID, nameServers := failover.Zone(stack, "zone", dns)
 
@@ -102,8 +108,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	secondaryAPI := secondary.Serve(region.ServingConfig{
 		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
 		// The keys generated in the primary, so each client keeps working after failover.
-		APIKeyValues:         primaryAPI.APIKeys,
-		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,
+		APIKeyValues: primaryAPI.APIKeys,
 	})
 	// Each region probes the other's own API host: a cross-reference, so this runs once
 	// both APIs exist.

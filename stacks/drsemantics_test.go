@@ -196,14 +196,14 @@ func TestDRSemanticsCatchInversions(t *testing.T) {
 		}, "key"},
 		{"no method settings for /health", healthThrottleFindings, func(t *testing.T, j tf) {
 			for name, s := range j.Resource["aws_api_gateway_method_settings"] {
-				if s["method_path"] == restapi.HealthMethodPath {
+				if s["method_path"] == restapi.HealthMethodPath(testSecret) {
 					delete(j.Resource["aws_api_gateway_method_settings"], name)
 				}
 			}
 		}, "no method settings"},
 		{"/health throttled below Route 53's checkers", healthThrottleFindings, func(t *testing.T, j tf) {
 			for _, s := range j.Resource["aws_api_gateway_method_settings"] {
-				if s["method_path"] == restapi.HealthMethodPath {
+				if s["method_path"] == restapi.HealthMethodPath(testSecret) {
 					block(s["settings"])["throttling_burst_limit"] = 5.0
 				}
 			}
@@ -608,9 +608,9 @@ func healthThrottleFindings(j tf) []string {
 		}
 	}
 	for name := range j.Resource["aws_api_gateway_rest_api"] {
-		health := j.methodSettings(name, restapi.HealthMethodPath)
+		health := j.methodSettings(name, restapi.HealthMethodPath(testSecret))
 		if health == nil {
-			out = append(out, fmt.Sprintf("API %s: no method settings for %s; it shares the payment routes' stage throttle", name, restapi.HealthMethodPath))
+			out = append(out, fmt.Sprintf("API %s: no method settings for %s; it shares the payment routes' stage throttle", name, restapi.HealthMethodPath(testSecret)))
 			continue
 		}
 		rate, _ := health["throttling_rate_limit"].(float64)

@@ -55,6 +55,9 @@ func providersNamed(t *testing.T, j tf) {
 	}
 	for kind, all := range map[string]map[string]map[string]map[string]any{"resource": j.Resource, "data": j.Data} {
 		for typ, byName := range all {
+			if strings.HasPrefix(typ, "random_") {
+				continue // hashicorp/random has no regions: its one default provider
+			}
 			for name, r := range byName {
 				p, _ := r["provider"].(string)
 				if !aliases[p] {
@@ -226,10 +229,15 @@ func healthPathServed(t *testing.T, j tf) {
 		if !j.has("aws_api_gateway_stage", map[string]any{"rest_api_id": apiID, "stage_name": stage}) {
 			t.Errorf("health check %s: API %s has no stage %q", name, api, stage)
 		}
-		var resource string
-		for rn, r := range j.Resource["aws_api_gateway_resource"] {
-			if r["rest_api_id"] == apiID && r["path_part"] == route && r["parent_id"] == "${aws_api_gateway_rest_api."+api+".root_resource_id}" {
-				resource = "${aws_api_gateway_resource." + rn + ".id}"
+		// Walk the path down from the API's root, one resource per segment.
+		resource := "${aws_api_gateway_rest_api." + api + ".root_resource_id}"
+		for _, part := range strings.Split(route, "/") {
+			parent := resource
+			resource = ""
+			for rn, r := range j.Resource["aws_api_gateway_resource"] {
+				if r["rest_api_id"] == apiID && r["path_part"] == part && r["parent_id"] == parent {
+					resource = "${aws_api_gateway_resource." + rn + ".id}"
+				}
 			}
 		}
 		if !j.has("aws_api_gateway_method", map[string]any{"rest_api_id": apiID, "resource_id": resource, "http_method": "GET", "api_key_required": false, "authorization": "NONE"}) {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	// As in main: no Node end-of-life banner from jsii's child in the test output.
+	_ "github.com/payments-dr/payments-dr/ops/nodeeol"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/function"
 	"github.com/payments-dr/payments-dr/stacks/synthout"
@@ -73,7 +75,20 @@ type tf struct {
 	Output    map[string]map[string]any            `json:"output"`
 }
 
+// testSecret stands for every random_id's hex as an apply produces it, so that the tests
+// evaluate the stack as deployed: the WAF's patterns and the health checks' paths against
+// concrete requests. TestHealthPathIsApplyTimeSecret reads the unsubstituted JSON.
+const testSecret = "0123456789abcdef0123456789abcdef"
+
+var randomHex = regexp.MustCompile(`\$\{random_id\.[A-Za-z0-9_-]+\.hex\}`)
+
+// parse reads a stack's JSON with every random_id's hex replaced by testSecret.
 func parse(t *testing.T, stackJSON string) tf {
+	t.Helper()
+	return parseRaw(t, randomHex.ReplaceAllString(stackJSON, testSecret))
+}
+
+func parseRaw(t *testing.T, stackJSON string) tf {
 	t.Helper()
 	var out tf
 	if err := json.Unmarshal([]byte(stackJSON), &out); err != nil {

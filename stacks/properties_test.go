@@ -21,6 +21,8 @@ type property struct {
 
 func assertProperties(t *testing.T, stackJSON string, props []property) {
 	t.Helper()
+	// As applied: the health paths carry the random_id's value (testSecret).
+	stackJSON = randomHex.ReplaceAllString(stackJSON, testSecret)
 	for _, p := range props {
 		t.Run(p.name, func(t *testing.T) {
 			found := cdktf.Testing_ToHaveResourceWithProperties
@@ -52,7 +54,8 @@ func TestDRStackProperties(t *testing.T) {
 	add := func(ps ...property) { props = append(props, ps...) }
 
 	// Encryption: one customer-managed key per region, rotating.
-	add(perRegion("KMS key rotates", "aws_kms_key", m{"enable_key_rotation": true, "deletion_window_in_days": 30})...)
+	add(perRegion("KMS key rotates, never destroyed by a plan", "aws_kms_key", m{"enable_key_rotation": true, "deletion_window_in_days": 30, "lifecycle": m{"prevent_destroy": true}})...)
+	add(property{"hosted zone never destroyed by a plan", "aws_route53_zone", m{"lifecycle": m{"prevent_destroy": true}}, false})
 	add(perRegion("KMS alias", "aws_kms_alias", m{})...)
 
 	// The global table.
@@ -132,6 +135,7 @@ func TestDRStackProperties(t *testing.T) {
 	add(perRegion("payments resource", "aws_api_gateway_resource", m{"path_part": "payments"})...)
 	add(perRegion("paymentId resource", "aws_api_gateway_resource", m{"path_part": "{paymentId}"})...)
 	add(perRegion("health resource", "aws_api_gateway_resource", m{"path_part": "health"})...)
+	add(perRegion("secret health resource", "aws_api_gateway_resource", m{"path_part": testSecret})...)
 	add(perRegion("proxy integration", "aws_api_gateway_integration", m{"type": "AWS_PROXY", "integration_http_method": "POST"})...)
 	add(perRegion("deployment redeploys on change", "aws_api_gateway_deployment", m{"lifecycle": m{"create_before_destroy": true}})...)
 	add(perRegion("stage prod with tracing", "aws_api_gateway_stage", m{"stage_name": "prod", "xray_tracing_enabled": true})...)
@@ -141,7 +145,7 @@ func TestDRStackProperties(t *testing.T) {
 	})...)
 	// /health's own throttle, so payment bursts cannot 429 the health checks.
 	add(perRegion("health throttling", "aws_api_gateway_method_settings", m{
-		"method_path": "health/GET",
+		"method_path": "health/" + testSecret + "/GET",
 		"settings":    m{"metrics_enabled": true, "throttling_rate_limit": 50, "throttling_burst_limit": 100, "data_trace_enabled": false},
 	})...)
 	add(perRegion("receipts replication events", "aws_s3_bucket_notification", m{"topic": []any{m{
@@ -173,7 +177,7 @@ func TestDRStackProperties(t *testing.T) {
 	}
 	for _, region := range []string{"us-east-1", "us-east-2"} {
 		add(property{"health check for " + region, "aws_route53_health_check", m{
-			"type": "HTTPS_STR_MATCH", "port": 443, "resource_path": "/prod/health",
+			"type": "HTTPS_STR_MATCH", "port": 443, "resource_path": "/prod/health/" + testSecret,
 			"search_string": `"status":"ok"`, "request_interval": 10, "failure_threshold": 3,
 			"invert_healthcheck": false,
 			"tags":               m{"Name": "payment-api-health-" + region + "-dev"},

@@ -158,7 +158,7 @@ func TestSecurityChecksCatchMutations(t *testing.T) {
 					re["regex_string"] = "^/prod/health$"
 				}
 			})
-		}, "GET /health from outside"},
+		}, "GET /health/" + testSecret + " from outside"},
 		{"checker rule without URL decoding", wafCheckerFindings, func(t *testing.T, j tf) {
 			walkAll(j, func(st map[string]any) {
 				if re := block(st["regex_match_statement"]); re != nil && len(list(re["text_transformation"])) > 1 {
@@ -397,7 +397,7 @@ func wafHealthFindings(j tf) []string {
 			rule := block(r)
 			st := block(rule["statement"])
 			if g := block(st["managed_rule_group_statement"]); g != nil {
-				for _, p := range restapi.HealthRequestPaths {
+				for _, p := range restapi.HealthRequestPaths(testSecret) {
 					if scopeMatches(g["scope_down_statement"], p) {
 						out = append(out, fmt.Sprintf("%s: managed group %v judges %s", region, g["name"], p))
 					}
@@ -455,8 +455,18 @@ type aclRequest struct {
 // a doubled slash, a percent-escaped letter.
 func healthSpellings() []string {
 	var out []string
-	for _, p := range restapi.HealthRequestPaths {
+	for _, p := range restapi.HealthRequestPaths(testSecret) {
 		out = append(out, p, p+"/", strings.Replace(p, "/", "//", 1), strings.Replace(p, "/health", "/%68ealth", 1))
+	}
+	return out
+}
+
+// healthGuesses are health paths other than the secret one, as a client may send them.
+func healthGuesses() []string {
+	var out []string
+	for _, f := range restapi.HealthFamilies {
+		out = append(out, f, f+"/", f+"/"+strings.Repeat("0", len(testSecret)), f+"/"+testSecret+"x", f+"/"+testSecret+"/more",
+			strings.Replace(f, "/health", "/%68ealth", 1), strings.Replace(f, "/", "//", 1)+"/guess")
 	}
 	return out
 }
@@ -501,9 +511,19 @@ func wafCheckerFindings(j tf) []string {
 				out = append(out, fmt.Sprintf("%s: GET %s from outside Route 53's checker ranges reaches /health's method throttle (%s)", region, p, got))
 			}
 		}
-		for _, p := range restapi.HealthRequestPaths {
+		for _, p := range restapi.HealthRequestPaths(testSecret) {
 			if got := decide(aclRequest{path: p, checker: true}); got == "block" {
 				out = append(out, fmt.Sprintf("%s: GET %s from Route 53's checkers is blocked: the region would fail over", region, p))
+			}
+		}
+		// Health checks anyone creates come from the same checkers: every health path but
+		// the secret one is blocked for them too, or a few hundred foreign checks on a
+		// guessed path would spend the method's throttle.
+		for _, p := range healthGuesses() {
+			for _, checker := range []bool{true, false} {
+				if got := decide(aclRequest{path: p, checker: checker}); got != "block" {
+					out = append(out, fmt.Sprintf("%s: GET %s (checker address: %v) is not blocked: a guessed health path reaches API Gateway (%s)", region, p, checker, got))
+				}
 			}
 		}
 		for _, route := range restapi.Routes {
@@ -735,7 +755,11 @@ func authorizerFindings(j tf) []string {
 	var out []string
 	want := map[string]restapi.Route{}
 	for _, r := range restapi.Routes {
-		want[r.Method+" "+r.Path] = r
+		path := r.Path
+		if r.Secret {
+			path = restapi.HealthResourcePath(testSecret)
+		}
+		want[r.Method+" "+path] = r
 	}
 	perRegion := map[string]int{}
 	for _, m := range j.Resource["aws_api_gateway_method"] {

@@ -43,7 +43,7 @@ func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.Terrafor
 	// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
 	key := encryption.New(stack, "state-key", encryption.Config{
 		Site: s, Name: StateKeyAlias(cfg)[len("alias/"):], AccountID: account, DeletionWindowDays: 30,
-		OnlyS3: true, Description: "payments-dr Terraform state in " + cfg.StateRegion,
+		OnlyS3: true, Description: "payments-dr Terraform state in " + cfg.StateRegion, PreventDestroy: true,
 	})
 	b := bucket.New(stack, "state-bucket", bucket.Config{
 		Site: s, Name: cfg.StateBucket, KMSKeyArn: key.Arn, PreventDestroy: true,

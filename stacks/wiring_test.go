@@ -190,30 +190,47 @@ func TestAPIWiring(t *testing.T) {
 	}
 }
 
-// ACM asks for one validation record per name and account in every region: one
-// resource owns it, and both regions' validations wait for it.
+// Each region's certificate validates from its own domain_validation_options, through a
+// record in its own region's resources that waits for nothing in the other region; the two
+// regions' records may be the same name and value (ACM gives one per name and account
+// today), so each may overwrite the other's.
 func TestCertificateValidationWiring(t *testing.T) {
 	j := parse(t, defaultDR)
-	var records []string
-	for name, r := range j.Resource["aws_route53_record"] {
-		if r["failover_routing_policy"] == nil {
-			records = append(records, name)
-			if _, set := r["allow_overwrite"]; set {
-				t.Errorf("validation record %s overwrites a record another resource owns", name)
-			}
-		}
-	}
-	if len(records) != 1 {
-		t.Fatalf("validation records %v, want exactly one", records)
-	}
 	validations := j.Resource["aws_acm_certificate_validation"]
 	if len(validations) != 2 {
 		t.Fatalf("%d certificate validations, want one per region", len(validations))
 	}
+	regions := map[string]bool{}
 	for name, v := range validations {
-		if fqdns := strs(v["validation_record_fqdns"]); len(fqdns) != 1 || fqdns[0] != "${aws_route53_record."+records[0]+".fqdn}" {
-			t.Errorf("validation %s waits for %v, want the one validation record", name, fqdns)
+		region := j.regionOf(v)
+		regions[region] = true
+		_, cert, _, _ := ref(v["certificate_arn"])
+		fqdns := strs(v["validation_record_fqdns"])
+		if len(fqdns) != 1 {
+			t.Errorf("validation %s waits for %v, want its one record", name, fqdns)
+			continue
 		}
+		typ, rec, _, _ := ref(fqdns[0])
+		r := j.Resource["aws_route53_record"][rec]
+		if typ != "aws_route53_record" || r == nil {
+			t.Errorf("validation %s waits for %v, not a declared record", name, fqdns[0])
+			continue
+		}
+		if j.regionOf(r) != region {
+			t.Errorf("validation %s in %s waits for record %s of %s", name, region, rec, j.regionOf(r))
+		}
+		for _, attr := range []string{"name", "type"} {
+			// ${tolist(aws_acm_certificate.<cert>.domain_validation_options).0.<attr>}
+			if !strings.Contains(fmt.Sprint(r[attr]), "aws_acm_certificate."+cert+".domain_validation_options)") {
+				t.Errorf("record %s: %s %v is not from certificate %s's own domain_validation_options", rec, attr, r[attr], cert)
+			}
+		}
+		if r["allow_overwrite"] != true {
+			t.Errorf("record %s: allow_overwrite %v; the other region declares the same record", rec, r["allow_overwrite"])
+		}
+	}
+	if len(regions) != 2 {
+		t.Errorf("validations in %v, want both regions", regions)
 	}
 }
 
@@ -402,6 +419,15 @@ func TestConfigurationVariants(t *testing.T) {
 				for name, tbl := range j.Resource[typ] {
 					if tbl["deletion_protection_enabled"] != false || block(tbl["lifecycle"])["prevent_destroy"] == true {
 						t.Errorf("%s %s still protected", typ, name)
+					}
+				}
+			}
+			// A test environment is torn down on purpose with the setting off: nothing of
+			// the DR stack may still refuse the destroy.
+			for _, typ := range []string{"aws_kms_key", "aws_route53_zone", "aws_s3_bucket"} {
+				for name, r := range j.Resource[typ] {
+					if block(r["lifecycle"])["prevent_destroy"] == true {
+						t.Errorf("%s %s still refuses a destroy", typ, name)
 					}
 				}
 			}

@@ -185,6 +185,10 @@ func TestRoutes(t *testing.T) {
 		{"greedy proxy resource", events.APIGatewayProxyRequest{Resource: "/{proxy+}", Path: "/payments/p1", HTTPMethod: "GET"}, 200},
 		{"trailing slash", events.APIGatewayProxyRequest{Path: "/health/", HTTPMethod: "GET"}, 200},
 		{"stage-prefixed health", events.APIGatewayProxyRequest{Path: "/prod/health", HTTPMethod: "GET", RequestContext: stage}, 200},
+		// API Gateway routes the apply-time secret segment below /health (stacks/restapi).
+		{"secret health resource", events.APIGatewayProxyRequest{Resource: "/health/0123abcd", Path: "/health/0123abcd", HTTPMethod: "GET"}, 200},
+		{"secret health through the stage", events.APIGatewayProxyRequest{Path: "/prod/health/0123abcd", HTTPMethod: "GET", RequestContext: stage}, 200},
+		{"below the secret segment", events.APIGatewayProxyRequest{Path: "/health/0123abcd/more", HTTPMethod: "GET"}, 404},
 		{"replay", postReq(validBody), 200},
 		{"conflict", postReq(`{"paymentId":"p1","amount":1,"currency":"USD"}`), 409},
 		{"mixed-case header, base64 body", events.APIGatewayProxyRequest{Resource: "/payments", Path: "/payments", HTTPMethod: "POST",

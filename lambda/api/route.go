@@ -80,6 +80,11 @@ func match(path string) (route, string) {
 	case "/payments":
 		return routePayments, ""
 	}
+	// API Gateway routes only the apply-time secret segment below /health here (stacks/
+	// restapi, HealthPath), so the function need not know it.
+	if secret, ok := strings.CutPrefix(path, "/health/"); ok && secret != "" && !strings.Contains(secret, "/") {
+		return routeHealth, ""
+	}
 	if id, ok := strings.CutPrefix(path, "/payments/"); ok && id != "" && !strings.Contains(id, "/") {
 		return routePayment, id
 	}

@@ -199,7 +199,16 @@ const (
 	// examples (the default AUTH_ISSUER). A warning: the deployment fails closed, every
 	// payment call is refused, until AUTH_ISSUER and AUTH_JWKS_URL name the real one.
 	ExampleIssuer GapKind = "example-auth-issuer"
+	// Destroyable: a resource holding payments, receipts, the keys to them or the zone's
+	// delegation may be destroyed by a plan (no prevent_destroy; a table without deletion
+	// protection), as DELETION_PROTECTION=false synthesizes it. A warning: right for a test
+	// environment torn down on purpose, never for one that takes payments.
+	Destroyable GapKind = "destroyable-data"
 )
+
+// protectedTypes are the resources a plan must never destroy in a deployment that takes
+// payments; tables also carry DynamoDB's own deletion protection.
+var protectedTypes = []string{"aws_dynamodb_table", "aws_dynamodb_table_replica", "aws_s3_bucket", "aws_kms_key", "aws_route53_zone"}
 
 // Gap is something that voids a number of the report.
 type Gap struct {
@@ -245,6 +254,7 @@ func Analyze(stackJSON []byte) (Report, error) {
 	a.subscribers()
 	a.operators()
 	a.issuers()
+	a.protection()
 	return a.Report, nil
 }
 
@@ -291,7 +301,7 @@ func (a *analysis) healthChecks(records []*Resource) {
 		h := HealthCheck{
 			Region:           a.s.HealthCheckRegion(hc),
 			Type:             hc.Str("type"),
-			Path:             hc.Str("resource_path"),
+			Path:             Readable(hc.Str("resource_path")),
 			IntervalSeconds:  int(hc.Num(30, "request_interval")),
 			FailureThreshold: int(hc.Num(3, "failure_threshold")),
 			Inverted:         hc.Bool("invert_healthcheck"),
@@ -317,7 +327,7 @@ func (a *analysis) detection(primary *Resource) {
 	d := Detection{Region: a.primary}
 	if hc := a.probingCheck(primary); hc != nil {
 		d.Found = true
-		d.Path = hc.Str("resource_path")
+		d.Path = Readable(hc.Str("resource_path"))
 		d.IntervalSeconds = int(hc.Num(30, "request_interval"))
 		d.FailureThreshold = int(hc.Num(3, "failure_threshold"))
 		d.Seconds = d.IntervalSeconds * d.FailureThreshold
@@ -565,6 +575,24 @@ func (a *analysis) issuers() {
 		sort.Strings(example)
 		a.Gaps = append(a.Gaps, Gap{Kind: ExampleIssuer, Subject: strings.Join(example, ", "), Warning: true,
 			Detail: "the authorizers trust an example issuer: every payment call is refused (401) until AUTH_ISSUER and AUTH_JWKS_URL name your identity provider"})
+	}
+}
+
+// protection: every resource of protectedTypes refuses a destroy.
+func (a *analysis) protection() {
+	var open []string
+	for _, typ := range protectedTypes {
+		for _, r := range a.s.Resources(typ) {
+			tableUnprotected := strings.HasPrefix(typ, "aws_dynamodb_table") && !r.Bool("deletion_protection_enabled")
+			if !r.Bool("lifecycle", "prevent_destroy") || tableUnprotected {
+				open = append(open, r.Address())
+			}
+		}
+	}
+	if len(open) > 0 {
+		sort.Strings(open)
+		a.Gaps = append(a.Gaps, Gap{Kind: Destroyable, Subject: strings.Join(open, ", "), Warning: true,
+			Detail: "a plan may destroy these (DELETION_PROTECTION=false, or no lifecycle prevent_destroy): the payments, the receipts, the keys that decrypt them or the zone's name servers go with them; only for a test environment torn down on purpose"})
 	}
 }
 

@@ -245,6 +245,14 @@ func TestAnalyze(t *testing.T) {
 			checkErr: "gap alarm-without-action: payment-processor-throttles-us-east-2",
 		},
 		{
+			name: "DELETION_PROTECTION=false: a warning naming what a plan may destroy",
+			mutate: func(doc map[string]any) {
+				each(doc, "aws_dynamodb_table", func(_ string, a map[string]any) { a["deletion_protection_enabled"] = false })
+				each(doc, "aws_kms_key", func(_ string, a map[string]any) { delete(a, "lifecycle") })
+			},
+			rto: 56, detect: 30, gaps: with(defaultGaps, Destroyable), noDefaultGaps: true,
+		},
+		{
 			name:   "subscribed topics: no warning",
 			mutate: subscribeAll,
 			rto:    56, detect: 30, gaps: without(defaultGaps, NoSubscriber), noDefaultGaps: true,

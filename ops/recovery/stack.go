@@ -126,6 +126,14 @@ func (s *Stack) RefTo(v any, typ string) *Resource {
 	return r
 }
 
+// applyTime matches a reference to a random_id's value: the health checks' paths carry
+// one (stacks/restapi, HealthPath), known only once applied.
+var applyTime = regexp.MustCompile(`\$\{random_id\.[A-Za-z0-9_-]+\.[a-z0-9_]+\}`)
+
+// Readable replaces each random_id reference in s by "<random_id>", for people: the
+// health path's secret segment is a value only the state holds.
+func Readable(s string) string { return applyTime.ReplaceAllString(s, "<random_id>") }
+
 // Get walks a path of keys through attributes; a list on the way stands for its first
 // element (cdktf writes single nested blocks either way).
 func (r *Resource) Get(path ...string) any {

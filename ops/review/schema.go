@@ -28,11 +28,25 @@ type typeSchema struct {
 	// ForceNewWhen describes a replacement the provider forces from code (CustomizeDiff)
 	// rather than a schema flag; shown, not computed.
 	ForceNewWhen string
+	// Repo is the provider's repository when it is not hashicorp/aws's (with a trailing
+	// space, as providerRepo).
+	Repo string
 }
 
 const providerRepo = "hashicorp/terraform-provider-aws "
 
+// randomRepo is hashicorp/random's: its resources use the plugin framework, where
+// RequiresReplace plan modifiers play ForceNew's part.
+const randomRepo = "hashicorp/terraform-provider-random "
+
 var providerSchema = map[string]typeSchema{
+	// The health paths' secrets (stacks/restapi): a replace is a new path, which the
+	// health checks, WAF rules and method settings follow in the same apply.
+	"random_id": {
+		ForceNew: []string{"byte_length", "keepers", "prefix"},
+		Source:   "internal/provider/resource_id.go@04572027",
+		Repo:     randomRepo,
+	},
 	"aws_acm_certificate": {
 		ForceNew:  []string{"certificate_authority_arn", "domain_name", "key_algorithm", "subject_alternative_names", "validation_method", "validation_option"},
 		Sensitive: []string{"private_key"},
@@ -113,6 +127,13 @@ var providerSchema = map[string]typeSchema{
 		ForceNew: []string{"key_id", "key_type", "usage_plan_id"},
 		Identity: []string{"key_id", "usage_plan_id"},
 		Source:   "internal/service/apigateway/usage_plan_key.go@01606926",
+	},
+	// 5.88.0 has only the account-scoped form (policy_name); later releases add
+	// resource_arn, ForceNew too.
+	"aws_cloudwatch_log_resource_policy": {
+		ForceNew: []string{"policy_name"},
+		Identity: []string{"policy_name"},
+		Source:   "internal/service/logs/resource_policy.go@00a35305",
 	},
 	"aws_cloudwatch_log_group": {
 		ForceNew: []string{"log_group_class", "name", "name_prefix"},
@@ -276,6 +297,9 @@ func KnownType(typ string) bool {
 // SchemaSource is where a type's entry was read, for citing in output and tests.
 func SchemaSource(typ string) string {
 	if s, ok := providerSchema[typ]; ok {
+		if s.Repo != "" {
+			return s.Repo + s.Source
+		}
 		return providerRepo + s.Source
 	}
 	return ""

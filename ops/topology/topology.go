@@ -115,11 +115,12 @@ func (b *builder) build() {
 	checks := map[*recovery.Resource]string{}
 	for _, hc := range s.Resources("aws_route53_health_check") {
 		region := s.HealthCheckRegion(hc)
-		label := fmt.Sprintf("health check %s %s %ds×%d", region, hc.Str("resource_path"), int(hc.Num(30, "request_interval")), int(hc.Num(3, "failure_threshold")))
+		path := recovery.Readable(hc.Str("resource_path"))
+		label := fmt.Sprintf("health check %s %s %ds×%d", region, path, int(hc.Num(30, "request_interval")), int(hc.Num(3, "failure_threshold")))
 		if hc.Bool("invert_healthcheck") {
 			label += " INVERTED (drill)"
 		}
-		checks[hc] = b.node(global, id("health", region, hc.Str("resource_path")), label)
+		checks[hc] = b.node(global, id("health", region, path), label)
 		b.edge(checks[hc], apis[region], "probes", Dashed)
 	}
 	for _, rec := range s.FailoverRecords() {

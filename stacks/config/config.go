@@ -90,7 +90,7 @@ var Settings = []Setting{
 	{"FAILOVER_CONTROL", "the data-plane lever for drills, manual failover and failback (RUNBOOK.md): `flag` is each region's drain flag in the global table, read by its /health (no extra cost); `arc` adds Route 53 Application Recovery Controller routing controls (an ARC cluster is billed per hour)", "flag or arc", "flag"},
 	{"FAILOVER_RECORD", "type of the failover records: `cname` points the name at each region's API Gateway regional domain with the TTL DNS_TTL (Route 53 bills these queries); `alias` uses alias A records, whose queries are free but which Route 53 answers with a 60 s TTL, so the RTO bound is 96 s instead of 56 s", "cname or alias", "cname"},
 	{"DNS_TTL", "seconds resolvers may keep the failover CNAME, a term of the RTO bound (lower: faster failover, more billed queries)", "an integer from 5 to 300, only with FAILOVER_RECORD=cname", "20"},
-	{"DELETION_PROTECTION", "table deletion protection, prevent_destroy on the table, its replica and the receipts buckets (the state bucket is always protected)", "true or false", "true"},
+	{"DELETION_PROTECTION", "table deletion protection, prevent_destroy on the table, its replica, the receipts buckets, both regions' KMS keys and the zone (the state bucket and its key are always protected); `false` shows as the report's `destroyable-data` warning (Deploying, \"Tearing down a test environment\")", "true or false", "true"},
 	{"DR_EXTERNAL_ID", "sts:ExternalId additionally required to assume the DR operations role (optional: the operators are named in DR_OPERATOR_ARNS)", "empty or 2-1224 characters of A-Z a-z 0-9 and +=,.@:/-", "empty"},
 	{"DR_OPERATOR_ARNS", "the only principals that may assume the DR operations role; empty: no role is created and the recovery report lists the gap", "empty or comma-separated IAM role or user ARNs of the aws partition, e.g. arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DROperator_0123456789abcdef", "empty"},
 	{"WAF_RATE_LIMIT", "requests per client IP address in any 5 minutes above which each region's WAF blocks that address", fmt.Sprintf("an integer from %d (Route 53's checkers and the peer probes must never reach it) to %d", MinWAFRateLimit, maxWAFRateLimit), strconv.Itoa(DefaultWAFRateLimit)},
@@ -219,6 +219,9 @@ var (
 // every bad setting by its variable name and accepted form.
 func FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
+	// Settings that did not parse keep their default in c; validation skips them so
+	// each bad setting is reported once, beside every other problem.
+	skip := map[string]bool{}
 	str := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -233,6 +236,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			errs = append(errs, invalid(name, v))
+			skip[name] = true
 			return def
 		}
 		return n
@@ -245,13 +249,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		b, err := strconv.ParseBool(v)
 		if err != nil || (v != "true" && v != "false") {
 			errs = append(errs, invalid(name, v))
+			skip[name] = true
 			return def
 		}
 		return b
 	}
 
 	suffix := str("ENVIRONMENT_SUFFIX", "dev")
-	derivedFromSuffix := map[string]bool{}
 	c := Config{
 		EnvironmentSuffix:           suffix,
 		PrimaryRegion:               str("PRIMARY_REGION", "us-east-1"),
@@ -280,6 +284,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if v := strings.TrimSpace(getenv("API_QUOTA_PER_DAY")); v == "0" {
 		// 0 is how Config says "no quota"; set explicitly it reads as "no requests".
 		errs = append(errs, invalid("API_QUOTA_PER_DAY", v))
+		skip["API_QUOTA_PER_DAY"] = true
 	}
 	if c.FailoverRecord == RecordCNAME {
 		c.DNSTTL = integer("DNS_TTL", DefaultDNSTTL)
@@ -288,19 +293,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		// be silently ignored, and the operator would believe in a bound that does not hold.
 		errs = append(errs, fmt.Errorf("DNS_TTL=%q: only FAILOVER_RECORD=cname has a TTL of its own; alias records are answered with the 60 s Route 53 gives API Gateway targets. Unset DNS_TTL or set FAILOVER_RECORD=cname", v))
 	}
-	if len(errs) > 0 {
-		// A value that did not parse would be reported twice by Validate; stop here.
-		return c, joinErrors(errs)
-	}
 	if !validSuffix(suffix) {
 		// The defaults built from a bad suffix are bad too; report only what was set.
 		for _, name := range []string{"API_DOMAIN_NAME", "STATE_BUCKET", "STATE_KEY"} {
 			if strings.TrimSpace(getenv(name)) == "" {
-				derivedFromSuffix[name] = true
+				skip[name] = true
 			}
 		}
 	}
-	return c, c.validate(derivedFromSuffix)
+	// Every problem at once: an operator fixing settings one run at a time during an
+	// outage would otherwise need a synth per mistake.
+	return c, joinErrors(append(errs, c.problems(skip)...))
 }
 
 // Default is the configuration used when no variable is set.
@@ -313,10 +316,10 @@ func Default() Config {
 }
 
 // Validate checks every setting and returns all problems at once.
-func (c Config) Validate() error { return c.validate(nil) }
+func (c Config) Validate() error { return joinErrors(c.problems(nil)) }
 
-// validate checks every setting but those in skip.
-func (c Config) validate(skip map[string]bool) error {
+// problems checks every setting but those in skip.
+func (c Config) problems(skip map[string]bool) []error {
 	var errs []error
 	check := func(ok bool, name, value string) {
 		if !ok && !skip[name] {
@@ -354,7 +357,7 @@ func (c Config) validate(skip map[string]bool) error {
 	check(validHTTPSURL(c.AuthJWKSURL, true), "AUTH_JWKS_URL", c.AuthJWKSURL)
 	check(validClientList(c.APIClientList), "API_CLIENTS", c.APIClientList)
 	check(c.APIQuotaPerDay >= 0 && c.APIQuotaPerDay <= maxAPIQuotaPerDay, "API_QUOTA_PER_DAY", strconv.Itoa(c.APIQuotaPerDay))
-	return joinErrors(errs)
+	return errs
 }
 
 // OperatorARNs are the principals of DR_OPERATOR_ARNS, in the order given.

@@ -307,3 +307,33 @@ func clientList(n int) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// A run with several bad settings names every one of them, whether a value does not parse
+// (DNS_TTL=abc) or parses and is out of range (HEALTH_CHECK_INTERVAL=20), and names each
+// only once.
+func TestEveryProblemReportedAtOnce(t *testing.T) {
+	cases := []struct {
+		name string
+		vars map[string]string
+		want []string // each must appear exactly once
+	}{
+		{"unparsable and out of range", map[string]string{"HEALTH_CHECK_INTERVAL": "20", "DNS_TTL": "abc"}, []string{"HEALTH_CHECK_INTERVAL=", "DNS_TTL="}},
+		{"two unparsable", map[string]string{"WAF_RATE_LIMIT": "2k", "DELETION_PROTECTION": "yes"}, []string{"WAF_RATE_LIMIT=", "DELETION_PROTECTION="}},
+		{"unparsable and a cross-setting rule", map[string]string{"LOG_RETENTION_DAYS": "month", "STATE_REGION": "us-east-1"}, []string{"LOG_RETENTION_DAYS=", `STATE_REGION="us-east-1"`}},
+		{"alias TTL and a bad region", map[string]string{"FAILOVER_RECORD": "alias", "DNS_TTL": "20", "PRIMARY_REGION": "us-east-9"}, []string{"DNS_TTL=", `PRIMARY_REGION="us-east-9": invalid`}},
+		{"explicit zero quota and a bad e-mail", map[string]string{"API_QUOTA_PER_DAY": "0", "ALERT_EMAIL": "oncall"}, []string{"API_QUOTA_PER_DAY=", "ALERT_EMAIL="}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := FromEnv(env(tc.vars))
+			if err == nil {
+				t.Fatalf("FromEnv(%v) accepted the configuration", tc.vars)
+			}
+			for _, w := range tc.want {
+				if n := strings.Count(err.Error(), w); n != 1 {
+					t.Errorf("%q appears %d times in:\n%v", w, n, err)
+				}
+			}
+		})
+	}
+}

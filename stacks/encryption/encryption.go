@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	OnlyS3 bool
 	// Description overrides the key's description.
 	Description string
+	// PreventDestroy makes terraform refuse a plan that deletes the key: whatever it
+	// encrypted (table, receipts, state) would be unreadable once the deletion window ends.
+	PreventDestroy bool
 }
 
 // Key is what other constructs need of the key.
@@ -159,6 +163,7 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 		EnableKeyRotation:    jsii.Bool(true),
 		DeletionWindowInDays: jsii.Number(float64(cfg.DeletionWindowDays)),
 		Policy:               policy,
+		Lifecycle:            &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(cfg.PreventDestroy)},
 	})
 	alias := kmsalias.NewKmsAlias(c, jsii.String("alias"), &kmsalias.KmsAliasConfig{
 		Provider:    cfg.Site.Provider,

@@ -21,6 +21,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53recoverycontrolconfigroutingcontrol"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53recoverycontrolconfigsafetyrule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zone"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
@@ -63,6 +64,10 @@ type Config struct {
 	Topic *monitoring.Topic
 	// Name is the stack's {service}-{region}-{environment} naming.
 	Name func(service, region string) string
+	// PreventDestroy makes terraform refuse a plan that deletes the zone we create: a new
+	// zone gets new name servers, and the parent's delegation (and so the failover name
+	// and certificate validation) breaks until someone updates it.
+	PreventDestroy bool
 }
 
 // Zone resolves the hosted zone first: the API constructs need its id for certificate
@@ -72,9 +77,10 @@ func Zone(scope constructs.Construct, id string, cfg Config) (zoneID *string, na
 		return jsii.String(cfg.ZoneID), nil
 	}
 	z := route53zone.NewRoute53Zone(scope, jsii.String(id), &route53zone.Route53ZoneConfig{
-		Provider: cfg.Site.Provider,
-		Name:     jsii.String(cfg.ZoneName),
-		Comment:  jsii.String("payments-dr failover zone"),
+		Provider:  cfg.Site.Provider,
+		Name:      jsii.String(cfg.ZoneName),
+		Comment:   jsii.String("payments-dr failover zone"),
+		Lifecycle: &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(cfg.PreventDestroy)},
 	})
 	return z.ZoneId(), z.NameServers()
 }
@@ -117,10 +123,11 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) Outp
 			Provider: cfg.Site.Provider,
 			// The region's own execute-api host: checking the failover name would test
 			// whichever region DNS currently points at, not this one.
-			Type:             jsii.String("HTTPS_STR_MATCH"),
-			Fqdn:             t.API.Host,
-			Port:             jsii.Number(443),
-			ResourcePath:     jsii.String("/" + restapi.Stage + restapi.HealthPath),
+			Type: jsii.String("HTTPS_STR_MATCH"),
+			Fqdn: t.API.Host,
+			Port: jsii.Number(443),
+			// The path carries the API's apply-time health secret (restapi.HealthPath).
+			ResourcePath:     t.API.HealthCheckPath,
 			SearchString:     jsii.String(HealthySearchString),
 			EnableSni:        jsii.Bool(true),
 			RequestInterval:  jsii.Number(float64(cfg.IntervalSeconds)),
@@ -130,6 +137,8 @@ func New(scope constructs.Construct, id string, zoneID *string, cfg Config) Outp
 			// drain a region through its /health instead.
 			InvertHealthcheck: jsii.Bool(false),
 			Tags:              &map[string]*string{"Name": jsii.String(cfg.Name("payment-api-health", t.Site.Region))},
+			// Moved to a new secret path only once the stage and the WAF serve it.
+			DependsOn: &t.API.ServingHealth,
 		})
 		out.HealthCheckIDs = append(out.HealthCheckIDs, check.Id())
 		recordCheck := check.Id()

@@ -53,7 +53,7 @@ func NewBase(scope constructs.Construct, bc BaseConfig) *Base {
 	c := constructs.NewConstruct(scope, jsii.String(s.Role))
 	key := encryption.New(c, "key", encryption.Config{
 		Site: s, Name: cfg.Name("payments", s.Region), AccountID: accountID, DeletionWindowDays: 30,
-		S3PublishesToTopics: true,
+		S3PublishesToTopics: true, PreventDestroy: cfg.DeletionProtection,
 	})
 	b := bucket.New(c, "receipts", bucket.Config{
 		Site: s, Name: cfg.Name("payment-docs", s.Region), KMSKeyArn: key.Arn, PreventDestroy: cfg.DeletionProtection,
@@ -87,9 +87,6 @@ type ServingConfig struct {
 	// generated elsewhere, by client.
 	APIKeyValues map[string]*string
 	ZoneID       *string
-	// ValidationRecordFqdn: nil to create the certificate validation record here, else
-	// the record created elsewhere (see restapi.Config).
-	ValidationRecordFqdn *string
 }
 
 // Serve declares the function, the API with its domain, the region's alarms and the
@@ -159,18 +156,19 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 		QuotaPerDay:       b.Config.APIQuotaPerDay,
 		DomainName:        b.Config.DomainName,
 		ZoneID:            cfg.ZoneID,
-
-		ValidationRecordFqdn: cfg.ValidationRecordFqdn,
 	})
-	waf.New(c, "waf", waf.Config{
+	acl := waf.New(c, "waf", waf.Config{
 		Site:             s,
 		Name:             b.Config.Name("payment-api", s.Region),
 		StageArn:         api.StageArn,
 		RateLimit:        b.Config.WAFRateLimit,
-		HealthPaths:      restapi.HealthRequestPaths,
+		HealthFamilies:   restapi.HealthFamilies,
+		HealthSecret:     api.HealthSecret,
+		AccountID:        b.Account,
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 	})
+	api.ServingHealth = append(api.ServingHealth, acl.Rules)
 	b.alarms(fn, api, cfg)
 	b.watchOverwrites(cfg)
 	return api

@@ -4,8 +4,6 @@
 package restapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 
@@ -29,6 +27,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/apigatewayusageplankey"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdapermission"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	randomid "github.com/cdktf/cdktf-provider-random-go/random/v11/id"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/lambda/auth"
 	"github.com/payments-dr/payments-dr/stacks/iam"
@@ -39,9 +38,27 @@ import (
 // Stage is the one stage; the health checks request /<Stage>/health.
 const Stage = "prod"
 
-// HealthPath is the route Route 53 probes; the WAF keeps it for Route 53's health
-// checkers (package waf).
+// HealthPath is the health route's family: Route 53 probes one resource below it, named by
+// an apply-time random value (HealthSecretBytes, random_id), so the path is in neither the
+// repository nor the snapshot, only in the encrypted state and the health checks. The
+// checkers Route 53 runs for every AWS customer share its published addresses: knowing
+// the hostname and this repository, anyone could otherwise point health checks of their
+// own at /health and spend its method throttle. The WAF blocks every other path of the
+// family, and the secret one for anyone but Route 53's checkers (package waf); API
+// Gateway answers a path without a method itself (403), before any method throttle.
 const HealthPath = "/health"
+
+// HealthSecretBytes is the random_id's byte_length: 128 bits, as hex in the path.
+const HealthSecretBytes = 16
+
+// HealthResourcePath is the health route's resource path for a secret segment.
+func HealthResourcePath(secret string) string { return HealthPath + "/" + secret }
+
+// HealthMethodPath is the health GET in aws_api_gateway_method_settings' form: the resource
+// path without its leading slash, then the method.
+func HealthMethodPath(secret string) string {
+	return strings.TrimPrefix(HealthResourcePath(secret), "/") + "/GET"
+}
 
 // StatusPath is the open route for everyone else (the peer probes, operators, clients):
 // the same function and the same answer as /health, under a throttle of its own, so that
@@ -94,19 +111,23 @@ const (
 	StatusBurstLimit = 40
 )
 
-// HealthRequestPaths are the paths /health is requested under, as the request arrives:
-// through the execute-api host (Route 53's checks) with the stage in front, and through
-// the custom domain, whose base path mapping hides the stage. Route 53 checks only the
-// first, but both reach the same method and its one throttle, so the WAF keeps both for
-// Route 53's checkers.
-var HealthRequestPaths = []string{"/" + Stage + HealthPath, HealthPath}
+// HealthFamilies are the prefixes under which a health path is requested, as the request
+// arrives: through the execute-api host (Route 53's checks) with the stage in front, and
+// through the custom domain, whose base path mapping hides the stage. Route 53 checks only
+// the first, but both reach the same method and its one throttle.
+var HealthFamilies = []string{"/" + Stage + HealthPath, HealthPath}
 
-// HealthMethodPath and StatusMethodPath are the GETs in aws_api_gateway_method_settings'
-// form: the resource path without its leading slash, then the method.
-var (
-	HealthMethodPath = strings.TrimPrefix(HealthPath, "/") + "/GET"
-	StatusMethodPath = strings.TrimPrefix(StatusPath, "/") + "/GET"
-)
+// HealthRequestPaths are the secret health paths under each of HealthFamilies.
+func HealthRequestPaths(secret string) []string {
+	out := make([]string, len(HealthFamilies))
+	for i, f := range HealthFamilies {
+		out[i] = f + "/" + secret
+	}
+	return out
+}
+
+// StatusMethodPath is GET /status in aws_api_gateway_method_settings' form.
+var StatusMethodPath = strings.TrimPrefix(StatusPath, "/") + "/GET"
 
 // Route is one method on one path of the API.
 type Route struct {
@@ -121,13 +142,16 @@ type Route struct {
 	// authorization to control access to your APIs."
 	// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html
 	Authorized bool
+	// Secret: the method is on a resource one segment below Path, named by the API's
+	// apply-time health secret (HealthPath).
+	Secret bool
 }
 
-// Routes the function serves; the stage is redeployed whenever this table changes.
+// Routes the function serves; the stage is redeployed whenever a route changes (deployment.go).
 var Routes = []Route{
 	{Method: "POST", Path: "/payments", KeyRequired: true, Authorized: true},
 	{Method: "GET", Path: "/payments/{paymentId}", KeyRequired: true, Authorized: true},
-	{Method: "GET", Path: HealthPath, KeyRequired: false, Authorized: false},
+	{Method: "GET", Path: HealthPath, KeyRequired: false, Authorized: false, Secret: true},
 	{Method: "GET", Path: StatusPath, KeyRequired: false, Authorized: false},
 }
 
@@ -184,11 +208,6 @@ type Config struct {
 	QuotaPerDay int
 	DomainName  string
 	ZoneID      *string
-	// ValidationRecordFqdn is nil in the region that creates the certificate validation
-	// record and that record elsewhere: ACM asks for the same record for the same name in
-	// every region of an account, and one record must have one owner, or destroying one
-	// region's copy breaks the other region's certificate renewal.
-	ValidationRecordFqdn *string
 }
 
 // API is what the failover records, health checks and alarms need.
@@ -203,8 +222,13 @@ type API struct {
 	APIKeys   map[string]*string
 	AliasName *string // the regional domain name: the alias target, or the CNAME value
 	AliasZone *string
-	// ValidationRecordFqdn is the certificate validation record both regions use.
-	ValidationRecordFqdn *string
+	// HealthSecret is the apply-time segment of the health route, and HealthCheckPath the
+	// path Route 53 requests on Host: /<stage>/health/<secret>.
+	HealthSecret, HealthCheckPath *string
+	// ServingHealth are what must be applied before a health check moves to
+	// HealthCheckPath: the stage serving it (and, added by the region, the WAF rules
+	// admitting it). A check that moved first would fail until they catch up.
+	ServingHealth []cdktf.ITerraformDependable
 }
 
 // New declares the API and everything that serves it.
@@ -219,6 +243,12 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 			Types: jsii.Strings("REGIONAL"),
 		},
 	})
+
+	// Kept in the (encrypted) state; never rotated by a plan. Rotating it on purpose is a
+	// replace of this resource (RUNBOOK): the health checks follow in the same apply.
+	secret := randomid.NewId(c, jsii.String("health-secret"), &randomid.IdConfig{
+		ByteLength: jsii.Number(HealthSecretBytes),
+	}).Hex()
 
 	// One API Gateway resource per path segment, shared by the routes below it.
 	resources := map[string]*string{"": api.RootResourceId()}
@@ -237,17 +267,25 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		resources[path] = r.Id()
 		return r.Id()
 	}
-	authorizer := apigatewayauthorizer.NewApiGatewayAuthorizer(c, jsii.String("authorizer"), &apigatewayauthorizer.ApiGatewayAuthorizerConfig{
-		Provider:       p,
-		Name:           jsii.String(cfg.Name + "-bearer"),
-		RestApiId:      api.Id(),
-		Type:           jsii.String(AuthorizerType),
-		IdentitySource: jsii.String(AuthorizerIdentitySource),
+	authSpec := authorizerSpec{
+		Name:           cfg.Name + "-bearer",
+		Type:           AuthorizerType,
+		IdentitySource: AuthorizerIdentitySource,
 		// Headers of any other shape get 401 from API Gateway itself, without an
 		// invocation (the pattern's comment cites the behaviour).
-		IdentityValidationExpression: jsii.String(auth.HeaderPattern),
-		AuthorizerUri:                cfg.Authorizer.InvokeArn,
-		AuthorizerResultTtlInSeconds: jsii.Number(AuthorizerTTLSeconds),
+		ValidationExpression: auth.HeaderPattern,
+		URI:                  cfg.Authorizer.InvokeArn,
+		TTLSeconds:           AuthorizerTTLSeconds,
+	}
+	authorizer := apigatewayauthorizer.NewApiGatewayAuthorizer(c, jsii.String("authorizer"), &apigatewayauthorizer.ApiGatewayAuthorizerConfig{
+		Provider:                     p,
+		Name:                         jsii.String(authSpec.Name),
+		RestApiId:                    api.Id(),
+		Type:                         jsii.String(authSpec.Type),
+		IdentitySource:               jsii.String(authSpec.IdentitySource),
+		IdentityValidationExpression: jsii.String(authSpec.ValidationExpression),
+		AuthorizerUri:                authSpec.URI,
+		AuthorizerResultTtlInSeconds: jsii.Number(authSpec.TTLSeconds),
 	})
 	// API Gateway invokes the authorizer under the function's resource policy (no invoke
 	// role: "Keep Lambda invoke role blank to let [API Gateway] set a resource-based
@@ -263,34 +301,42 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		SourceArn:    jsii.String(*api.ExecutionArn() + "/authorizers/" + *authorizer.Id()),
 	})
 	// The authorizer's id too: a replaced authorizer must go live with the methods.
-	deployed := []interface{}{authorizer.Id()}
+	ids := []any{authorizer.Id()}
+	var specs []routeSpec
 	for _, route := range Routes {
+		spec := newRouteSpec(route, authorizer.Id(), cfg.FunctionInvokeArn)
+		specs = append(specs, spec)
 		name := strings.ToLower(route.Method) + logicalName(route.Path)
 		resourceID := resourceFor(route.Path)
-		methodCfg := &apigatewaymethod.ApiGatewayMethodConfig{
+		if route.Secret {
+			// No method on Path itself: API Gateway answers it without one.
+			resourceID = apigatewayresource.NewApiGatewayResource(c, jsii.String("resource"+logicalName(route.Path)+"-secret"), &apigatewayresource.ApiGatewayResourceConfig{
+				Provider:  p,
+				RestApiId: api.Id(),
+				ParentId:  resourceID,
+				PathPart:  secret,
+			}).Id()
+		}
+		method := apigatewaymethod.NewApiGatewayMethod(c, jsii.String("method-"+name), &apigatewaymethod.ApiGatewayMethodConfig{
 			Provider:          p,
 			RestApiId:         api.Id(),
 			ResourceId:        resourceID,
 			HttpMethod:        jsii.String(route.Method),
-			Authorization:     jsii.String("NONE"),
+			Authorization:     jsii.String(spec.Authorization),
+			AuthorizerId:      spec.AuthorizerID,
 			ApiKeyRequired:    jsii.Bool(route.KeyRequired),
-			RequestParameters: pathParameters(route.Path),
-		}
-		if route.Authorized {
-			methodCfg.Authorization = jsii.String("CUSTOM")
-			methodCfg.AuthorizerId = authorizer.Id()
-		}
-		method := apigatewaymethod.NewApiGatewayMethod(c, jsii.String("method-"+name), methodCfg)
+			RequestParameters: spec.RequestParameters,
+		})
 		integration := apigatewayintegration.NewApiGatewayIntegration(c, jsii.String("integration-"+name), &apigatewayintegration.ApiGatewayIntegrationConfig{
 			Provider:              p,
 			RestApiId:             api.Id(),
 			ResourceId:            resourceID,
 			HttpMethod:            method.HttpMethod(),
-			Type:                  jsii.String("AWS_PROXY"),
-			IntegrationHttpMethod: jsii.String("POST"),
-			Uri:                   cfg.FunctionInvokeArn,
+			Type:                  jsii.String(spec.IntegrationType),
+			IntegrationHttpMethod: jsii.String(spec.IntegrationHTTPMethod),
+			Uri:                   spec.URI,
 		})
-		deployed = append(deployed, resourceID, method.Id(), integration.Id())
+		ids = append(ids, resourceID, method.Id(), integration.Id())
 	}
 	lambdapermission.NewLambdaPermission(c, jsii.String("invoke-permission"), &lambdapermission.LambdaPermissionConfig{
 		Provider:     p,
@@ -307,7 +353,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		Description: jsii.String("payments API routes"),
 		// A deployment is a snapshot: without a new one, route changes never go live.
 		Triggers: &map[string]*string{
-			"redeployment": cdktf.Fn_Sha1(cdktf.Fn_Jsonencode(append([]interface{}{routesDigest()}, deployed...))),
+			"redeployment": cdktf.Fn_Sha1(cdktf.Fn_Jsonencode(deploymentInputs(authSpec, specs, ids))),
 		},
 		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
 	})
@@ -355,7 +401,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		Provider:   p,
 		RestApiId:  api.Id(),
 		StageName:  stage.StageName(),
-		MethodPath: jsii.String(HealthMethodPath),
+		MethodPath: jsii.String(HealthMethodPath(*secret)),
 		Settings:   settings(HealthRateLimit, HealthBurstLimit),
 		// All patch the same stage; one at a time avoids a conflicting concurrent update.
 		DependsOn: &[]cdktf.ITerraformDependable{stageSettings},
@@ -371,7 +417,7 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 
 	keyIDs, keyValues := clientKeys(c, cfg, api.Id(), stage.StageName())
 
-	domain, validationRecord := customDomain(c, cfg, api.Id(), stage.StageName())
+	domain := customDomain(c, cfg, api.Id(), stage.StageName())
 	host := jsii.String(*api.Id() + ".execute-api." + cfg.Site.Region + ".amazonaws.com")
 	return API{
 		ID:        api.Id(),
@@ -384,7 +430,9 @@ func New(scope constructs.Construct, id string, cfg Config) API {
 		AliasName: domain.RegionalDomainName(),
 		AliasZone: domain.RegionalZoneId(),
 
-		ValidationRecordFqdn: validationRecord,
+		HealthSecret:    secret,
+		HealthCheckPath: jsii.String("/" + Stage + HealthResourcePath(*secret)),
+		ServingHealth:   []cdktf.ITerraformDependable{stage, healthSettings},
 	}
 }
 
@@ -434,7 +482,7 @@ func clientKeys(c constructs.Construct, cfg Config, apiID, stage *string) (ids, 
 // customDomain serves the API under the failover name in this region. API Gateway
 // answers 403 to a Host it does not know, so each region needs its own domain name
 // with a certificate in that region; a CNAME to the execute-api host cannot work.
-func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (apigatewaydomainname.ApiGatewayDomainName, *string) {
+func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) apigatewaydomainname.ApiGatewayDomainName {
 	p := cfg.Site.Provider
 	cert := acmcertificate.NewAcmCertificate(c, jsii.String("certificate"), &acmcertificate.AcmCertificateConfig{
 		Provider:         p,
@@ -442,18 +490,25 @@ func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (api
 		ValidationMethod: jsii.String("DNS"),
 		Lifecycle:        &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
 	})
-	fqdn := cfg.ValidationRecordFqdn
-	if fqdn == nil {
-		option := cert.DomainValidationOptions().Get(jsii.Number(0))
-		fqdn = route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
-			Provider: p,
-			ZoneId:   cfg.ZoneID,
-			Name:     option.ResourceRecordName(),
-			Type:     option.ResourceRecordType(),
-			Records:  &[]*string{option.ResourceRecordValue()},
-			Ttl:      jsii.Number(300),
-		}).Fqdn()
-	}
+	// Each region validates its certificate from its own domain_validation_options, never
+	// another region's: ACM gives the same CNAME for the same name across the regions of an
+	// account today, but this certificate's validation must not rest on that (nor wait on
+	// the other region's apply). The two regions then declare the same record, so both may
+	// overwrite it (allow_overwrite: UPSERT instead of failing on "already exists");
+	// destroying one region's copy deletes the record, and the next apply of the other
+	// region puts it back.
+	// https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html
+	// https://registry.terraform.io/providers/hashicorp/aws/5.88.0/docs/resources/route53_record (allow_overwrite)
+	option := cert.DomainValidationOptions().Get(jsii.Number(0))
+	fqdn := route53record.NewRoute53Record(c, jsii.String("certificate-validation-record"), &route53record.Route53RecordConfig{
+		Provider:       p,
+		ZoneId:         cfg.ZoneID,
+		Name:           option.ResourceRecordName(),
+		Type:           option.ResourceRecordType(),
+		Records:        &[]*string{option.ResourceRecordValue()},
+		Ttl:            jsii.Number(300),
+		AllowOverwrite: jsii.Bool(true),
+	}).Fqdn()
 	validation := acmcertificatevalidation.NewAcmCertificateValidation(c, jsii.String("certificate-validation"), &acmcertificatevalidation.AcmCertificateValidationConfig{
 		Provider:              p,
 		CertificateArn:        cert.Arn(),
@@ -472,7 +527,7 @@ func customDomain(c constructs.Construct, cfg Config, apiID, stage *string) (api
 		StageName:  stage,
 		DomainName: domain.DomainName(),
 	})
-	return domain, fqdn
+	return domain
 }
 
 // cloudWatchLogging sets the region's API Gateway account role, without which stages
@@ -495,8 +550,8 @@ func cloudWatchLogging(c constructs.Construct, s site.Site, name string) apigate
 }
 
 // pathParameters declares the {name} segments of path as required request parameters.
-func pathParameters(path string) *map[string]interface{} {
-	params := map[string]interface{}{}
+func pathParameters(path string) *map[string]any {
+	params := map[string]any{}
 	for _, seg := range strings.Split(path, "/") {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 			params["method.request.path."+strings.Trim(seg, "{}")] = true
@@ -511,13 +566,6 @@ func pathParameters(path string) *map[string]interface{} {
 // logicalName turns "/payments/{paymentId}" into "-payments-paymentid" for construct ids.
 func logicalName(path string) string {
 	return strings.ToLower(strings.NewReplacer("{", "", "}", "", "/", "-").Replace(path))
-}
-
-// routesDigest changes whenever Routes does, also for changes that update a method in
-// place (and so leave its id, and the ids above, unchanged).
-func routesDigest() string {
-	sum := sha256.Sum256([]byte(mustJSON(Routes)))
-	return hex.EncodeToString(sum[:8])
 }
 
 func mustJSON(v any) string {

@@ -4,12 +4,15 @@
 // logs in an encrypted log group.
 //
 // The health endpoint decides failover, so the ACL is built around it:
-//   - GET /health has a method throttle of its own, shared by every caller. A flood from
+//   - The health GET has a method throttle of its own, shared by every caller. A flood from
 //     many addresses, each under the per-address rate limit (and a rate-based rule "can
 //     take up to several minutes" to act, see RateWindowSeconds), would make API Gateway
-//     answer the checkers 429 and fail a healthy region over. So the health paths are
-//     Route 53's alone: a request for them from any address outside Route 53's published
-//     health-checker ranges is blocked here (CheckerRuleName). AWS documents WAF as
+//     answer the checkers 429 and fail a healthy region over. Route 53's checkers serve
+//     every AWS customer, so anyone can aim health checks of their own at us from the
+//     checkers' addresses: the method is at an apply-time secret path
+//     (restapi.HealthPath), every other path of the health family is blocked for
+//     everyone (SecretRuleName), and the secret path for any address outside Route 53's
+//     published health-checker ranges (CheckerRuleName). AWS documents WAF as
 //     evaluated before API Gateway's other access controls; that it also comes before the
 //     method throttle is what keeps a blocked flood from spending the checkers' share.
 //     People and the peer probes use GET /status, the same answer under its own throttle.
@@ -30,11 +33,14 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogresourcepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsipranges"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2ipset"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webacl"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclassociation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclloggingconfiguration"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
 	"github.com/payments-dr/payments-dr/stacks/site"
 )
@@ -52,6 +58,9 @@ const RateWindowSeconds = 300
 // https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html
 const LogGroupPrefix = "aws-waf-logs-"
 
+// LogDeliveryService is the principal that writes WAF's logs into CloudWatch Logs.
+const LogDeliveryService = "delivery.logs.amazonaws.com"
+
 // RedactedHeaders are kept out of the request logs: the caller's bearer token and API key
 // are credentials. WAF's single_header names are lower case.
 var RedactedHeaders = []string{"authorization", "x-api-key"}
@@ -65,21 +74,29 @@ type Config struct {
 	StageArn *string
 	// RateLimit: requests per client address in RateWindowSeconds before WAF blocks it.
 	RateLimit int
-	// HealthPaths are the URI paths, exactly as WAF sees them, of the method Route 53
-	// checks: only Route 53's health checkers may request them, and the managed rule
-	// groups never judge them.
-	HealthPaths      []string
+	// HealthFamilies are the URI path prefixes, exactly as WAF sees them, of the health
+	// route (restapi.HealthFamilies); HealthSecret is the apply-time segment below them at
+	// which the method is. Only Route 53's health checkers may request the secret paths,
+	// the managed rule groups never judge them, and every other path of the families is
+	// blocked for everyone.
+	HealthFamilies   []string
+	HealthSecret     *string
 	KMSKeyArn        *string
 	LogRetentionDays int
+	// AccountID scopes the log delivery policy to deliveries from this account.
+	AccountID *string
 }
 
 // ACL is what tests and outputs need.
 type ACL struct {
 	Arn *string
+	// Rules is the web ACL resource, whose update changes which health path is admitted.
+	Rules cdktf.ITerraformDependable
 }
 
 // Rule names, also the CloudWatch metric names of the rules.
 const (
+	SecretRuleName  = "health-secret-path-only"
 	CheckerRuleName = "health-for-route53-checkers-only"
 	RateRuleName    = "rate-per-client-ip"
 )
@@ -118,29 +135,35 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		IpAddressVersion: jsii.String("IPV4"),
 		Addresses:        ranges.CidrBlocks(),
 	})
+	secretPaths := healthPathMatch(secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret), checkerTransformations)
 	rules := []*wafv2webacl.Wafv2WebAclRule{{
 		// First: a blocked request ends the evaluation, and AWS WAF runs before API
 		// Gateway's own access controls ("AWS WAF is your first line of defense against web
 		// exploits. When AWS WAF is enabled on an API, AWS WAF rules are evaluated before
 		// other access control features",
 		// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-control-access-aws-waf.html).
-		Name:     jsii.String(CheckerRuleName),
+		// Anything under the health families but the secret path, from anyone: guesses
+		// never reach API Gateway, and the logs show them as this rule's blocks.
+		Name:     jsii.String(SecretRuleName),
 		Priority: jsii.Number(0),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
-		Statement: map[string]any{
-			"and_statement": map[string]any{
-				"statement": []any{
-					map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths, checkerTransformations)},
-					map[string]any{"not_statement": map[string]any{
-						"statement": []any{map[string]any{"ip_set_reference_statement": map[string]any{"arn": checkers.Arn()}}},
-					}},
-				},
-			},
-		},
+		Statement: unless(
+			map[string]any{"regex_match_statement": healthPathMatch(FamilyPattern(cfg.HealthFamilies), checkerTransformations)},
+			map[string]any{"regex_match_statement": secretPaths}),
+		VisibilityConfig: ruleVisibility(cfg.Name, SecretRuleName),
+	}, {
+		// The secret path itself only from Route 53's health checkers: a leaked secret
+		// still cannot be flooded from elsewhere.
+		Name:     jsii.String(CheckerRuleName),
+		Priority: jsii.Number(1),
+		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
+		Statement: unless(
+			map[string]any{"regex_match_statement": secretPaths},
+			map[string]any{"ip_set_reference_statement": map[string]any{"arn": checkers.Arn()}}),
 		VisibilityConfig: ruleVisibility(cfg.Name, CheckerRuleName),
 	}, {
 		Name:     jsii.String(RateRuleName),
-		Priority: jsii.Number(1),
+		Priority: jsii.Number(2),
 		Action:   &wafv2webacl.Wafv2WebAclRuleAction{Block: &wafv2webacl.Wafv2WebAclRuleActionBlock{}},
 		// The provider's binding types nested statements as `any`: Terraform's own
 		// (snake_case) names go here as they are.
@@ -156,7 +179,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	for i, group := range ManagedRuleGroups {
 		rules = append(rules, &wafv2webacl.Wafv2WebAclRule{
 			Name:     jsii.String(group),
-			Priority: jsii.Number(float64(i + 2)),
+			Priority: jsii.Number(float64(i + 3)),
 			// None: the group's own actions (Block) apply.
 			OverrideAction: &wafv2webacl.Wafv2WebAclRuleOverrideAction{None: &wafv2webacl.Wafv2WebAclRuleOverrideActionNone{}},
 			Statement: map[string]any{
@@ -167,7 +190,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 					// https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-scope-down-statements.html
 					"scope_down_statement": map[string]any{
 						"not_statement": map[string]any{
-							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(cfg.HealthPaths, exactPath)}},
+							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret), exactPath)}},
 						},
 					},
 				},
@@ -196,6 +219,30 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 	logs := monitoring.NewLogGroup(c, "log-group", monitoring.LogGroupConfig{
 		Site: cfg.Site, Name: LogGroupPrefix + cfg.Name, RetentionDays: cfg.LogRetentionDays, KMSKeyArn: cfg.KMSKeyArn,
 	})
+	// WAF delivers to CloudWatch Logs through the logs delivery service, which needs a
+	// resource policy allowing delivery.logs.amazonaws.com to write the group's streams.
+	// WAF would otherwise create or extend an account-wide policy itself
+	// (AWSWAF-LOGS) on the first PutLoggingConfiguration, outside this stack and never
+	// removed; declared here it is scoped to this group and to deliveries for this account
+	// (aws:SourceAccount, aws:SourceArn: the confused-deputy conditions AWS lists).
+	// https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
+	// The group's key already lets logs.<region>.amazonaws.com use it for this region's
+	// log groups (package encryption; TestWAFLogGroupsCanBeWritten checks it).
+	delivery := cloudwatchlogresourcepolicy.NewCloudwatchLogResourcePolicy(c, jsii.String("log-delivery-policy"), &cloudwatchlogresourcepolicy.CloudwatchLogResourcePolicyConfig{
+		Provider:   p,
+		PolicyName: jsii.String(LogGroupPrefix + cfg.Name + "-delivery"),
+		PolicyDocument: iam.Document(c, "log-delivery-policy-document", cfg.Site, iam.Statement{
+			Sid:        "WAFLogDelivery",
+			Actions:    []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resources:  []*string{jsii.String(*logs.Arn() + ":log-stream:*")},
+			Principals: map[string][]*string{"Service": {jsii.String(LogDeliveryService)}},
+			Conditions: []iam.Condition{
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []*string{cfg.AccountID}},
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []*string{jsii.String("arn:aws:logs:" + cfg.Site.Region + ":" + *cfg.AccountID + ":*")}},
+			},
+		}),
+	})
 	var redacted []*wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFields
 	for _, h := range RedactedHeaders {
 		redacted = append(redacted, &wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFields{
@@ -207,19 +254,42 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		ResourceArn:           acl.Arn(),
 		LogDestinationConfigs: &[]*string{logs.Arn()},
 		RedactedFields:        &redacted,
+		DependsOn:             &[]cdktf.ITerraformDependable{delivery},
 	})
-	return ACL{Arn: acl.Arn()}
+	return ACL{Arn: acl.Arn(), Rules: acl}
 }
 
-// HealthPathPattern matches the given paths, with or without one trailing slash (which API
-// Gateway routes to the same resource): a regular expression, so one statement covers them
-// all and the statements stay within the provider's nesting.
-func HealthPathPattern(paths []string) string {
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = regexp.QuoteMeta(p)
+// unless is the statement "match and not except", two levels deep: within the nesting
+// the provider's schema allows in a rule.
+func unless(match, except map[string]any) map[string]any {
+	return map[string]any{
+		"and_statement": map[string]any{
+			"statement": []any{match, map[string]any{"not_statement": map[string]any{"statement": []any{except}}}},
+		},
 	}
-	return "^(" + strings.Join(quoted, "|") + ")/?$"
+}
+
+// FamilyPattern matches every path at or below the given prefixes: the health route's
+// own resource, the secret one below it, and any guess at another.
+func FamilyPattern(families []string) string {
+	return "^(" + alternatives(families, "") + ")(/.*)?$"
+}
+
+// secretPathPattern matches the secret path below each family, with or without one
+// trailing slash (which API Gateway routes to the same resource). The secret is a token
+// until apply and hex after it, so it is appended as it is, never quoted: quoting would
+// mangle the token, and hex needs none.
+func secretPathPattern(families []string, secret *string) string {
+	return "^(" + alternatives(families, "/"+*secret) + ")/?$"
+}
+
+// alternatives quotes each prefix and appends suffix to it, as one regex alternation.
+func alternatives(prefixes []string, suffix string) string {
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = regexp.QuoteMeta(p) + suffix
+	}
+	return strings.Join(quoted, "|")
 }
 
 // Text transformations WAF applies to the URI path before the pattern, in this order.
@@ -235,13 +305,13 @@ var (
 	checkerTransformations = []string{"URL_DECODE", "NORMALIZE_PATH"}
 )
 
-func healthPathMatch(paths, transformations []string) map[string]any {
+func healthPathMatch(pattern string, transformations []string) map[string]any {
 	var tt []any
 	for i, t := range transformations {
 		tt = append(tt, map[string]any{"priority": i, "type": t})
 	}
 	return map[string]any{
-		"regex_string":        HealthPathPattern(paths),
+		"regex_string":        pattern,
 		"field_to_match":      map[string]any{"uri_path": map[string]any{}},
 		"text_transformation": tt,
 	}
