@@ -38,6 +38,7 @@ type region struct {
 	aws      *localaws.Servers
 	rep      *replica
 	api      *server
+	fn       *adapter // the API stand-in: its invocations
 	cfg      aws.Config
 	settings app.Settings
 	tl       *timeline
@@ -55,11 +56,23 @@ type region struct {
 
 	opts    regionOptions
 	handler atomic.Pointer[api.Handler]
+
+	// skew is added to the functions' and the probe's clock (nanoseconds).
+	skew atomic.Int64
+	// brownout: /health fails (Route 53's checkers see it down) and every
+	// other request of the rest is answered 503 (the probe sees alternating
+	// rounds, clients some failures).
+	brownout atomic.Int32
+	brownN   map[string]int // requests per User-Agent during a brownout (under mu)
+	// toPeerAPI and toPeerDB are this region's paths to the other region's
+	// API (the probe) and table (the gate's and a GET's cross-region reads).
+	toPeerAPI, toPeerDB *path
 }
 
 type regionOptions struct {
 	lag                 time.Duration
 	disableFailbackGate bool
+	gateOnSecondary     bool // the secondary's /health runs a gate too (the defect of issue 13, point 1)
 	probeInterval       time.Duration
 	logger              *slog.Logger // the function's own log
 	auth                auth.Config  // the region's authorizer, trusting the game day's identity provider
@@ -108,14 +121,18 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 		r.close()
 		return nil, fmt.Errorf("%s: authorizer: %w", name, err)
 	}
-	r.api, err = newServer(name+" API", &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	r.fn = &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if r.brownedOut(req) {
+			return events.APIGatewayProxyResponse{StatusCode: http.StatusServiceUnavailable, Body: `{"message":"Service Unavailable"}`}, nil
+		}
 		if req.Path == "/status" && r.stalls.Add(-1) >= 0 {
 			// A slow answer, as under load: the function answers, late.
 			time.Sleep(time.Duration(r.stallFor.Load()))
 			r.stalled.Add(1)
 		}
 		return r.handler.Load().Handle(ctx, req)
-	}, authorize: authorizer.Validate, answered: r.answered})
+	}, authorize: authorizer.Validate, answered: r.answered}
+	r.api, err = newServer(name+" API", r.fn)
 	if err != nil {
 		r.close()
 		return nil, err
@@ -130,14 +147,29 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 func (r *region) wire(peer *region) {
 	s := r.settings
 	if peer != nil {
-		s.PeerRegion, s.PeerDynamoDBEndpoint = peer.name, peer.aws.DynamoDB.URL
+		s.PeerRegion, s.PeerDynamoDBEndpoint = peer.name, r.toPeerDB.URL()
 		s.GateRules = gateRules
 	}
+	s.Now = r.now
 	s.Role = control.RoleSecondary
 	if r.idx == 0 {
 		s.Role = control.RolePrimary
 	}
 	fn := app.Config(r.cfg, s, r.opts.logger)
+	if peer != nil && r.idx == 1 && r.opts.gateOnSecondary {
+		// As before issue 13: the secondary's /health ran a failback gate
+		// too. Its payments still go into the accept index; it gates on the
+		// primary's.
+		p := s
+		p.Role = control.RolePrimary
+		gated := app.Config(r.cfg, p, r.opts.logger)
+		for _, c := range gated.Checks {
+			if c.Name == control.CheckFailbackGate {
+				fn.Checks = append(fn.Checks, c)
+			}
+		}
+		fn.Writes, fn.Status = gated.Writes, gated.Status
+	}
 	if r.opts.disableFailbackGate {
 		// The harness's own check that it catches a premature failback:
 		// /health without the gate and writes never refused, as before issue 7.
@@ -189,7 +221,11 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 	p, err := probe.New(probe.Config{
 		Region: r.name, PeerRegion: peer.name,
 		// /status, as deployed: /health is for Route 53's checkers (the router here).
-		PeerHealthURL: peer.api.URL() + "/status",
+		PeerHealthURL: r.toPeerAPI.URL() + "/status",
+		// Its own path out, as deployed (SELF_STATUS_URL): a round that
+		// reaches neither is unknown, not down.
+		SelfHealthURL: r.api.URL() + "/status",
+		Now:           r.now,
 		TableName:     tableName,
 		Levers:        r.levers(),
 		Timeout:       timeout,
@@ -227,6 +263,29 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 	r.probeStop = func() { cancel(); <-done }
 	return nil
 }
+
+// brownedOut reports whether req fails in a brownout: /health always (most
+// of Route 53's checkers see it fail), anything else every other request of
+// the same caller (User-Agent), so a probe sees its rounds alternate.
+func (r *region) brownedOut(req events.APIGatewayProxyRequest) bool {
+	if r.brownout.Load() <= 0 {
+		return false
+	}
+	if req.Path == "/health" {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.brownN == nil {
+		r.brownN = map[string]int{}
+	}
+	ua := req.Headers["User-Agent"]
+	r.brownN[ua]++
+	return r.brownN[ua]%2 == 0
+}
+
+// now is this region's functions' clock: the machine's, skewed.
+func (r *region) now() time.Time { return time.Now().Add(time.Duration(r.skew.Load())) }
 
 // stallStatus answers the next n /status requests only after d.
 func (r *region) stallStatus(n int, d time.Duration) {
@@ -280,6 +339,11 @@ func (r *region) close() {
 	r.stopProbe()
 	if r.api != nil {
 		r.api.stop()
+	}
+	for _, p := range []*path{r.toPeerAPI, r.toPeerDB} {
+		if p != nil {
+			p.stop()
+		}
 	}
 	if r.rep != nil && r.rep.proxy != nil {
 		r.rep.proxy.stop()
