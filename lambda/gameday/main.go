@@ -67,8 +67,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	os.Exit(run(ctx, o, *seeds, *parallel))
+}
+
+// run plays what the flags ask for and returns the exit code.
+func run(ctx context.Context, o gameday.Options, seeds, parallel int) int {
+	defer gameday.CloseStandIns()
 	if o.Chaos {
-		os.Exit(chaos(ctx, o, *seeds, *parallel))
+		return chaos(ctx, o, seeds, parallel)
 	}
 	if o.Scenario != "" {
 		fmt.Println("scenario", o.Scenario+":", gameday.ScenarioDoc(o.Scenario))
@@ -80,12 +86,13 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gameday:", err)
-		os.Exit(2)
+		return 2
 	}
 	fmt.Println(res.Line())
 	if !res.OK() {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // chaos plays one seed (n == 0) or seeds 1..n and returns the exit code.

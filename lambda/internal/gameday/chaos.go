@@ -302,9 +302,11 @@ func (g *run) chaos(ctx context.Context) error {
 	for _, f := range sched {
 		g.tl.log("  %s", f)
 	}
-	if err := g.steady(ctx); err != nil {
+	// A short steady state: the primary serves before the first fault.
+	if _, err := g.firstAck(ctx, 0, time.Now(), "steady state"); err != nil {
 		return err
 	}
+	sleep(ctx, g.o.Steady/4)
 	cs := g.newChaosState(ctx)
 	type event struct {
 		at   time.Duration

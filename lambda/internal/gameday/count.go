@@ -47,7 +47,7 @@ func (g *run) count(ctx context.Context) error {
 	if err := g.await(ctx, "replication drained", func() bool {
 		return g.links[0].pending() == 0 && g.links[1].pending() == 0
 	}); err != nil {
-		return err
+		return fmt.Errorf("%w (%s; %s)", err, g.links[0].describe(), g.links[1].describe())
 	}
 	g.tl.log("replication drained (%d and %d writes replicated); counting", g.links[0].applied.Load(), g.links[1].applied.Load())
 
@@ -184,7 +184,7 @@ func (g *run) count(ctx context.Context) error {
 // out).
 func scan(ctx context.Context, r *region) (map[string]payment.Record, error) {
 	out := map[string]payment.Record{}
-	p := dynamodb.NewScanPaginator(r.rep.direct, &dynamodb.ScanInput{TableName: aws.String(tableName), ConsistentRead: aws.Bool(true)})
+	p := dynamodb.NewScanPaginator(r.rep.direct, &dynamodb.ScanInput{TableName: aws.String(r.table), ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -11,14 +11,11 @@ package gameday
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/payments-dr/payments-dr/lambda/auth/authtest"
 	"github.com/payments-dr/payments-dr/lambda/control"
@@ -256,22 +253,10 @@ func (g *run) setup(ctx context.Context) error {
 		probeInterval: g.o.ProbeInterval, logger: g.o.Logger,
 		auth: g.idp.Config()}
 	ro.auth.Logger = g.o.Logger
-	// One region after the other: localaws picks a free port, closes it and
-	// hands it to node, so two regions starting at once can be handed the
-	// same port; the second dynalite then dies and its region silently
-	// shares the first one's tables. A table that already exists shows it:
-	// start that region again on fresh ports.
+	runs.Add(1)
 	for i, name := range []string{Primary, Secondary} {
 		var err error
-		for attempt := 1; ; attempt++ {
-			g.regions[i], err = startRegion(ctx, i, name, clk, ro, g.tl)
-			var inUse *types.ResourceInUseException
-			if err == nil || !errors.As(err, &inUse) || attempt == 3 {
-				break
-			}
-			g.tl.log("%s: its stand-ins collided with another's port (%v); starting it again", name, err)
-		}
-		if err != nil {
+		if g.regions[i], err = startRegion(ctx, i, name, clk, ro, g.tl); err != nil {
 			return err
 		}
 	}
@@ -379,8 +364,8 @@ func (g *run) firstAck(ctx context.Context, region int, since time.Time, what st
 func (g *run) gate(ctx context.Context) control.Decision {
 	p, s := g.regions[0], g.regions[1]
 	gate := &control.Gate{Region: p.name, Secondary: s.name, Rules: gateRules, ReadOnly: true,
-		Local:  control.Table{DB: p.rep.direct, Name: tableName},
-		Remote: control.Table{DB: s.rep.direct, Name: tableName}}
+		Local:  control.Table{DB: p.rep.direct, Name: p.table},
+		Remote: control.Table{DB: s.rep.direct, Name: s.table}}
 	return gate.Evaluate(ctx)
 }
 

@@ -21,7 +21,11 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/localaws"
 )
 
-func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
+func TestMain(m *testing.M) {
+	code := localaws.Run(m)
+	CloseStandIns()
+	os.Exit(code)
+}
 
 // TestRouterFailover feeds health-check results to the router and reads the
 // DNS answer, as Route 53 failover records with a failure threshold of 3

@@ -26,8 +26,6 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/probe"
 )
 
-// tableName is the global table's name, the same in both regions.
-const tableName = "payments-gameday"
 
 // region is one region of the game day: its own dynalite and s3rver, the
 // replicating table endpoint in front of dynalite, the payment function
@@ -36,6 +34,7 @@ type region struct {
 	idx      int
 	name     string
 	aws      *localaws.Servers
+	table    string // the global table's name in this run
 	rep      *replica
 	api      *server
 	fn       *adapter // the API stand-in: its invocations
@@ -79,12 +78,15 @@ type regionOptions struct {
 }
 
 func startRegion(ctx context.Context, idx int, name string, clk *clock, o regionOptions, tl *timeline) (*region, error) {
-	servers, err := localaws.Start()
+	servers, err := standIns.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: local AWS stand-ins: %w", name, err)
 	}
-	r := &region{idx: idx, name: name, aws: servers, tl: tl, created: map[string]int{}}
-	bucket := "receipts-" + name
+	// The global table's name is the same in both regions; each run has its
+	// own, so stand-ins can serve one run after another.
+	tableName := fmt.Sprintf("payments-gameday-%d", runs.Load())
+	r := &region{idx: idx, name: name, aws: servers, table: tableName, tl: tl, created: map[string]int{}}
+	bucket := fmt.Sprintf("receipts-%s-%d", name, runs.Load())
 	if err := servers.Provision(ctx, tableName, bucket); err != nil {
 		r.close()
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -212,7 +214,7 @@ var gateRules = control.GateRules{
 // levers is this region's replica as the operator tools and probes see it:
 // through the replicating endpoint.
 func (r *region) levers() control.Table {
-	return control.Table{DB: app.DynamoDB(r.cfg, r.settings), Name: tableName}
+	return control.Table{DB: app.DynamoDB(r.cfg, r.settings), Name: r.table}
 }
 
 // startProbe runs the real peer probe (package probe) of this region against
@@ -226,7 +228,7 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 		// reaches neither is unknown, not down.
 		SelfHealthURL: r.api.URL() + "/status",
 		Now:           r.now,
-		TableName:     tableName,
+		TableName:     r.table,
 		Levers:        r.levers(),
 		Timeout:       timeout,
 	})
@@ -326,7 +328,7 @@ func (r *region) health(ctx context.Context) (int, []string, error) {
 
 // peerItem reads this region's copy of control#peer#<region> directly.
 func (r *region) peerItem(ctx context.Context, of string) (control.Peer, error) {
-	return control.Table{DB: r.rep.direct, Name: tableName}.Peer(ctx, of)
+	return control.Table{DB: r.rep.direct, Name: r.table}.Peer(ctx, of)
 }
 
 // holds reports whether this region's replica holds the item with key key.
@@ -348,7 +350,9 @@ func (r *region) close() {
 	if r.rep != nil && r.rep.proxy != nil {
 		r.rep.proxy.stop()
 	}
-	r.aws.Close()
+	if r.aws != nil {
+		standIns.put(r.aws, r.table)
+	}
 }
 
 // get GETs one payment from this region's API directly, as the caller whose

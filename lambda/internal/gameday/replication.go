@@ -473,3 +473,15 @@ func (l *link) run() {
 		l.mu.Unlock()
 	}
 }
+
+// describe says what the link still holds, for a drain that does not finish.
+func (l *link) describe() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := fmt.Sprintf("%s: %d pending, paused %v", l.name, len(l.queue), l.paused)
+	if len(l.queue) > 0 {
+		e := l.queue[0]
+		s += fmt.Sprintf(", first %s due in %v", e.key, time.Until(e.due).Round(time.Millisecond))
+	}
+	return s
+}
