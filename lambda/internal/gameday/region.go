@@ -26,7 +26,6 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/probe"
 )
 
-
 // region is one region of the game day: its own dynalite and s3rver, the
 // replicating table endpoint in front of dynalite, the payment function
 // wired by package app behind an API Gateway stand-in, and its peer probe.
