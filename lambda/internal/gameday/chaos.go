@@ -373,6 +373,9 @@ func (g *run) primaryServes(ctx context.Context, healed time.Time) (time.Duratio
 	}
 	code, failing, err := g.regions[0].health(ctx)
 	parts = append(parts, fmt.Sprintf("%s /health %d failing %v (%v)", Primary, code, failing, err))
+	if st, err := g.regions[0].status(ctx); err == nil {
+		parts = append(parts, fmt.Sprintf("its /status %s", st))
+	}
 	d := g.gate(ctx)
 	parts = append(parts, fmt.Sprintf("gate %s: %s", d.Verdict, d.Reason))
 	parts = append(parts, fmt.Sprintf("replication pending %d and %d", g.links[0].pending(), g.links[1].pending()))

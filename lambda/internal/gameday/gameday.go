@@ -105,7 +105,12 @@ func Defaults() Options {
 		CheckInterval: 100 * time.Millisecond, CheckTimeout: 2 * time.Second, CheckThreshold: 3,
 		Steady: 2 * time.Second, Outage: 3 * time.Second, CatchUp: 2 * time.Second, Drill: 2 * time.Second,
 		Deadline:      30 * time.Second,
-		ChaosDuration: 3 * time.Second, StuckBound: 5 * time.Second,
+		// The stuck bound: after the last fault heals, the backlog of a
+		// paused link (hundreds of writes) and payments lagged up to 1.5 s
+		// replicate, the gate reads them, the router needs 3 checks
+		// (300 ms) and clients a TTL (250 ms); 6 s leaves room for a
+		// loaded 2-core machine.
+		ChaosDuration: 3 * time.Second, StuckBound: 6 * time.Second,
 	}
 }
 
@@ -253,7 +258,7 @@ func (g *run) setup(ctx context.Context) error {
 		probeInterval: g.o.ProbeInterval, logger: g.o.Logger,
 		auth: g.idp.Config()}
 	ro.auth.Logger = g.o.Logger
-	runs.Add(1)
+	ro.run = runs.Add(1)
 	for i, name := range []string{Primary, Secondary} {
 		var err error
 		if g.regions[i], err = startRegion(ctx, i, name, clk, ro, g.tl); err != nil {
@@ -295,11 +300,13 @@ func (g *run) setup(ctx context.Context) error {
 	}
 	// Both regions must be healthy before the game starts.
 	for _, r := range g.regions {
+		var last string
 		if err := g.await(ctx, r.name+" healthy", func() bool {
-			code, _, err := r.health(ctx)
+			code, failing, err := r.health(ctx)
+			last = fmt.Sprintf("/health %d failing %v (%v)", code, failing, err)
 			return err == nil && code == 200
 		}); err != nil {
-			return err
+			return fmt.Errorf("%w: last %s", err, last)
 		}
 	}
 	return nil

@@ -70,7 +70,8 @@ type region struct {
 type regionOptions struct {
 	lag                 time.Duration
 	disableFailbackGate bool
-	gateOnSecondary     bool // the secondary's /health runs a gate too (the defect of issue 13, point 1)
+	gateOnSecondary     bool  // the secondary's /health runs a gate too (the defect of issue 13, point 1)
+	run                 int64 // this run's number in the process: its table's and buckets' names
 	probeInterval       time.Duration
 	logger              *slog.Logger // the function's own log
 	auth                auth.Config  // the region's authorizer, trusting the game day's identity provider
@@ -83,9 +84,9 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 	}
 	// The global table's name is the same in both regions; each run has its
 	// own, so stand-ins can serve one run after another.
-	tableName := fmt.Sprintf("payments-gameday-%d", runs.Load())
+	tableName := fmt.Sprintf("payments-gameday-%d", o.run)
 	r := &region{idx: idx, name: name, aws: servers, table: tableName, tl: tl, created: map[string]int{}}
-	bucket := fmt.Sprintf("receipts-%s-%d", name, runs.Load())
+	bucket := fmt.Sprintf("receipts-%s-%d", name, o.run)
 	if err := servers.Provision(ctx, tableName, bucket); err != nil {
 		r.close()
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -204,9 +205,14 @@ func (r *region) createdCount(key string) int {
 }
 
 // gateRules are production's (control.DefaultGateRules) on the game day's
-// timescale: replication lags 50 ms here, not about a second.
+// timescale: replication lags 50 ms here, not about a second. Settle is not
+// scaled: a payment's acceptedSeq is stamped when its request starts and its
+// write may land as late as the request's budget (api.DefaultRequestTimeout,
+// not scaled here either) plus the instances' clock skew; a watermark moved
+// past it before it landed would never see it. With Settle at 1 s, a loaded
+// machine let the primary open its gate while such a payment was missing.
 var gateRules = control.GateRules{
-	Tolerance: 250 * time.Millisecond, MaxSkew: 100 * time.Millisecond, Settle: time.Second,
+	Tolerance: 250 * time.Millisecond, MaxSkew: 100 * time.Millisecond, Settle: api.DefaultRequestTimeout + app.ClockSkew,
 	RemoteTimeout: 500 * time.Millisecond, PageSize: 500, MaxPages: 4,
 }
 
@@ -371,4 +377,21 @@ func (r *region) get(ctx context.Context, token, id string) (int, error) {
 	defer resp.Body.Close()
 	io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, nil
+}
+
+// status GETs this region's /status directly: what its checks and gate say.
+func (r *region) status(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api.URL()+"/status", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 2<<10))
+	return fmt.Sprintf("%d %s", resp.StatusCode, body), err
 }

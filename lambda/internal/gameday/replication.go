@@ -260,8 +260,8 @@ type link struct {
 	seq        int64
 	paused     bool
 	closed     bool
-	backlog    int       // backlog entries not yet applied
-	caught     time.Time // when the last backlog entry was applied
+	backlog    int       // backlog payment writes not yet applied
+	caught     time.Time // when the last backlog payment write was applied
 
 	applied atomic.Int64
 }
@@ -350,8 +350,12 @@ func (l *link) resumeCatchingUp(spread time.Duration) {
 	start := time.Now()
 	n := len(l.queue)
 	clear(l.lastDue)
+	l.backlog = 0
 	for i := range l.queue {
 		e := &l.queue[i]
+		if !control.IsReserved(e.key) {
+			l.backlog++
+		}
 		switch {
 		case !l.reorder:
 			e.due = start.Add(spread * time.Duration(i+1) / time.Duration(n))
@@ -360,18 +364,20 @@ func (l *link) resumeCatchingUp(spread time.Duration) {
 		default:
 			e.due = start.Add(l.draw(spread))
 		}
-		e.backlog = true
+		e.backlog = !control.IsReserved(e.key)
 		l.orderDue(e)
 	}
-	l.backlog, l.caught = n, time.Time{}
-	if n == 0 {
+	l.caught = time.Time{}
+	if l.backlog == 0 {
 		l.caught = start
 	}
 	l.mu.Unlock()
 	l.signal()
 }
 
-// caughtUp reports when the last backlog entry was applied (zero: not yet).
+// caughtUp reports when the last payment write of the backlog was applied
+// (zero: not yet); control items do not count: they are not what a client
+// reads back.
 func (l *link) caughtUp() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()

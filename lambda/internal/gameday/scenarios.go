@@ -240,9 +240,12 @@ func orNow(t time.Time) time.Time {
 func (g *run) noFlap(from, to time.Time, region int, what string) {
 	h := g.router.history()
 	var moved time.Time
-	for _, a := range h {
-		if a.Region == region && a.At.After(from) && a.At.Before(to) {
-			moved = a.At
+	for i, a := range h {
+		// Already answering region at from (a loaded machine can move the
+		// router a check early) counts as moved at from.
+		inForce := a.Region == region && !a.At.After(from) && (i+1 == len(h) || h[i+1].At.After(from))
+		if inForce || (a.Region == region && a.At.After(from) && a.At.Before(to)) {
+			moved = later(a.At, from)
 			break
 		}
 	}
