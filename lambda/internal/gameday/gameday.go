@@ -104,7 +104,7 @@ func Defaults() Options {
 		ProbeInterval: 150 * time.Millisecond, ProbeTimeout: 2 * time.Second,
 		CheckInterval: 100 * time.Millisecond, CheckTimeout: 2 * time.Second, CheckThreshold: 3,
 		Steady: 2 * time.Second, Outage: 3 * time.Second, CatchUp: 2 * time.Second, Drill: 2 * time.Second,
-		Deadline:      30 * time.Second,
+		Deadline: 30 * time.Second,
 		// The stuck bound: after the last fault heals, the backlog of a
 		// paused link (hundreds of writes) and payments lagged up to 1.5 s
 		// replicate, the gate reads them, the router needs 3 checks
