@@ -53,6 +53,11 @@ type Options struct {
 
 	// Deadline bounds each awaited transition (failover, failback, replication drained).
 	Deadline time.Duration
+	// ScenarioBound: in a named scenario, a failover or failback that takes
+	// longer is a violation (Route 53's 3 checks, 300 ms here, a 250 ms TTL
+	// and a payment, with room for a heavily loaded machine; the brownout's
+	// and the partition's failbacks wait for their lagged payments).
+	ScenarioBound time.Duration
 
 	// DisableFailbackGate serves /health without the failback-gate check,
 	// to show that the game day catches a premature failback.
@@ -104,7 +109,7 @@ func Defaults() Options {
 		ProbeInterval: 150 * time.Millisecond, ProbeTimeout: 2 * time.Second,
 		CheckInterval: 100 * time.Millisecond, CheckTimeout: 2 * time.Second, CheckThreshold: 3,
 		Steady: 2 * time.Second, Outage: 3 * time.Second, CatchUp: 2 * time.Second, Drill: 2 * time.Second,
-		Deadline: 30 * time.Second,
+		Deadline: 30 * time.Second, ScenarioBound: 10 * time.Second,
 		// The stuck bound: after the last fault heals, the backlog of a
 		// paused link (hundreds of writes) and payments lagged up to 1.5 s
 		// replicate, the gate reads them, the router needs 3 checks

@@ -3,6 +3,7 @@ package gameday
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,15 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// The game days mostly wait on their phases' timers: three at a time
+	// keep this package near a minute on two cores (go test's default is
+	// GOMAXPROCS). An explicit -parallel wins.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if f := flag.Lookup("test.parallel"); f != nil && !explicit {
+		f.Value.Set("3")
+	}
 	code := localaws.Run(m)
 	CloseStandIns()
 	os.Exit(code)
