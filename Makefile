@@ -53,6 +53,17 @@ test: setup
 gameday: setup
 	go run ./lambda/gameday
 
+# Chaos mode (docs/game-day.md): seeds 1..SEEDS, each a random schedule of faults
+# over CHAOS_DURATION, CHAOS_PARALLEL at a time in one process (each with its own
+# stand-ins). Prints every seed's schedule and line, the timeline of a failing one,
+# and a summary line; fails if any seed fails.
+SEEDS ?= 20
+CHAOS_DURATION ?= 3s
+CHAOS_PARALLEL ?= 2
+.PHONY: chaos
+chaos: setup
+	go run ./lambda/gameday -chaos -seeds $(SEEDS) -duration $(CHAOS_DURATION) -parallel $(CHAOS_PARALLEL)
+
 # Rewrite generated/ from a fresh synth, and the generated sections of README.md and docs/
 # from it; review and commit the diff.
 snapshots: go-modules check-node

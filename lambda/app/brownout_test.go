@@ -227,6 +227,9 @@ func TestBudgetsNest(t *testing.T) {
 		{"the gate's reads of the secondary", "WriteGateTimeout", control.DefaultGateRules.RemoteTimeout, WriteGateTimeout},
 		{"WriteGateTimeout + CallTimeout", "api.DefaultRequestTimeout", WriteGateTimeout + CallTimeout, api.DefaultRequestTimeout},
 		{"api.DefaultHealthTimeout", "Route 53's 2 s", api.DefaultHealthTimeout, maxHungHealth},
+		// A payment's accept entry is stamped when its request starts and may
+		// land a request budget later; the gate's watermark must not pass it first.
+		{"api.DefaultRequestTimeout + ClockSkew", "the gate's Settle", api.DefaultRequestTimeout + ClockSkew, control.DefaultGateRules.Settle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.inner+" < "+tc.outer, func(t *testing.T) {

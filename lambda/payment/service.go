@@ -43,7 +43,8 @@ type Service struct {
 	// (each item on its own, typically within a second, longer while a region
 	// is impaired) when its caller reads it back through the failover name.
 	// PeerTimeout bounds that read (0: DefaultPeerTimeout); a peer that does
-	// not answer leaves this replica's answer, 404.
+	// not answer in time makes the miss a DependencyError (503, retry), not a
+	// 404: the payment may exist there.
 	Peer        Reader
 	PeerTimeout time.Duration
 	// IndexAccepted: this region is the secondary, so each payment it creates
@@ -239,7 +240,7 @@ type Reader interface {
 }
 
 // DefaultPeerTimeout bounds the read of the other region's replica on a miss:
-// a region that is gone costs a 404 this much more, never a 503.
+// a region that is gone turns a miss into a 503 this much later.
 const DefaultPeerTimeout = 500 * time.Millisecond
 
 func (s *Service) fromPeer(ctx context.Context, key string) (Record, error) {
@@ -250,8 +251,16 @@ func (s *Service) fromPeer(ctx context.Context, key string) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	rec, err := s.Peer.Get(ctx, key)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return Record{}, ErrNotFound
+	case err != nil:
+		// Not here, and the other replica cannot say: the payment may be
+		// acknowledged and stranded there (a region lost, a partition). A
+		// 404 would tell its client it does not exist; a retryable 503 does
+		// not lie (the game day counts a 404 for an acknowledged payment as
+		// a stale read).
+		return Record{}, &DependencyError{Dependency: "dynamodb", Op: "GetItem in the peer region", Err: err}
 	}
 	return rec, nil
 }

@@ -356,3 +356,47 @@ func TestOwnership(t *testing.T) {
 		t.Error("Submit without owner stored a record")
 	}
 }
+
+// peerReader is the other region's replica as a GET on a miss sees it.
+type peerReader struct {
+	rec payment.Record
+	err error
+}
+
+func (p peerReader) Get(context.Context, string) (payment.Record, error) { return p.rec, p.err }
+
+// TestGetFallsBackToThePeer: a payment missing here is read from the other
+// replica; when that replica cannot be read (a lost region, a partition), the
+// answer is a retryable dependency failure, never ErrNotFound: the payment may
+// be acknowledged and stranded there, and a 404 would tell its client it does
+// not exist (the game day's stale read).
+func TestGetFallsBackToThePeer(t *testing.T) {
+	stored := payment.Record{Key: key1, PaymentID: "p1", Owner: owner, Amount: 1250, Currency: "USD"}
+	tests := []struct {
+		name     string
+		peer     peerReader
+		want     *payment.Record
+		notFound bool
+		dep      bool
+	}{
+		{"found in the peer", peerReader{rec: stored}, &stored, false, false},
+		{"missing in both", peerReader{err: payment.ErrNotFound}, nil, true, false},
+		{"peer unreachable", peerReader{err: errors.New("dial tcp: connection refused")}, nil, false, true},
+		{"peer timed out", peerReader{err: context.DeadlineExceeded}, nil, false, true},
+		{"peer holds another caller's", peerReader{rec: payment.Record{Key: key1, PaymentID: "p1", Owner: "client-b"}}, nil, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := newService(memstore.New())
+			svc.Peer = tc.peer
+			got, err := svc.Get(context.Background(), owner, "p1")
+			var de *payment.DependencyError
+			if errors.Is(err, payment.ErrNotFound) != tc.notFound || errors.As(err, &de) != tc.dep {
+				t.Fatalf("Get = %+v, %v; want not found %v, dependency error %v", got, err, tc.notFound, tc.dep)
+			}
+			if tc.want != nil && got != *tc.want {
+				t.Errorf("Get = %+v, want %+v", got, *tc.want)
+			}
+		})
+	}
+}

@@ -33,6 +33,9 @@ type adapter struct {
 	// the client never received because the connection was cut.
 	answered func(req events.APIGatewayProxyRequest, resp events.APIGatewayProxyResponse)
 	seq      atomic.Int64
+	// inflight counts payment writes still running, including those whose
+	// client is gone (a killed API): they may still write.
+	inflight atomic.Int64
 }
 
 func (a *adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,7 +82,14 @@ func (a *adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// function runs to the end under its own deadline.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), invokeTimeout)
 	defer cancel()
+	writes := r.Method == http.MethodPost
+	if writes {
+		a.inflight.Add(1)
+	}
 	resp, err := a.handle(ctx, req)
+	if writes {
+		a.inflight.Add(-1)
+	}
 	if err != nil {
 		// API Gateway answers a failed invocation with a bare 502.
 		resp = events.APIGatewayProxyResponse{StatusCode: http.StatusBadGateway, Body: `{"message": "Internal server error"}`}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
@@ -37,6 +38,7 @@ type clients struct {
 	router   *router
 	urls     [2]string
 	runID    string
+	seed     uint64
 	tl       *timeline
 	stopping chan struct{}
 	wg       sync.WaitGroup
@@ -46,6 +48,16 @@ type clients struct {
 	rejected []string // 4xx other than 429: a client can do nothing but give up
 	attempts int
 	retries  int
+	reads    int         // read-backs answered (2xx or 404)
+	stale    []staleRead // acknowledged payments answered 404
+}
+
+// staleRead is an acknowledged payment answered 404 through the failover name.
+type staleRead struct {
+	Owner, ID string
+	Region    int       // the region that answered 404
+	Acked     int       // the region that had acknowledged it
+	At        time.Time // when
 }
 
 // start runs the clients until stop; ctx bounds everything, including the
@@ -73,6 +85,8 @@ func (c *clients) run(ctx context.Context, i int) {
 		},
 	}
 	defer hc.CloseIdleConnections()
+	rng := rand.New(rand.NewPCG(c.seed, uint64(i)))
+	var mine []ack
 	cached, expires := 0, time.Time{}
 	resolve := func() int {
 		if now := time.Now(); now.After(expires) {
@@ -100,6 +114,7 @@ func (c *clients) run(ctx context.Context, i int) {
 			switch {
 			case err == nil:
 				c.acks = append(c.acks, a)
+				mine = append(mine, a)
 			case retry:
 				c.retries++
 			default:
@@ -116,7 +131,53 @@ func (c *clients) run(ctx context.Context, i int) {
 			}
 			backoff = min(2*backoff, 200*time.Millisecond)
 		}
+		// Read back, through the failover name, the payment just
+		// acknowledged and one acknowledged earlier (every other time the
+		// one before: the likeliest to be stranded in a region that just
+		// died): a client that was told 201 must never be told 404.
+		if len(mine) > 0 && mine[len(mine)-1].ID == id {
+			c.readBack(ctx, hc, resolve(), who, mine[len(mine)-1])
+			earlier := mine[rng.IntN(len(mine))]
+			if n%2 == 0 && len(mine) > 1 {
+				earlier = mine[len(mine)-2]
+			}
+			c.readBack(ctx, hc, resolve(), who, earlier)
+		}
 	}
+}
+
+// readBack GETs an acknowledged payment from region and counts a 404 as a
+// stale read. Anything else but a 2xx (a 503, no answer) is a region that
+// cannot say, which the client retries later; it is not counted.
+func (c *clients) readBack(ctx context.Context, hc *http.Client, region int, who caller, a ack) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.urls[region]+"/payments/"+a.ID, nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+who.token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		c.reads++
+		c.stale = append(c.stale, staleRead{Owner: a.Owner, ID: a.ID, Region: region, Acked: a.Region, At: time.Now()})
+		c.tl.log("STALE READ: %s/%s (acknowledged by %s) answered 404 by %s", a.Owner, a.ID, c.router.names[a.Region], c.router.names[region])
+	case resp.StatusCode/100 == 2:
+		c.reads++
+	}
+}
+
+// staleReads returns the stale reads so far and how many reads were answered.
+func (c *clients) staleReads() ([]staleRead, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]staleRead(nil), c.stale...), c.reads
 }
 
 // post sends one attempt; retry says whether the same request should be sent again.

@@ -30,13 +30,24 @@ func (g *run) count(ctx context.Context) error {
 	for _, r := range g.regions {
 		r.stopProbe() // their heartbeats would keep replication busy forever
 	}
+	// An invocation whose client gave up (a timeout, a killed API) still
+	// runs and may still write: counting before it ends would read a
+	// replica it is about to change.
+	if n := g.regions[0].fn.inflight.Load() + g.regions[1].fn.inflight.Load(); n > 0 {
+		g.tl.log("%d invocations still running; waiting for them before counting", n)
+	}
+	if err := g.await(ctx, "every invocation ended", func() bool {
+		return g.regions[0].fn.inflight.Load() == 0 && g.regions[1].fn.inflight.Load() == 0
+	}); err != nil {
+		return err
+	}
 	for _, l := range g.links {
 		l.resume()
 	}
 	if err := g.await(ctx, "replication drained", func() bool {
 		return g.links[0].pending() == 0 && g.links[1].pending() == 0
 	}); err != nil {
-		return err
+		return fmt.Errorf("%w (%s; %s)", err, g.links[0].describe(), g.links[1].describe())
 	}
 	g.tl.log("replication drained (%d and %d writes replicated); counting", g.links[0].applied.Load(), g.links[1].applied.Load())
 
@@ -113,6 +124,13 @@ func (g *run) count(ctx context.Context) error {
 			}
 		}
 		if len(lost) > 0 {
+			for i, r := range g.regions {
+				rec := tables[i][key]
+				g.tl.log("  %s in %s: %q created %s in %q, replicated version %d", id, r.name, rec.Status, rec.CreatedAt, rec.Region, r.rep.version(key))
+			}
+			for _, a := range acks[id] {
+				g.tl.log("  %s acknowledged %d by %s at %s (created %s in %s)", id, a.Status, g.regions[a.Region].name, g.tl.since(a.At), a.CreatedAt, a.RecRegion)
+			}
 			g.res.Lost = append(g.res.Lost, fmt.Sprintf("%s: %v", id, lost))
 		}
 		if len(dup) > 0 {
@@ -166,7 +184,7 @@ func (g *run) count(ctx context.Context) error {
 // out).
 func scan(ctx context.Context, r *region) (map[string]payment.Record, error) {
 	out := map[string]payment.Record{}
-	p := dynamodb.NewScanPaginator(r.rep.direct, &dynamodb.ScanInput{TableName: aws.String(tableName), ConsistentRead: aws.Bool(true)})
+	p := dynamodb.NewScanPaginator(r.rep.direct, &dynamodb.ScanInput{TableName: aws.String(r.table), ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -11,14 +11,11 @@ package gameday
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/testonly/authtest"
@@ -56,6 +53,11 @@ type Options struct {
 
 	// Deadline bounds each awaited transition (failover, failback, replication drained).
 	Deadline time.Duration
+	// ScenarioBound: in a named scenario, a failover or failback that takes
+	// longer is a violation (Route 53's 3 checks, 300 ms here, a 250 ms TTL
+	// and a payment, with room for a heavily loaded machine; the brownout's
+	// and the partition's failbacks wait for their lagged payments).
+	ScenarioBound time.Duration
 
 	// DisableFailbackGate serves /health without the failback-gate check,
 	// to show that the game day catches a premature failback.
@@ -67,6 +69,26 @@ type Options struct {
 	ReplicationLast bool
 	// NoDrill stops after the kill and the return.
 	NoDrill bool
+	// Scenario names one of the issue 13 scenarios (Scenarios); "" plays
+	// the kill, return and drill.
+	Scenario string
+	// GateOnSecondary has the secondary's /health run a failback gate too,
+	// as before issue 13 (shows what observer-dies catches).
+	GateOnSecondary bool
+	// Seed fixes every random draw (replication delays, chaos schedules).
+	Seed uint64
+	// Jitter is a random extra replication delay drawn per write: items
+	// overtake each other (each item's own writes stay in order).
+	Jitter time.Duration
+	// Chaos plays a random schedule of faults drawn from Seed over
+	// ChaosDuration instead of a scenario; after the last fault heals the
+	// primary must serve again within StuckBound.
+	Chaos         bool
+	ChaosDuration time.Duration
+	StuckBound    time.Duration
+	// Reorder: a replica catching up after a pause gets control items at
+	// once and payment items in random order over the catch-up.
+	Reorder bool
 	// SlowRoundOnReturn makes the secondary answer the first /status request
 	// of the returning primary's probe only after the probe's timeout: one
 	// down round of a region that serves all traffic, as a loaded machine
@@ -87,7 +109,13 @@ func Defaults() Options {
 		ProbeInterval: 150 * time.Millisecond, ProbeTimeout: 2 * time.Second,
 		CheckInterval: 100 * time.Millisecond, CheckTimeout: 2 * time.Second, CheckThreshold: 3,
 		Steady: 2 * time.Second, Outage: 3 * time.Second, CatchUp: 2 * time.Second, Drill: 2 * time.Second,
-		Deadline: 30 * time.Second,
+		Deadline: 30 * time.Second, ScenarioBound: 10 * time.Second,
+		// The stuck bound: after the last fault heals, the backlog of a
+		// paused link (hundreds of writes) and payments lagged up to 1.5 s
+		// replicate, the gate reads them, the router needs 3 checks
+		// (300 ms) and clients a TTL (250 ms); 6 s leaves room for a
+		// loaded 2-core machine.
+		ChaosDuration: 3 * time.Second, StuckBound: 6 * time.Second,
 	}
 }
 
@@ -112,6 +140,13 @@ type Result struct {
 	CreatedTwice []string
 	Violations   []string // scenario assertions that failed
 	Retries      int
+	Reads        int      // clients' read-backs through the failover name answered (2xx or 404)
+	Stale        []string // of those, acknowledged payments answered 404
+	// Chaos mode: the schedule played, what was stuck after it healed (at
+	// most one), and how long the primary took to serve again.
+	Schedule  []Fault
+	Stuck     []string
+	Recovered time.Duration
 }
 
 // Worst returns the longest switch; zero when there is none.
@@ -132,7 +167,7 @@ func (r Result) Line() string {
 // OK reports a game day with nothing lost or duplicated and every scenario
 // assertion holding.
 func (r Result) OK() bool {
-	return len(r.Lost) == 0 && len(r.Duplicated) == 0 && len(r.Violations) == 0
+	return len(r.Lost) == 0 && len(r.Duplicated) == 0 && len(r.Violations) == 0 && len(r.Stale) == 0 && len(r.Stuck) == 0
 }
 
 // Principals are the callers the game day's clients authenticate as.
@@ -166,6 +201,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if sc, ok := scenarios[o.Scenario]; ok && sc.options != nil {
+		sc.options(&o)
+	}
 	g := &run{o: o, tl: &timeline{w: o.Timeline, start: time.Now()}}
 	defer g.close()
 	if err := g.setup(ctx); err != nil {
@@ -188,6 +226,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	if err := g.count(ctx); err != nil {
 		return g.res, err
+	}
+	stale, reads := g.clients.staleReads()
+	g.res.Reads = reads
+	for _, s := range stale {
+		g.res.Stale = append(g.res.Stale, fmt.Sprintf("%s/%s acknowledged by %s, 404 from %s at %s", s.Owner, s.ID, g.regions[s.Acked].name, g.regions[s.Region].name, g.tl.since(s.At)))
+	}
+	if len(stale) > 0 {
+		g.violate("%d of %d read-backs through the failover name answered 404 for an acknowledged payment, e.g. %s", len(stale), reads, g.res.Stale[0])
 	}
 	return g.res, nil
 }
@@ -213,25 +259,24 @@ func (g *run) setup(ctx context.Context) error {
 	}
 	g.tl.log("starting %s and %s: dynalite + s3rver each, replicating table endpoints, functions, API stand-ins with JWT authorizers", Primary, Secondary)
 	clk := &clock{}
-	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, probeInterval: g.o.ProbeInterval, logger: g.o.Logger,
+	ro := regionOptions{lag: g.o.Lag, disableFailbackGate: g.o.DisableFailbackGate, gateOnSecondary: g.o.GateOnSecondary,
+		probeInterval: g.o.ProbeInterval, logger: g.o.Logger,
 		auth: g.idp.Config()}
 	ro.auth.Logger = g.o.Logger
-	// One region after the other: localaws picks a free port, closes it and
-	// hands it to node, so two regions starting at once can be handed the
-	// same port; the second dynalite then dies and its region silently
-	// shares the first one's tables. A table that already exists shows it:
-	// start that region again on fresh ports.
+	ro.run = runs.Add(1)
 	for i, name := range []string{Primary, Secondary} {
 		var err error
-		for attempt := 1; ; attempt++ {
-			g.regions[i], err = startRegion(ctx, i, name, clk, ro, g.tl)
-			var inUse *types.ResourceInUseException
-			if err == nil || !errors.As(err, &inUse) || attempt == 3 {
-				break
-			}
-			g.tl.log("%s: its stand-ins collided with another's port (%v); starting it again", name, err)
+		if g.regions[i], err = startRegion(ctx, i, name, clk, ro, g.tl); err != nil {
+			return err
 		}
-		if err != nil {
+	}
+	for i, r := range g.regions {
+		peer := g.regions[1-i]
+		var err error
+		if r.toPeerAPI, err = newPath(r.name+"→"+peer.name+" API", peer.api.URL()); err != nil {
+			return err
+		}
+		if r.toPeerDB, err = newPath(r.name+"→"+peer.name+" table", peer.aws.DynamoDB.URL); err != nil {
 			return err
 		}
 	}
@@ -241,6 +286,8 @@ func (g *run) setup(ctx context.Context) error {
 	for i := range g.regions {
 		from, to := g.regions[i], g.regions[1-i]
 		g.links[i] = newLink(from.name+"→"+to.name, to.rep, g.o.Lag, slog.New(slog.DiscardHandler))
+		g.links[i].seed(g.o.Seed)
+		g.links[i].shape(g.o.Jitter, 0, g.o.Reorder)
 		from.rep.out = g.links[i]
 		go g.links[i].run()
 	}
@@ -254,15 +301,17 @@ func (g *run) setup(ctx context.Context) error {
 	g.clients = &clients{
 		n: g.o.Clients, callers: callers, pace: g.o.Pace, ttl: g.o.TTL, timeout: g.o.Timeout, router: g.router,
 		urls:  [2]string{g.regions[0].api.URL(), g.regions[1].api.URL()},
-		runID: strconv.FormatInt(time.Now().UnixMilli()%1e8, 36), tl: g.tl,
+		runID: strconv.FormatInt(time.Now().UnixMilli()%1e8, 36), seed: g.o.Seed, tl: g.tl,
 	}
 	// Both regions must be healthy before the game starts.
 	for _, r := range g.regions {
+		var last string
 		if err := g.await(ctx, r.name+" healthy", func() bool {
-			code, _, err := r.health(ctx)
+			code, failing, err := r.health(ctx)
+			last = fmt.Sprintf("/health %d failing %v (%v)", code, failing, err)
 			return err == nil && code == 200
 		}); err != nil {
-			return err
+			return fmt.Errorf("%w: last %s", err, last)
 		}
 	}
 	return nil
@@ -326,9 +375,9 @@ func (g *run) firstAck(ctx context.Context, region int, since time.Time, what st
 // replicas directly.
 func (g *run) gate(ctx context.Context) control.Decision {
 	p, s := g.regions[0], g.regions[1]
-	gate := &control.Gate{Region: p.name, Secondary: s.name, Rules: gateRules,
-		Local:  control.Table{DB: p.rep.direct, Name: tableName},
-		Remote: control.Table{DB: s.rep.direct, Name: tableName}}
+	gate := &control.Gate{Region: p.name, Secondary: s.name, Rules: gateRules, ReadOnly: true,
+		Local:  control.Table{DB: p.rep.direct, Name: p.table},
+		Remote: control.Table{DB: s.rep.direct, Name: s.table}}
 	return gate.Evaluate(ctx)
 }
 

@@ -3,6 +3,7 @@ package gameday
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,7 +22,20 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
-func TestMain(m *testing.M) { os.Exit(localaws.Run(m)) }
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// The game days mostly wait on their phases' timers: three at a time
+	// keep this package near a minute on two cores (go test's default is
+	// GOMAXPROCS). An explicit -parallel wins.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if f := flag.Lookup("test.parallel"); f != nil && !explicit {
+		f.Value.Set("3")
+	}
+	code := localaws.Run(m)
+	CloseStandIns()
+	os.Exit(code)
+}
 
 // TestRouterFailover feeds health-check results to the router and reads the
 // DNS answer, as Route 53 failover records with a failure threshold of 3
@@ -328,4 +342,46 @@ func TestReplicationLastWriterWins(t *testing.T) {
 			t.Errorf("replica %d holds %q, want the last write", i, got)
 		}
 	}
+}
+
+// TestReplicationCapturesAWriteWhoseCallerHungUp: a write that reached the
+// table is applied, and must replicate, even when its caller hangs up before
+// the answer (a region killed in the middle of an invocation, a client
+// timeout). Forwarded with the caller's context, such a write was applied
+// locally and never captured: the game day's occasional lost payment.
+func TestReplicationCapturesAWriteWhoseCallerHungUp(t *testing.T) {
+	p := newPair(t, 10*time.Millisecond)
+	dynalite := p.reps[0].target
+	// The table applies the write at once and answers late.
+	late, err := newServer("late table", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, dynalite+r.URL.RequestURI(), r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		time.Sleep(300 * time.Millisecond)
+		for k, vs := range resp.Header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.stop()
+	p.reps[0].target = late.URL()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = p.clients[0].PutItem(ctx, &dynamodb.PutItemInput{TableName: &p.reps[0].table, Item: map[string]types.AttributeValue{
+		"paymentId": &types.AttributeValueMemberS{Value: "hung-up"}, "v": &types.AttributeValueMemberS{Value: "applied"}}})
+	if err == nil {
+		t.Fatal("the caller got an answer before its timeout; the test needs it to hang up first")
+	}
+	waitFor(t, "the applied write replicated", func() bool { return p.read(t, 1, "hung-up") == "applied" })
 }

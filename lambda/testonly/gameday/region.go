@@ -26,9 +26,6 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/testonly/localaws"
 )
 
-// tableName is the global table's name, the same in both regions.
-const tableName = "payments-gameday"
-
 // region is one region of the game day: its own dynalite and s3rver, the
 // replicating table endpoint in front of dynalite, the payment function
 // wired by package app behind an API Gateway stand-in, and its peer probe.
@@ -36,8 +33,10 @@ type region struct {
 	idx      int
 	name     string
 	aws      *localaws.Servers
+	table    string // the global table's name in this run
 	rep      *replica
 	api      *server
+	fn       *adapter // the API stand-in: its invocations
 	cfg      aws.Config
 	settings app.Settings
 	tl       *timeline
@@ -55,23 +54,39 @@ type region struct {
 
 	opts    regionOptions
 	handler atomic.Pointer[api.Handler]
+
+	// skew is added to the functions' and the probe's clock (nanoseconds).
+	skew atomic.Int64
+	// brownout: /health fails (Route 53's checkers see it down) and every
+	// other request of the rest is answered 503 (the probe sees alternating
+	// rounds, clients some failures).
+	brownout atomic.Int32
+	brownN   map[string]int // requests per User-Agent during a brownout (under mu)
+	// toPeerAPI and toPeerDB are this region's paths to the other region's
+	// API (the probe) and table (the gate's and a GET's cross-region reads).
+	toPeerAPI, toPeerDB *path
 }
 
 type regionOptions struct {
 	lag                 time.Duration
 	disableFailbackGate bool
+	gateOnSecondary     bool  // the secondary's /health runs a gate too (the defect of issue 13, point 1)
+	run                 int64 // this run's number in the process: its table's and buckets' names
 	probeInterval       time.Duration
 	logger              *slog.Logger // the function's own log
 	auth                auth.Config  // the region's authorizer, trusting the game day's identity provider
 }
 
 func startRegion(ctx context.Context, idx int, name string, clk *clock, o regionOptions, tl *timeline) (*region, error) {
-	servers, err := localaws.Start()
+	servers, err := standIns.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: local AWS stand-ins: %w", name, err)
 	}
-	r := &region{idx: idx, name: name, aws: servers, tl: tl, created: map[string]int{}}
-	bucket := "receipts-" + name
+	// The global table's name is the same in both regions; each run has its
+	// own, so stand-ins can serve one run after another.
+	tableName := fmt.Sprintf("payments-gameday-%d", o.run)
+	r := &region{idx: idx, name: name, aws: servers, table: tableName, tl: tl, created: map[string]int{}}
+	bucket := fmt.Sprintf("receipts-%s-%d", name, o.run)
 	if err := servers.Provision(ctx, tableName, bucket); err != nil {
 		r.close()
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -108,14 +123,18 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 		r.close()
 		return nil, fmt.Errorf("%s: authorizer: %w", name, err)
 	}
-	r.api, err = newServer(name+" API", &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	r.fn = &adapter{handle: func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if r.brownedOut(req) {
+			return events.APIGatewayProxyResponse{StatusCode: http.StatusServiceUnavailable, Body: `{"message":"Service Unavailable"}`}, nil
+		}
 		if req.Path == "/status" && r.stalls.Add(-1) >= 0 {
 			// A slow answer, as under load: the function answers, late.
 			time.Sleep(time.Duration(r.stallFor.Load()))
 			r.stalled.Add(1)
 		}
 		return r.handler.Load().Handle(ctx, req)
-	}, authorize: authorizer.Validate, answered: r.answered})
+	}, authorize: authorizer.Validate, answered: r.answered}
+	r.api, err = newServer(name+" API", r.fn)
 	if err != nil {
 		r.close()
 		return nil, err
@@ -130,14 +149,29 @@ func startRegion(ctx context.Context, idx int, name string, clk *clock, o region
 func (r *region) wire(peer *region) {
 	s := r.settings
 	if peer != nil {
-		s.PeerRegion, s.PeerDynamoDBEndpoint = peer.name, peer.aws.DynamoDB.URL
+		s.PeerRegion, s.PeerDynamoDBEndpoint = peer.name, r.toPeerDB.URL()
 		s.GateRules = gateRules
 	}
+	s.Now = r.now
 	s.Role = control.RoleSecondary
 	if r.idx == 0 {
 		s.Role = control.RolePrimary
 	}
 	fn := app.Config(r.cfg, s, r.opts.logger)
+	if peer != nil && r.idx == 1 && r.opts.gateOnSecondary {
+		// As before issue 13: the secondary's /health ran a failback gate
+		// too. Its payments still go into the accept index; it gates on the
+		// primary's.
+		p := s
+		p.Role = control.RolePrimary
+		gated := app.Config(r.cfg, p, r.opts.logger)
+		for _, c := range gated.Checks {
+			if c.Name == control.CheckFailbackGate {
+				fn.Checks = append(fn.Checks, c)
+			}
+		}
+		fn.Writes, fn.Status = gated.Writes, gated.Status
+	}
 	if r.opts.disableFailbackGate {
 		// The harness's own check that it catches a premature failback:
 		// /health without the gate and writes never refused, as before issue 7.
@@ -171,16 +205,21 @@ func (r *region) createdCount(key string) int {
 }
 
 // gateRules are production's (control.DefaultGateRules) on the game day's
-// timescale: replication lags 50 ms here, not about a second.
+// timescale: replication lags 50 ms here, not about a second. Settle is not
+// scaled: a payment's acceptedSeq is stamped when its request starts and its
+// write may land as late as the request's budget (api.DefaultRequestTimeout,
+// not scaled here either) plus the instances' clock skew; a watermark moved
+// past it before it landed would never see it. With Settle at 1 s, a loaded
+// machine let the primary open its gate while such a payment was missing.
 var gateRules = control.GateRules{
-	Tolerance: 250 * time.Millisecond, MaxSkew: 100 * time.Millisecond, Settle: time.Second,
+	Tolerance: 250 * time.Millisecond, MaxSkew: 100 * time.Millisecond, Settle: api.DefaultRequestTimeout + app.ClockSkew,
 	RemoteTimeout: 500 * time.Millisecond, PageSize: 500, MaxPages: 4,
 }
 
 // levers is this region's replica as the operator tools and probes see it:
 // through the replicating endpoint.
 func (r *region) levers() control.Table {
-	return control.Table{DB: app.DynamoDB(r.cfg, r.settings), Name: tableName}
+	return control.Table{DB: app.DynamoDB(r.cfg, r.settings), Name: r.table}
 }
 
 // startProbe runs the real peer probe (package probe) of this region against
@@ -189,8 +228,12 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 	p, err := probe.New(probe.Config{
 		Region: r.name, PeerRegion: peer.name,
 		// /status, as deployed: /health is for Route 53's checkers (the router here).
-		PeerHealthURL: peer.api.URL() + "/status",
-		TableName:     tableName,
+		PeerHealthURL: r.toPeerAPI.URL() + "/status",
+		// Its own path out, as deployed (SELF_STATUS_URL): a round that
+		// reaches neither is unknown, not down.
+		SelfHealthURL: r.api.URL() + "/status",
+		Now:           r.now,
+		TableName:     r.table,
 		Levers:        r.levers(),
 		Timeout:       timeout,
 	})
@@ -227,6 +270,29 @@ func (r *region) startProbe(peer *region, interval, timeout time.Duration) error
 	r.probeStop = func() { cancel(); <-done }
 	return nil
 }
+
+// brownedOut reports whether req fails in a brownout: /health always (most
+// of Route 53's checkers see it fail), anything else every other request of
+// the same caller (User-Agent), so a probe sees its rounds alternate.
+func (r *region) brownedOut(req events.APIGatewayProxyRequest) bool {
+	if r.brownout.Load() <= 0 {
+		return false
+	}
+	if req.Path == "/health" {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.brownN == nil {
+		r.brownN = map[string]int{}
+	}
+	ua := req.Headers["User-Agent"]
+	r.brownN[ua]++
+	return r.brownN[ua]%2 == 0
+}
+
+// now is this region's functions' clock: the machine's, skewed.
+func (r *region) now() time.Time { return time.Now().Add(time.Duration(r.skew.Load())) }
 
 // stallStatus answers the next n /status requests only after d.
 func (r *region) stallStatus(n int, d time.Duration) {
@@ -267,7 +333,7 @@ func (r *region) health(ctx context.Context) (int, []string, error) {
 
 // peerItem reads this region's copy of control#peer#<region> directly.
 func (r *region) peerItem(ctx context.Context, of string) (control.Peer, error) {
-	return control.Table{DB: r.rep.direct, Name: tableName}.Peer(ctx, of)
+	return control.Table{DB: r.rep.direct, Name: r.table}.Peer(ctx, of)
 }
 
 // holds reports whether this region's replica holds the item with key key.
@@ -281,8 +347,32 @@ func (r *region) close() {
 	if r.api != nil {
 		r.api.stop()
 	}
+	for _, p := range []*path{r.toPeerAPI, r.toPeerDB} {
+		if p != nil {
+			p.stop()
+		}
+	}
 	if r.rep != nil && r.rep.proxy != nil {
 		r.rep.proxy.stop()
 	}
-	r.aws.Close()
+	if r.aws != nil {
+		standIns.put(r.aws, r.table)
+	}
+}
+
+// status GETs this region's /status directly: what its checks and gate say.
+func (r *region) status(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.api.URL()+"/status", nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 2<<10))
+	return fmt.Sprintf("%d %s", resp.StatusCode, body), err
 }

@@ -8,7 +8,9 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +26,7 @@ import (
 // The replication between the two table endpoints behaves like a DynamoDB
 // global table (multi-region eventual consistency):
 //   - every successful write in one region is replicated to the other, after
-//     a lag, item by item in write order;
+//     a lag; each item's writes in write order, items in any order (link);
 //   - concurrent writes to one item resolve by last writer wins, on the time
 //     of the original write, so both replicas converge on the same item;
 //   - a replicated write is not replicated again.
@@ -133,7 +135,14 @@ func (r *replica) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		// replicated copy cannot slip in between.
 		defer r.lock(key)()
 	}
-	out, err := http.NewRequestWithContext(req.Context(), req.Method, r.target+req.URL.RequestURI(), bytes.NewReader(body))
+	// Not the caller's context: a write that reached the table is applied
+	// and replicated even if its caller hangs up (a killed region's
+	// invocation, a client timeout). Bound to the caller's context, a kill
+	// in the middle of a write left it applied here and never captured, so
+	// it never replicated: the game day's occasional lost payment.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(req.Context()), 10*time.Second)
+	defer cancel()
+	out, err := http.NewRequestWithContext(fctx, req.Method, r.target+req.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -217,33 +226,64 @@ type entry struct {
 	item    map[string]types.AttributeValue // nil: deleted
 	version int64
 	at      time.Time // when it was written
+	due     time.Time // when the link delivers it
+	seq     int64     // enqueue order: breaks ties between equal dues
+	backlog bool      // part of a catch-up after a pause
 }
 
-// link replicates one direction, strictly in write order, each write no
-// earlier than its lag after it was written. Paused, it queues: a region
-// that is gone neither sends nor receives, and catches up when it is back.
+// link replicates one direction as a global table does: each item's writes
+// arrive in the order they were written, but items overtake each other. A
+// write is due its lag after it was written, plus a random delay drawn per
+// write (jitter, seeded) and, for payment items, an extra delay
+// (paymentLag), but never before the previous write of the same item. The
+// link delivers the earliest due write first. Paused (a partition of the
+// replication path, or a region that is gone), it queues and catches up
+// when resumed.
+//
+// DynamoDB documents no order across items
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html);
+// within one item, last writer wins, which apply enforces on the write time.
 type link struct {
 	name string
 	to   *replica
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	wake    chan struct{} // signalled on enqueue, resume and close
-	queue   []entry
-	lag     time.Duration
-	paused  bool
-	closed  bool
-	backlog int           // the first backlog entries are a catch-up after a pause
-	spread  time.Duration // over which the backlog is delivered
-	start   time.Time     // when the catch-up began
-	total   int           // backlog size at start
-	caught  time.Time     // when the last backlog entry was applied
+	mu         sync.Mutex
+	wake       chan struct{} // signalled on enqueue, resume and close
+	queue      []entry
+	lag        time.Duration
+	jitter     time.Duration // random extra per write: items arrive out of order
+	paymentLag time.Duration // extra for payment items (control items stay current)
+	reorder    bool          // a catch-up delivers its backlog in random order across items
+	rng        *rand.Rand
+	lastDue    map[string]time.Time // per item: its latest queued write's due
+	seq        int64
+	paused     bool
+	closed     bool
+	backlog    int       // backlog payment writes not yet applied
+	caught     time.Time // when the last backlog payment write was applied
 
 	applied atomic.Int64
 }
 
 func newLink(name string, to *replica, lag time.Duration, log *slog.Logger) *link {
-	return &link{name: name, to: to, lag: lag, log: log, wake: make(chan struct{}, 1)}
+	return &link{name: name, to: to, lag: lag, log: log, wake: make(chan struct{}, 1),
+		rng: rand.New(rand.NewPCG(1, 0)), lastDue: map[string]time.Time{}}
+}
+
+// shape sets the random per-write delay, the payments' extra delay and
+// whether a catch-up reorders its backlog; seed fixes the random draws.
+func (l *link) shape(jitter, paymentLag time.Duration, reorder bool) {
+	l.mu.Lock()
+	l.jitter, l.paymentLag, l.reorder = jitter, paymentLag, reorder
+	l.mu.Unlock()
+}
+
+// seed fixes the link's random draws.
+func (l *link) seed(s uint64) {
+	l.mu.Lock()
+	l.rng = rand.New(rand.NewPCG(s, uint64(len(l.name))))
+	l.mu.Unlock()
 }
 
 func (l *link) signal() {
@@ -253,8 +293,32 @@ func (l *link) signal() {
 	}
 }
 
+// draw returns a random duration in [0, d); the caller holds mu.
+func (l *link) draw(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return time.Duration(l.rng.Int64N(int64(d)))
+}
+
+// orderDue keeps each item's writes in order: e is due no earlier than the
+// item's previous write. The caller holds mu.
+func (l *link) orderDue(e *entry) {
+	if prev, ok := l.lastDue[e.key]; ok && e.due.Before(prev) {
+		e.due = prev
+	}
+	l.lastDue[e.key] = e.due
+}
+
 func (l *link) enqueue(e entry) {
 	l.mu.Lock()
+	e.due = e.at.Add(l.lag + l.draw(l.jitter))
+	if !control.IsReserved(e.key) {
+		e.due = e.due.Add(l.paymentLag)
+	}
+	l.seq++
+	e.seq = l.seq
+	l.orderDue(&e)
 	l.queue = append(l.queue, e)
 	l.mu.Unlock()
 	l.signal()
@@ -267,7 +331,7 @@ func (l *link) pause() {
 	l.mu.Unlock()
 }
 
-// resume delivers again, with the normal lag.
+// resume delivers again; what is overdue goes first.
 func (l *link) resume() {
 	l.mu.Lock()
 	l.paused = false
@@ -275,22 +339,45 @@ func (l *link) resume() {
 	l.signal()
 }
 
-// resumeCatchingUp delivers the writes queued so far evenly over spread, as
-// a replica that was cut off works through its backlog, and then the rest
-// with the normal lag. Later writes wait behind the backlog (write order).
+// resumeCatchingUp delivers the writes queued so far over spread, as a
+// replica that was cut off works through its backlog, and then the rest as
+// usual. In write order, the backlog is spread evenly; with reorder, control
+// items arrive at once and payment items at random times within spread
+// (each item's writes still in order).
 func (l *link) resumeCatchingUp(spread time.Duration) {
 	l.mu.Lock()
 	l.paused = false
-	l.backlog, l.total = len(l.queue), len(l.queue)
-	l.spread, l.start, l.caught = spread, time.Now(), time.Time{}
+	start := time.Now()
+	n := len(l.queue)
+	clear(l.lastDue)
+	l.backlog = 0
+	for i := range l.queue {
+		e := &l.queue[i]
+		if !control.IsReserved(e.key) {
+			l.backlog++
+		}
+		switch {
+		case !l.reorder:
+			e.due = start.Add(spread * time.Duration(i+1) / time.Duration(n))
+		case control.IsReserved(e.key):
+			e.due = start
+		default:
+			e.due = start.Add(l.draw(spread))
+		}
+		e.backlog = !control.IsReserved(e.key)
+		l.orderDue(e)
+	}
+	l.caught = time.Time{}
 	if l.backlog == 0 {
-		l.caught = l.start
+		l.caught = start
 	}
 	l.mu.Unlock()
 	l.signal()
 }
 
-// caughtUp reports when the last backlog entry was applied (zero: not yet).
+// caughtUp reports when the last payment write of the backlog was applied
+// (zero: not yet); control items do not count: they are not what a client
+// reads back.
 func (l *link) caughtUp() time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -303,6 +390,19 @@ func (l *link) pending() int {
 	return len(l.queue)
 }
 
+// pendingPayments reports whether a payment write is still queued.
+func (l *link) pendingPayments() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.queue {
+		if !control.IsReserved(e.key) {
+			n++
+		}
+	}
+	return n
+}
+
 func (l *link) close() {
 	l.mu.Lock()
 	l.closed = true
@@ -310,29 +410,30 @@ func (l *link) close() {
 	l.signal()
 }
 
-// next returns the head entry and when it is due, or ok=false when there is
+// next returns the earliest due entry's index, or ok=false when there is
 // nothing to deliver now.
-func (l *link) next() (e entry, due time.Time, ok, closed bool) {
+func (l *link) next() (e entry, i int, ok, closed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return entry{}, time.Time{}, false, true
+		return entry{}, 0, false, true
 	}
 	if l.paused || len(l.queue) == 0 {
-		return entry{}, time.Time{}, false, false
+		return entry{}, 0, false, false
 	}
-	e = l.queue[0]
-	due = e.at.Add(l.lag)
-	if l.backlog > 0 {
-		done := l.total - l.backlog + 1
-		due = l.start.Add(l.spread * time.Duration(done) / time.Duration(l.total))
+	best := 0
+	for j := 1; j < len(l.queue); j++ {
+		q, b := &l.queue[j], &l.queue[best]
+		if q.due.Before(b.due) || (q.due.Equal(b.due) && q.seq < b.seq) {
+			best = j
+		}
 	}
-	return e, due, true, false
+	return l.queue[best], best, true, false
 }
 
 func (l *link) run() {
 	for {
-		e, due, ok, closed := l.next()
+		e, _, ok, closed := l.next()
 		if closed {
 			return
 		}
@@ -340,8 +441,8 @@ func (l *link) run() {
 			<-l.wake
 			continue
 		}
-		if d := time.Until(due); d > 0 {
-			// Woken early by a pause or close: look again.
+		if d := time.Until(e.due); d > 0 {
+			// Woken early by an enqueue, a pause or close: look again.
 			select {
 			case <-time.After(d):
 			case <-l.wake:
@@ -359,12 +460,34 @@ func (l *link) run() {
 		}
 		l.applied.Add(1)
 		l.mu.Lock()
-		l.queue = l.queue[1:]
-		if l.backlog > 0 {
+		// Only this goroutine removes entries, and enqueue only appends:
+		// find it by seq.
+		for j := range l.queue {
+			if l.queue[j].seq == e.seq {
+				l.queue = slices.Delete(l.queue, j, j+1)
+				break
+			}
+		}
+		if l.lastDue[e.key].Equal(e.due) && !slices.ContainsFunc(l.queue, func(q entry) bool { return q.key == e.key }) {
+			delete(l.lastDue, e.key)
+		}
+		if e.backlog {
 			if l.backlog--; l.backlog == 0 {
 				l.caught = time.Now()
 			}
 		}
 		l.mu.Unlock()
 	}
+}
+
+// describe says what the link still holds, for a drain that does not finish.
+func (l *link) describe() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := fmt.Sprintf("%s: %d pending, paused %v", l.name, len(l.queue), l.paused)
+	if len(l.queue) > 0 {
+		e := l.queue[0]
+		s += fmt.Sprintf(", first %s due in %v", e.key, time.Until(e.due).Round(time.Millisecond))
+	}
+	return s
 }

@@ -155,3 +155,17 @@ func later(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// isHealthy reports region i's health-check status now.
+func (r *router) isHealthy(i int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.healthy[i]
+}
+
+// healthyBoth reports both regions' health-check status now.
+func (r *router) healthyBoth() [2]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.healthy
+}

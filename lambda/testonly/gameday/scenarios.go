@@ -12,23 +12,21 @@ import (
 )
 
 func (g *run) scenarios(ctx context.Context) error {
+	if g.o.Chaos {
+		return g.chaos(ctx)
+	}
+	if g.o.Scenario != "" {
+		sc, ok := scenarios[g.o.Scenario]
+		if !ok {
+			return fmt.Errorf("scenario %q: want one of %v", g.o.Scenario, ScenarioNames())
+		}
+		return sc.play(g, ctx)
+	}
 	p, s := g.regions[0], g.regions[1]
 
-	// Steady state: everything on the primary.
-	g.tl.log("steady state: %d clients post payments through the router (TTL %v), replication lag %v; they authenticate as %s and %s, the two clients of a pair with the same paymentIds",
-		g.o.Clients, g.o.TTL, g.o.Lag, Principals[0], Principals[1])
-	start := time.Now()
-	if _, err := g.firstAck(ctx, 0, start, "steady state"); err != nil {
+	if err := g.steady(ctx); err != nil {
 		return err
 	}
-	sleep(ctx, g.o.Steady)
-	for _, a := range g.clients.snapshot() {
-		if a.Region == 1 {
-			g.violate("steady state: %s acknowledged %s while %s was healthy", Secondary, a.ID, Primary)
-			break
-		}
-	}
-
 	if err := g.killAndReturn(ctx, p, s); err != nil {
 		return err
 	}
@@ -40,19 +38,21 @@ func (g *run) scenarios(ctx context.Context) error {
 }
 
 // kill takes a region away at once: its API refuses connections, its probe
-// stops, replication to and from it stops. Its data survives.
-func (g *run) kill(r *region) {
+// stops, replication to and from it stops, the other region cannot read its
+// table. Its data survives; reachable undoes the last part.
+func (g *run) kill(r *region) (reachable func()) {
 	r.api.stop()
 	r.rep.proxy.stop()
 	for _, l := range g.links {
 		l.pause()
 	}
 	r.stopProbe()
+	return g.regions[1-r.idx].toPeerDB.refusing()
 }
 
 func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	tKill := time.Now()
-	g.kill(p)
+	reachable := g.kill(p)
 	g.tl.log("KILL %s: API and table endpoint closed, probe stopped, replication to and from it stopped", p.name)
 	took, err := g.firstAck(ctx, 1, tKill, "failover after the kill")
 	if err != nil {
@@ -73,12 +73,17 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 	// API returns while replication to it is still stopped reads its
 	// pre-outage copy of the gate).
 	backlog := g.links[1].pending()
+	reachable()
 	p.rep.proxy.start()
 	g.links[0].resume()
 	if !g.o.ReplicationLast {
+		tResume := time.Now()
 		g.links[1].resumeCatchingUp(g.o.CatchUp)
 		if err := g.await(ctx, p.name+"'s failback gate reads closed (payments "+s.name+" accepted are missing)", func() bool { return g.gate(ctx).Verdict == control.VerdictBehind }); err != nil {
 			return err
+		}
+		if g.o.Reorder {
+			g.controlCurrentWhileBehind(ctx, tResume)
 		}
 	}
 	tBack := time.Now()
@@ -153,7 +158,7 @@ func (g *run) killAndReturn(ctx context.Context, p, s *region) error {
 			}
 		}
 	}
-	g.readYourWrites(ctx, p, s, later(tBack, g.heartbeat(ctx, p)), "return")
+	g.readYourWrites(ctx, p, s, g.gateCutoff(tBack), "return")
 	g.noFlap(tKill, tBack, 1, "kill")
 	return nil
 }
@@ -189,7 +194,7 @@ func (g *run) drill(ctx context.Context, p, s *region) error {
 	}
 	g.res.Failbacks = append(g.res.Failbacks, Switch{"undrain", took})
 	g.tl.log("failback: first payment acknowledged by %s %.2fs after the undrain", p.name, took.Seconds())
-	g.readYourWrites(ctx, p, s, g.heartbeat(ctx, p), "undrain")
+	g.readYourWrites(ctx, p, s, g.gateCutoff(tUndrain), "undrain")
 	g.noFlap(tDrain, tUndrain, 1, "drill")
 	return nil
 }
@@ -235,9 +240,12 @@ func orNow(t time.Time) time.Time {
 func (g *run) noFlap(from, to time.Time, region int, what string) {
 	h := g.router.history()
 	var moved time.Time
-	for _, a := range h {
-		if a.Region == region && a.At.After(from) && a.At.Before(to) {
-			moved = a.At
+	for i, a := range h {
+		// Already answering region at from (a loaded machine can move the
+		// router a check early) counts as moved at from.
+		inForce := a.Region == region && !a.At.After(from) && (i+1 == len(h) || h[i+1].At.After(from))
+		if inForce || (a.Region == region && a.At.After(from) && a.At.Before(to)) {
+			moved = later(a.At, from)
 			break
 		}
 	}
@@ -250,14 +258,18 @@ func (g *run) noFlap(from, to time.Time, region int, what string) {
 	}
 }
 
-// heartbeat is the newest heartbeat about r in r's own replica: everything
-// the observer wrote before it has reached r (replication is in write order).
-func (g *run) heartbeat(ctx context.Context, r *region) time.Time {
-	peer, err := r.peerItem(ctx, r.name)
-	if err != nil {
-		return time.Time{}
+// gateCutoff is the time before which every payment the secondary
+// acknowledged must be in the primary's replica once the router answered the
+// primary again after from: the gate was open at the first of the router's
+// last healthy checks, and then excused at most the secondary's live tail
+// (gateRules.Tolerance, MaxSkew) and what was in flight (a margin).
+func (g *run) gateCutoff(from time.Time) time.Time {
+	for _, a := range g.router.history() {
+		if a.Region == 0 && a.At.After(from) {
+			return a.At.Add(-time.Duration(g.o.CheckThreshold)*g.o.CheckInterval - gateRules.Tolerance - gateRules.MaxSkew - 100*time.Millisecond)
+		}
 	}
-	return time.UnixMilli(peer.HeartbeatAtMs)
+	return from
 }
 
 // readYourWrites reads back, from the primary's replica right after it took
