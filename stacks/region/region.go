@@ -15,6 +15,7 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/conflict"
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/jwksstore"
+	"github.com/payments-dr/payments-dr/lambda/probe"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/encryption"
@@ -299,6 +300,15 @@ const (
 	ProbeTimeoutSeconds = 60
 	// ProbeSchedule: EventBridge Scheduler's rate expression.
 	ProbeSchedule = "rate(1 minute)"
+	// ProbeAsyncRetries and ProbeMaxEventAgeSeconds: an invocation that failed is not
+	// retried, one not started within a minute is dropped (the next one is due).
+	ProbeAsyncRetries       = 0
+	ProbeMaxEventAgeSeconds = 60
+	// ObservationWriteFailures in ObservationWritePeriodSeconds page: about 25 rounds
+	// write in five minutes; one failure the SDK's retries did not absorb is noise, a
+	// missing grant or an unusable key fails every round.
+	ObservationWriteFailures      = 2
+	ObservationWritePeriodSeconds = 300
 )
 
 // PeerConfig is what the peer probe needs: the other region and its API.
@@ -348,6 +358,11 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 		// The probe prints Embedded Metric Format lines; Text keeps them as they are.
 		LogFormat:      "Text",
 		TimeoutSeconds: ProbeTimeoutSeconds,
+		// Scheduler's own retry policy below covers delivery; this is Lambda's retry of an
+		// invocation that failed or timed out. A retried probe would run its rounds a
+		// minute or more late, beside the next scheduled one: rounds that overlap, out of
+		// order, stamped late. The next minute's invocation is the retry.
+		Async: &function.Async{MaxRetries: ProbeAsyncRetries, MaxEventAgeSeconds: ProbeMaxEventAgeSeconds},
 	})
 	// Scheduler assumes this role to invoke the function, in this account only.
 	// https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html
@@ -401,6 +416,17 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 			Comparison: "LessThanThreshold", TreatMissingData: "breaching",
 		})
 	}
+	// The handler returns nil whatever the write did (a failed write is not a reason to
+	// probe again late), so Lambda's Errors never sees it: the probe publishes it.
+	t.Alarm("observation-write-alarm", monitoring.Alarm{
+		Name: b.AlarmName("payment-peer-observation-write-failed"),
+		Description: "The probe in " + s.Region + " cannot write what it sees of " + cfg.Region + " into this region's replica (" +
+			control.PeerKey(cfg.Region) + "; the error is in the probe's log): status and failback-check show a stale observation.",
+		Namespace: probe.MetricNamespace, Metric: probe.MetricObservationWriteFailed,
+		Dimensions: map[string]*string{probe.DimensionTable: cfg.Table.Name, probe.DimensionPeerRegion: jsii.String(cfg.Region)}, Place: here,
+		Statistic: "Sum", PeriodSeconds: ObservationWritePeriodSeconds, EvaluationPeriods: 1,
+		Threshold: ObservationWriteFailures, Comparison: "GreaterThanOrEqualToThreshold",
+	})
 	t.Alarm("peer-probe-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-peer-probe-errors"),
 		Description: "The peer probe in " + s.Region + " fails; the loss of " + cfg.Region + " might not page.",
