@@ -295,6 +295,9 @@ func (j tf) alarmRegions(a map[string]any) ([]string, error) {
 		if api, ok := dims["ApiName"]; ok {
 			return one(j.refRegion(api, "aws_api_gateway_rest_api"), "API")
 		}
+		if q, ok := dims["QueueName"]; ok {
+			return one(j.refRegion(q, "aws_sqs_queue"), "queue")
+		}
 		if tbl, ok := dims["TableName"]; ok && ns == metricregion.PaymentsDRNamespace {
 			// Our EMF metrics name the table, not the function: they are published wherever
 			// a function working on that table prints them.

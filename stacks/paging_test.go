@@ -109,6 +109,9 @@ var pagingChecks = []semanticCheck{
 	// keeps events up to six hours by default) would run a probe's rounds minutes late,
 	// beside the next scheduled ones.
 	{"each probe has an event invoke configuration in its region: no retry, events at most a minute old", probeAsyncFindings},
+	// A stream batch the conflict watch gives up on is discarded with no record at all
+	// unless its mapping has an on-failure destination.
+	{"each conflict watch sends discarded batches to an encrypted queue in its region, which pages when not empty", discardedBatchFindings},
 }
 
 // TestPaging runs the checks on the default stack; the region logic they test is the
@@ -205,6 +208,114 @@ func probeAsyncFindings(j tf) []string {
 	return out
 }
 
+// rolePolicyOf is the inline policy document of the role a function runs as, and the
+// address of its aws_iam_role_policy.
+func (j tf) rolePolicyOf(fn map[string]any) (doc map[string]any, address string) {
+	_, role, _, _ := ref(fn["role"])
+	for name, p := range j.Resource["aws_iam_role_policy"] {
+		if _, r, _, _ := ref(p["role"]); r == role {
+			_, d := j.resource(p["policy"])
+			return d, "aws_iam_role_policy." + name
+		}
+	}
+	return nil, ""
+}
+
+// allows reports whether doc has an Allow statement with action on resource.
+func allows(doc map[string]any, action, resource string) bool {
+	for _, st := range list(doc["statement"]) {
+		s := block(st)
+		if s["effect"] == "Allow" && slices.Contains(strs(s["actions"]), action) && slices.Contains(strs(s["resources"]), resource) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyAllowsVia reports whether a key policy lets this account's principals use the key
+// for each of actions through service in region (kms:ViaService).
+func keyAllowsVia(doc map[string]any, service, region string, actions ...string) bool {
+	via := service + "." + region + ".amazonaws.com"
+	for _, st := range list(doc["statement"]) {
+		s := block(st)
+		if s["effect"] != "Allow" {
+			continue
+		}
+		viaOK, account := false, false
+		for _, c := range list(s["condition"]) {
+			cond := block(c)
+			viaOK = viaOK || (cond["variable"] == "kms:ViaService" && cond["test"] == "StringEquals" && slices.Equal(strs(cond["values"]), []string{via}))
+			account = account || cond["variable"] == "kms:CallerAccount"
+		}
+		if viaOK && account && !slices.ContainsFunc(actions, func(a string) bool { return !slices.Contains(strs(s["actions"]), a) }) {
+			return true
+		}
+	}
+	return false
+}
+
+func discardedBatchFindings(j tf) []string {
+	var out []string
+	mappings := 0
+	for name, m := range j.Resource["aws_lambda_event_source_mapping"] {
+		mappings++
+		here := j.regionOf(m)
+		_, fn := j.resource(m["function_name"])
+		dest := block(block(m["destination_config"])["on_failure"])["destination_arn"]
+		typ, q := j.resource(dest)
+		if typ != "aws_sqs_queue" || q == nil {
+			out = append(out, fmt.Sprintf("mapping %s in %s: on-failure destination %v is not one of our queues: a discarded batch leaves no record", name, here, dest))
+			continue
+		}
+		_, qname, _, _ := ref(dest)
+		if j.regionOf(q) != here {
+			out = append(out, fmt.Sprintf("mapping %s in %s sends discarded batches to a queue in %s", name, here, j.regionOf(q)))
+		}
+		keyTyp, key := j.resource(q["kms_master_key_id"])
+		if keyTyp != "aws_kms_key" || key == nil || j.regionOf(key) != here {
+			out = append(out, fmt.Sprintf("queue %s is not encrypted with %s's key (kms_master_key_id %v)", qname, here, q["kms_master_key_id"]))
+		} else if _, kp := j.resource(key["policy"]); !keyAllowsVia(kp, "sqs", here, "kms:GenerateDataKey", "kms:Decrypt") {
+			out = append(out, fmt.Sprintf("the key of queue %s does not let this account GenerateDataKey and Decrypt through sqs.%s.amazonaws.com: the record of a discarded batch cannot be sent", qname, here))
+		}
+		if fn == nil {
+			out = append(out, fmt.Sprintf("mapping %s feeds %v, not one of our functions", name, m["function_name"]))
+			continue
+		}
+		doc, policy := j.rolePolicyOf(fn)
+		if !allows(doc, "sqs:SendMessage", "${aws_sqs_queue."+qname+".arn}") {
+			out = append(out, fmt.Sprintf("the role of %v may not sqs:SendMessage to %s: Lambda sends the record with the function's role", fn["function_name"], qname))
+		}
+		if !slices.Contains(strs(m["depends_on"]), policy) {
+			out = append(out, fmt.Sprintf("mapping %s does not depend on %s, which lets it send to the queue", name, policy))
+		}
+		alarms := 0
+		for an, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+			if a["namespace"] != "AWS/SQS" || block(a["dimensions"])["QueueName"] != "${aws_sqs_queue."+qname+".name}" {
+				continue
+			}
+			alarms++
+			threshold, _ := a["threshold"].(float64)
+			depth := a["metric_name"] == "ApproximateNumberOfMessagesVisible" && len(block(a["dimensions"])) == 1 &&
+				(a["statistic"] == "Maximum" || a["statistic"] == "Sum") &&
+				(a["comparison_operator"] == "GreaterThanOrEqualToThreshold" && threshold == 1 || a["comparison_operator"] == "GreaterThanThreshold" && threshold == 0)
+			if !depth || j.regionOf(a) != here {
+				out = append(out, fmt.Sprintf("alarm %s in %s: %v %v %v %v %v; want the queue's ApproximateNumberOfMessagesVisible (QueueName only) at 1 or more, in %s",
+					an, j.regionOf(a), a["metric_name"], block(a["dimensions"]), a["statistic"], a["comparison_operator"], a["threshold"], here))
+			}
+			if typ, topic, _, _ := ref(list(a["alarm_actions"])[0]); typ != "aws_sns_topic" || j.regionOf(j.Resource[typ][topic]) != here {
+				out = append(out, fmt.Sprintf("alarm %s notifies %v, not %s's topic", an, a["alarm_actions"], here))
+			}
+		}
+		if alarms != 1 {
+			out = append(out, fmt.Sprintf("queue %s in %s: %d alarms on its depth, want 1", qname, here, alarms))
+		}
+	}
+	if mappings != 2 {
+		out = append(out, fmt.Sprintf("%d stream mappings, want one per region", mappings))
+	}
+	return out
+}
+
 func TestPagingChecksCatchMutations(t *testing.T) {
 	writeAlarms := func(j tf, f func(a map[string]any)) {
 		for _, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
@@ -255,5 +366,49 @@ func TestPagingChecksCatchMutations(t *testing.T) {
 		{"no event invoke configuration", probeAsyncFindings, func(t *testing.T, j tf) {
 			delete(j.Resource, "aws_lambda_function_event_invoke_config")
 		}, "0 event invoke configurations"},
+		{"mapping without an on-failure destination", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_lambda_event_source_mapping"] {
+				delete(m, "destination_config")
+			}
+		}, "leaves no record"},
+		{"failure queue in the other region", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, q := range j.Resource["aws_sqs_queue"] {
+				q["provider"] = map[string]any{"aws.primary": "aws.secondary", "aws.secondary": "aws.primary"}[fmt.Sprint(q["provider"])]
+			}
+		}, "to a queue in"},
+		{"failure queue unencrypted", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, q := range j.Resource["aws_sqs_queue"] {
+				delete(q, "kms_master_key_id")
+			}
+		}, "is not encrypted"},
+		{"key policy without the SQS statement", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, doc := range j.Data["aws_iam_policy_document"] {
+				doc["statement"] = slices.DeleteFunc(list(doc["statement"]), func(st any) bool { return block(st)["sid"] == "AccountUsesKeyThroughSQS" })
+			}
+		}, "through sqs."},
+		{"role without sqs:SendMessage", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, doc := range j.Data["aws_iam_policy_document"] {
+				doc["statement"] = slices.DeleteFunc(list(doc["statement"]), func(st any) bool { return slices.Contains(strs(block(st)["actions"]), "sqs:SendMessage") })
+			}
+		}, "may not sqs:SendMessage"},
+		{"mapping created before its grants", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, m := range j.Resource["aws_lambda_event_source_mapping"] {
+				m["depends_on"] = slices.DeleteFunc(list(m["depends_on"]), func(d any) bool { return strings.HasPrefix(fmt.Sprint(d), "aws_iam_role_policy.") })
+			}
+		}, "does not depend on"},
+		{"depth alarm on messages in flight", discardedBatchFindings, func(t *testing.T, j tf) {
+			for _, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+				if a["namespace"] == "AWS/SQS" {
+					a["metric_name"] = "ApproximateNumberOfMessagesNotVisible"
+				}
+			}
+		}, "want the queue's ApproximateNumberOfMessagesVisible"},
+		{"no depth alarm", discardedBatchFindings, func(t *testing.T, j tf) {
+			for n, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
+				if a["namespace"] == "AWS/SQS" {
+					delete(j.Resource["aws_cloudwatch_metric_alarm"], n)
+				}
+			}
+		}, "0 alarms on its depth"},
 	})
 }

@@ -52,10 +52,10 @@ var dataActions = []string{
 }
 
 // New declares the key with rotation on and a policy that lets only these use it:
-// principals of this account through DynamoDB (any region: global-table replication) or
-// S3 in this region (the function roles, the replication roles, DynamoDB's replication
-// role), CloudWatch Logs for this region's log groups, CloudWatch alarms publishing
-// to the encrypted topic and, when asked, S3 publishing bucket events to it.
+// principals of this account through DynamoDB (any region: global-table replication),
+// S3 or SQS in this region (the function roles, the replication roles, DynamoDB's
+// replication role), CloudWatch Logs for this region's log groups, CloudWatch alarms
+// publishing to the encrypted topic and, when asked, S3 publishing bucket events to it.
 func New(scope constructs.Construct, id string, cfg Config) Key {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	root := jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))
@@ -91,6 +91,20 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 			},
 		},
 		throughS3,
+		// SQS encrypts and decrypts for whoever sends or receives: the conflict watch's
+		// role sending a discarded stream batch's record to its failure queue, an operator
+		// reading it. A producer needs GenerateDataKey and Decrypt, a consumer Decrypt.
+		// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+		{
+			Sid:        "AccountUsesKeyThroughSQS",
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+			Conditions: []iam.Condition{
+				callerAccount,
+				{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("sqs." + cfg.Site.Region + ".amazonaws.com")}},
+			},
+		},
 		// Grants only for AWS resources: DynamoDB holds the key through grants.
 		{
 			Sid:        "AccountGrantsKeyToDataServices",

@@ -23,6 +23,7 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/metricregion"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
+	"github.com/payments-dr/payments-dr/stacks/queue"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
 	"github.com/payments-dr/payments-dr/stacks/table"
@@ -226,6 +227,14 @@ const TableReplicationLatencyThresholdMs = 60000
 func (b *Base) watchOverwrites(cfg ServingConfig) {
 	s := b.Site
 	stream := cfg.Table.StreamArns[s.Region]
+	// A batch the watch still fails on after its retries is discarded, and with it the
+	// only evidence of the overwrites it held: Lambda sends a record of it (shard and
+	// sequence numbers, not the items) here instead, and the queue's depth pages. The
+	// stream keeps the records themselves for 24 hours.
+	// https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+	failures := queue.New(b.scope, "conflict-watch-failures", queue.Config{
+		Site: s, Name: b.Config.Name("payment-conflict-watch-failures", s.Region), KMSKeyArn: b.KeyArn,
+	})
 	fn := function.New(b.scope, "conflict-watch", function.Config{
 		Site:        s,
 		Name:        b.Config.Name("payment-conflict-watch", s.Region),
@@ -240,6 +249,9 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 			// mapping is given the stream ARN, so nothing here needs to list streams.
 			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
 			{Sid: "DecryptStream", Actions: []string{"kms:Decrypt"}, Resources: []*string{b.KeyArn}},
+			// The event source mapping sends the record of a discarded batch with the
+			// function's role; the key is used through SQS (the key policy's statement).
+			{Sid: "RecordDiscardedBatches", Actions: []string{"sqs:SendMessage"}, Resources: []*string{failures.Arn}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
@@ -260,7 +272,10 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 		},
 		MaximumRetryAttempts:       jsii.Number(10),
 		BisectBatchOnFunctionError: jsii.Bool(true),
-		DependsOn:                  &fn.Ready,
+		DestinationConfig: &lambdaeventsourcemapping.LambdaEventSourceMappingDestinationConfig{
+			OnFailure: &lambdaeventsourcemapping.LambdaEventSourceMappingDestinationConfigOnFailure{DestinationArn: failures.Arn},
+		},
+		DependsOn: &fn.Ready,
 	})
 	t := b.Topic
 	// The watch prints its metrics (EMF) here, and the two Lambda alarms watch it here.
@@ -282,6 +297,14 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 		Description: "The conflict watch in " + s.Region + " is over five minutes behind the table's stream; overwrites would be reported late.",
 		Namespace:   "AWS/Lambda", Metric: "IteratorAge", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Maximum", PeriodSeconds: 60, EvaluationPeriods: 5, Threshold: 300000, Comparison: "GreaterThanThreshold",
+	})
+	t.Alarm("conflict-watch-discarded", monitoring.Alarm{
+		Name: b.AlarmName("payment-conflict-watch-discarded"),
+		Description: "The conflict watch in " + s.Region + " gave up on a batch of the table's stream: overwrites in it went unchecked. " +
+			"The message in " + b.Config.Name("payment-conflict-watch-failures", s.Region) + " names the shard and sequence numbers; the stream keeps the records 24 hours.",
+		Namespace: "AWS/SQS", Metric: "ApproximateNumberOfMessagesVisible", Dimensions: map[string]*string{"QueueName": failures.Name}, Place: here,
+		// Any record at all: nothing else sends to the queue, and nothing consumes it.
+		Statistic: "Maximum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
 	})
 	t.Alarm("conflict-watch-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-conflict-watch-errors"),
