@@ -67,6 +67,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		from, to := pair[0], pair[1]
 		replication.New(stack, "receipts-replication-"+from.Site.Role, replication.Config{
 			RoleName:  cfg.Name("receipts-replication", from.Site.Region),
+			AccountID: account,
 			From:      from.Bucket,
 			To:        to.Bucket,
 			Topics:    topics,

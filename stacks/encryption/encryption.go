@@ -143,20 +143,25 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 		},
 	}
 	if cfg.S3PublishesToTopics {
-		// S3 needs the topic's key to publish to it; S3's and SNS's guides both give the
-		// statement without a condition, and a condition S3 does not send would drop every
-		// replication-failure event without an error anywhere (the notification is
-		// validated once, when written). Who may publish to the topic at all is limited by
-		// the topic policy, to our buckets and account (monitoring.publishers). The S3 page's
-		// actions exactly: SNS's page writes kms:GenerateDataKey*, a wildcard our
-		// invariants refuse, and GenerateDataKey is the call an SNS publish makes.
+		// S3 needs the topic's key to publish to it. S3's and SNS's guides give the
+		// statement without a condition; aws:SourceAccount keeps S3 from using the key for
+		// a bucket of another account (an attacker's topic encrypted with this key): the
+		// IAM guide recommends it whenever a service principal is granted access, and S3
+		// includes it when a bucket's configuration triggers the call, as its events do.
+		// Were it ever absent, the events would be dropped; the replication alarms
+		// (CloudWatch metrics, published to the topic by CloudWatch's own statement) still
+		// page. The S3 page's actions exactly: SNS's page writes kms:GenerateDataKey*, a
+		// wildcard our invariants refuse, and GenerateDataKey is the call a publish makes.
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html#grant-sns-sqs-permission-for-s3
 		// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount
 		statements = append(statements, iam.Statement{
 			Sid:        "S3EventsPublishToEncryptedTopic",
 			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
 			Resources:  []*string{jsii.String("*")},
 			Principals: map[string][]*string{"Service": {jsii.String("s3.amazonaws.com")}},
+			Conditions: []iam.Condition{iam.SourceAccount(cfg.AccountID)},
 		})
 	}
 	if cfg.OnlyS3 {
