@@ -100,10 +100,10 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	watchCode := function.NewCode(stack, "conflict-watch-code", bundles.ConflictWatch)
 	authorizerCode := function.NewCode(stack, "authorizer-code", bundles.Authorizer)
 	primaryAPI := primary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: secondarySite.Region, OtherKeyArn: secondary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: secondarySite.Region, ZoneID: zoneID,
 	})
 	secondaryAPI := secondary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, ZoneID: zoneID,
 		// The keys generated in the primary, so each client keeps working after failover.
 		APIKeyValues:         primaryAPI.APIKeys,
 		ValidationRecordFqdn: primaryAPI.ValidationRecordFqdn,

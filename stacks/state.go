@@ -58,7 +58,7 @@ func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.Terrafor
 	})
 	cdktf.NewTerraformOutput(stack, jsii.String("stateKeyArn"), &cdktf.TerraformOutputConfig{
 		Value:       key.Arn,
-		Description: jsii.String("KMS key encrypting the DR stack's state (" + StateKeyAlias(cfg) + "); whoever runs terraform needs kms:Encrypt, kms:Decrypt and kms:GenerateDataKey on it"),
+		Description: jsii.String("KMS key encrypting the DR stack's state (" + StateKeyAlias(cfg) + "); its policy lets any principal of this account use it through S3 in " + cfg.StateRegion + ", so whoever may read and write the state object may use it; IAM policies cannot grant more"),
 	})
 	return stack
 }

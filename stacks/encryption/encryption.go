@@ -36,7 +36,13 @@ type Key struct {
 }
 
 // adminActions let the account manage the key through IAM without being able to use it
-// for data: using it is granted per service below.
+// for data: using it is granted per service below, by the key policy itself, to every
+// principal of the account (kms:CallerAccount) calling through that service. The key
+// policy delegates nothing else to IAM, so an IAM policy that allows kms:Decrypt,
+// kms:GenerateDataKey or any other data action on these keys has no effect ("Without
+// permission from the key policy, IAM policies that allow permissions have no effect"):
+// the stacks declare none, and the stacks tests refuse one.
+// https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
 var adminActions = []string{
 	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias",
 	"kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",

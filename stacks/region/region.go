@@ -82,9 +82,6 @@ type ServingConfig struct {
 	PaymentCode, WatchCode, AuthorizerCode function.Code
 	// OtherRegion receives this region's table writes; its lag is alarmed here.
 	OtherRegion string
-	// OtherKeyArn is OtherRegion's key: /health reads the failback-gate item in
-	// that region's replica too (lambda/control, CheckGateOpen).
-	OtherKeyArn *string
 	// APIKeyValues: nil to generate the clients' API keys here, else the values
 	// generated elsewhere, by client.
 	APIKeyValues map[string]*string
@@ -119,8 +116,9 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 	// unreachable (lambda/jwksstore). Its role may read the two regions' copies and write
 	// its own region's, in this replica only (fine-grained access on the partition key:
 	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html),
-	// use the region's key through DynamoDB for that, and write its own log group (and
-	// traces, as every function's). PutItem only: the store never updates in place.
+	// and write its own log group (and traces, as every function's). PutItem only: the
+	// store never updates in place. No KMS grant: the key policy alone grants use of
+	// the key, through DynamoDB (package encryption).
 	keySetCopies := []*string{jsii.String(jwksstore.Key(s.Region)), jsii.String(jwksstore.Key(cfg.OtherRegion))}
 	authorizer := function.New(c, "authorizer", function.Config{
 		Site:        s,
@@ -139,8 +137,6 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: keySetCopies}}},
 			{Sid: "SaveOwnKeySetCopy", Actions: []string{"dynamodb:PutItem"}, Resources: []*string{tableArn},
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: keySetCopies[:1]}}},
-			{Sid: "RegionKeyThroughDynamoDB", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn},
-				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + s.Region + ".amazonaws.com")}}}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
@@ -248,7 +244,6 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 			// grantTableListStreams grants it on "*" for that reason), and the event source
 			// mapping is given the stream ARN, so nothing here needs to list streams.
 			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
-			{Sid: "DecryptStream", Actions: []string{"kms:Decrypt"}, Resources: []*string{b.KeyArn}},
 			// The event source mapping sends the record of a discarded batch with the
 			// function's role; the key is used through SQS (the key policy's statement).
 			{Sid: "RecordDiscardedBatches", Actions: []string{"sqs:SendMessage"}, Resources: []*string{failures.Arn}},
@@ -374,7 +369,6 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 			// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
 			{Sid: "RecordPeerObservation", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{cfg.Table.Arns[s.Region]},
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(cfg.Region))}}}},
-			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
@@ -480,13 +474,10 @@ func (b *Base) paymentPolicy(cfg ServingConfig, tableArn *string) []iam.Statemen
 		// before answering 404 (payment.Service.Peer); payments only.
 		{Sid: "ReadPaymentsInOtherReplica", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{otherTable},
 			Conditions: []iam.Condition{notControl}},
-		{Sid: "DecryptOtherReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
-			Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
 		{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
 		// HeadBucket (the health check) needs ListBucket; it also turns a missing
 		// receipt into 404 rather than 403, which the replay path relies on.
 		{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{b.Bucket.Arn}},
-		{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
 	}
 	if s.Role != site.Primary {
 		return policy

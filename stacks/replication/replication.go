@@ -1,5 +1,5 @@
 // Package replication holds one direction of receipts replication: a role limited to the
-// two buckets and keys, a rule with Replication Time Control, and the alarms on its
+// two buckets, a rule with Replication Time Control, and the alarms on its
 // latency, backlog and failures, each in the region where S3 publishes its metric.
 // payments-dr declares it twice, once each way, so receipts written in the secondary
 // during a failover reach the primary.
@@ -59,9 +59,6 @@ func New(scope constructs.Construct, id string, cfg Config) Direction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	src, dst := cfg.From, cfg.To
 	objects := func(b bucket.Bucket) *string { return jsii.String(*b.Arn + "/*") }
-	via := func(region string) iam.Condition {
-		return iam.Condition{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("s3." + region + ".amazonaws.com")}}
-	}
 	role := iam.NewRole(c, "role", iam.RoleConfig{
 		Site:  src.Site,
 		Name:  cfg.RoleName,
@@ -70,8 +67,10 @@ func New(scope constructs.Construct, id string, cfg Config) Direction {
 			{Sid: "ReadSourceConfiguration", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: []*string{src.Arn}},
 			{Sid: "ReadSourceVersions", Actions: []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"}, Resources: []*string{objects(src)}},
 			{Sid: "WriteDestinationReplicas", Actions: []string{"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"}, Resources: []*string{objects(dst)}},
-			{Sid: "DecryptWithSourceKey", Actions: []string{"kms:Decrypt"}, Resources: []*string{src.KMSKeyArn}, Conditions: []iam.Condition{via(src.Site.Region)}},
-			{Sid: "EncryptWithDestinationKey", Actions: []string{"kms:Encrypt", "kms:GenerateDataKey"}, Resources: []*string{dst.KMSKeyArn}, Conditions: []iam.Condition{via(dst.Site.Region)}},
+			// No KMS statement: S3 decrypts with the source key and encrypts with the
+			// destination key through S3 in each key's region, which each key policy grants
+			// this account's principals itself; an IAM grant would have no effect there
+			// (package encryption).
 		},
 	})
 	ruleID := "receipts-to-" + dst.Site.Region
