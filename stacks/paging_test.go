@@ -17,6 +17,8 @@ import (
 
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/probe"
+	"github.com/payments-dr/payments-dr/ops/recovery"
+	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/region"
 )
 
@@ -411,4 +413,32 @@ func TestPagingChecksCatchMutations(t *testing.T) {
 			}
 		}, "0 alarms on its depth"},
 	})
+}
+
+// TestBreakGlassGapFromSynth: the recovery report reads the DR operations role's trust as
+// the stack really writes it, so DR_OPERATOR_ARNS naming only IAM Identity Center roles
+// is a warning gap and adding a principal outside Identity Center closes it.
+func TestBreakGlassGapFromSynth(t *testing.T) {
+	const sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DROperator_0123456789abcdef"
+	for _, tc := range []struct {
+		name, operators string
+		gap             bool
+	}{
+		{"Identity Center only", sso, true},
+		{"with a break-glass role", sso + ",arn:aws:iam::123456789012:role/dr-break-glass", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := synthDR(t, func(c *config.Config) { c.DROperatorARNs = tc.operators })
+			r, err := recovery.Analyze([]byte(stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := slices.ContainsFunc(r.Gaps, func(g recovery.Gap) bool {
+				return g.Kind == recovery.SSOOnlyOperators && g.Warning && g.Subject == "dr-operations-role-dev"
+			})
+			if found != tc.gap || slices.ContainsFunc(r.Gaps, func(g recovery.Gap) bool { return g.Kind == recovery.NoOperators }) {
+				t.Errorf("DR_OPERATOR_ARNS=%s: gaps %v, want the Identity Center gap: %v (and no no-operators gap)", tc.operators, r.Gaps, tc.gap)
+			}
+		})
+	}
 }
