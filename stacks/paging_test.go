@@ -318,6 +318,15 @@ func discardedBatchFindings(j tf) []string {
 	return out
 }
 
+// deleteWhere deletes the resources of typ that match.
+func (j tf) deleteWhere(typ string, match func(map[string]any) bool) {
+	for name, r := range j.Resource[typ] {
+		if match(r) {
+			delete(j.Resource[typ], name)
+		}
+	}
+}
+
 func TestPagingChecksCatchMutations(t *testing.T) {
 	writeAlarms := func(j tf, f func(a map[string]any)) {
 		for _, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
@@ -349,11 +358,7 @@ func TestPagingChecksCatchMutations(t *testing.T) {
 			writeAlarms(j, func(a map[string]any) { delete(a, "ok_actions") })
 		}, "both ways"},
 		{"no write alarm", observationWriteFindings, func(t *testing.T, j tf) {
-			for n, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
-				if a["metric_name"] == probe.MetricObservationWriteFailed {
-					delete(j.Resource["aws_cloudwatch_metric_alarm"], n)
-				}
-			}
+			j.deleteWhere("aws_cloudwatch_metric_alarm", func(a map[string]any) bool { return a["metric_name"] == probe.MetricObservationWriteFailed })
 		}, "0 alarms"},
 		{"probe retried twice", probeAsyncFindings, func(t *testing.T, j tf) {
 			for _, c := range j.Resource["aws_lambda_function_event_invoke_config"] {
@@ -406,11 +411,7 @@ func TestPagingChecksCatchMutations(t *testing.T) {
 			}
 		}, "want the queue's ApproximateNumberOfMessagesVisible"},
 		{"no depth alarm", discardedBatchFindings, func(t *testing.T, j tf) {
-			for n, a := range j.Resource["aws_cloudwatch_metric_alarm"] {
-				if a["namespace"] == "AWS/SQS" {
-					delete(j.Resource["aws_cloudwatch_metric_alarm"], n)
-				}
-			}
+			j.deleteWhere("aws_cloudwatch_metric_alarm", func(a map[string]any) bool { return a["namespace"] == "AWS/SQS" })
 		}, "0 alarms on its depth"},
 	})
 }

@@ -29,7 +29,17 @@ func loadFixture(t *testing.T) map[string]any {
 // analyzeFixture is the report of the default configuration.
 func analyzeFixture(t *testing.T) Report {
 	t.Helper()
-	b, err := os.ReadFile(fixture)
+	return analyzeMutated(t, nil)
+}
+
+// analyzeMutated is the report of the fixture changed by mutate (nil: unchanged).
+func analyzeMutated(t *testing.T, mutate func(doc map[string]any)) Report {
+	t.Helper()
+	doc := loadFixture(t)
+	if mutate != nil {
+		mutate(doc)
+	}
+	b, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,18 +316,7 @@ func TestAnalyze(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := loadFixture(t)
-			if tc.mutate != nil {
-				tc.mutate(doc)
-			}
-			b, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Analyze(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := analyzeMutated(t, tc.mutate)
 			if r.RTO.Seconds != tc.rto || r.Detection.Seconds != tc.detect {
 				t.Errorf("RTO %ds detection %ds, want %ds and %ds\n%s", r.RTO.Seconds, r.Detection.Seconds, tc.rto, tc.detect, r.Table())
 			}
@@ -332,7 +331,7 @@ func TestAnalyze(t *testing.T) {
 			if got, want := gapStrings(kinds), gapStrings(want); !slices.Equal(got, want) {
 				t.Errorf("gaps %v, want %v", r.Gaps, want)
 			}
-			err = r.Check(DefaultRTOTarget, false)
+			err := r.Check(DefaultRTOTarget, false)
 			switch {
 			case tc.checkErr == "" && err != nil:
 				t.Errorf("Check: %v", err)
@@ -569,18 +568,7 @@ func TestBreakGlassGap(t *testing.T) {
 		{"nobody named", nil, []GapKind{NoOperators}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := loadFixture(t)
-			if tc.mutate != nil {
-				tc.mutate(doc)
-			}
-			b, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Analyze(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := analyzeMutated(t, tc.mutate)
 			var got []GapKind
 			var gap Gap
 			for _, g := range r.Gaps {
