@@ -70,6 +70,7 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 		from, to := pair[0], pair[1]
 		replication.New(stack, "receipts-replication-"+from.Site.Role, replication.Config{
 			RoleName:  cfg.Name("receipts-replication", from.Site.Region),
+			AccountID: account,
 			From:      from.Bucket,
 			To:        to.Bucket,
 			Topics:    topics,
@@ -103,10 +104,10 @@ func NewDRStack(scope constructs.Construct, cfg config.Config, bundles Bundles) 
 	watchCode := function.NewCode(stack, "conflict-watch-code", bundles.ConflictWatch)
 	authorizerCode := function.NewCode(stack, "authorizer-code", bundles.Authorizer)
 	primaryAPI := primary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: secondarySite.Region, OtherKeyArn: secondary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: secondarySite.Region, ZoneID: zoneID,
 	})
 	secondaryAPI := secondary.Serve(region.ServingConfig{
-		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, OtherKeyArn: primary.KeyArn, ZoneID: zoneID,
+		Table: payments, PaymentCode: paymentCode, WatchCode: watchCode, AuthorizerCode: authorizerCode, OtherRegion: primarySite.Region, ZoneID: zoneID,
 		// The keys generated in the primary, so each client keeps working after failover.
 		APIKeyValues: primaryAPI.APIKeys,
 	})

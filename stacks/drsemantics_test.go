@@ -29,7 +29,7 @@ var semanticChecks = []semanticCheck{
 	{"the primary region's record is PRIMARY, the secondary's SECONDARY, each gated by its own region's check", failoverFindings},
 	{"the table and each replica are encrypted with their own region's key", tableKeyFindings},
 	{"receipts replicate both ways, to the other region's bucket, re-encrypted with the destination's key", replicationFindings},
-	{"the replication roles trust S3 exactly as the S3 user guide shows", replicationTrustFindings},
+	{"the replication roles trust S3 as the S3 user guide shows, for this account's buckets only (aws:SourceAccount)", replicationTrustFindings},
 	{"each receipts bucket reports replication failures to its own region's topic, which S3 may publish to", bucketEventFindings},
 	{"GET /health has its own throttle, enough for Route 53 and the probes", healthThrottleFindings},
 }
@@ -148,10 +148,27 @@ func TestDRSemanticsCatchInversions(t *testing.T) {
 				}
 			}
 		}, "no replication from us-east-2 to us-east-1"},
-		{"replication trust with a SourceAccount condition", replicationTrustFindings, func(t *testing.T, j tf) {
+		{"replication trust without its SourceAccount condition", replicationTrustFindings, func(t *testing.T, j tf) {
 			trust := replicationTrust(t, j)
-			block(list(trust["statement"])[0])["condition"] = []any{map[string]any{"test": "StringEquals", "variable": "aws:SourceAccount", "values": []any{"123"}}}
-		}, "condition"},
+			delete(block(list(trust["statement"])[0]), "condition")
+		}, "aws:SourceAccount"},
+		{"replication trust for another account", replicationTrustFindings, func(t *testing.T, j tf) {
+			trust := replicationTrust(t, j)
+			block(list(trust["statement"])[0])["condition"] = []any{map[string]any{"test": "StringEquals", "variable": "aws:SourceAccount", "values": []any{"111122223333"}}}
+		}, "aws:SourceAccount"},
+		{"replication trust with SourceAccount only if S3 sends it", replicationTrustFindings, func(t *testing.T, j tf) {
+			trust := replicationTrust(t, j)
+			block(list(block(list(trust["statement"])[0])["condition"])[0])["test"] = "StringEqualsIfExists"
+		}, "aws:SourceAccount"},
+		{"topic key lets S3 in for any account", bucketEventFindings, func(t *testing.T, j tf) {
+			for _, doc := range j.Data["aws_iam_policy_document"] {
+				for _, st := range list(doc["statement"]) {
+					if block(st)["sid"] == "S3EventsPublishToEncryptedTopic" {
+						delete(block(st), "condition")
+					}
+				}
+			}
+		}, "key"},
 		{"replication trust for another principal", replicationTrustFindings, func(t *testing.T, j tf) {
 			trust := replicationTrust(t, j)
 			block(block(list(trust["statement"])[0])["principals"])["identifiers"] = []any{"batchoperations.s3.amazonaws.com"}
@@ -294,6 +311,9 @@ func (j tf) alarmRegions(a map[string]any) ([]string, error) {
 		}
 		if api, ok := dims["ApiName"]; ok {
 			return one(j.refRegion(api, "aws_api_gateway_rest_api"), "API")
+		}
+		if q, ok := dims["QueueName"]; ok {
+			return one(j.refRegion(q, "aws_sqs_queue"), "queue")
 		}
 		if tbl, ok := dims["TableName"]; ok && ns == metricregion.PaymentsDRNamespace {
 			// Our EMF metrics name the table, not the function: they are published wherever
@@ -471,7 +491,8 @@ func replicationTrust(t *testing.T, j tf) map[string]any {
 }
 
 // The S3 user guide's trust policy: Allow, Service s3.amazonaws.com, sts:AssumeRole,
-// nothing else (replication.ReplicationTrust cites the page).
+// plus exactly one condition, aws:SourceAccount equal to this account (confused-deputy
+// protection; replication.ReplicationTrust cites the pages).
 func replicationTrustFindings(j tf) []string {
 	var out []string
 	for name, c := range j.Resource["aws_s3_bucket_replication_configuration"] {
@@ -495,8 +516,8 @@ func replicationTrustFindings(j tf) []string {
 		if s["effect"] != "Allow" || !slices.Equal(strs(s["actions"]), []string{"sts:AssumeRole"}) {
 			out = append(out, fmt.Sprintf("replication %s: trust %v %v, want Allow sts:AssumeRole", name, s["effect"], s["actions"]))
 		}
-		if s["condition"] != nil {
-			out = append(out, fmt.Sprintf("replication %s: trust has a condition %v the S3 guide's does not; if S3 does not send its key, nothing replicates", name, s["condition"]))
+		if conds := list(s["condition"]); len(conds) != 1 || !j.isSourceAccount(block(conds[0])) {
+			out = append(out, fmt.Sprintf("replication %s: trust conditions %v, want exactly StringEquals aws:SourceAccount = this account: any bucket's replication could otherwise assume the role", name, s["condition"]))
 		}
 	}
 	return out
@@ -557,8 +578,8 @@ func bucketEventFindings(j tf) []string {
 			continue
 		}
 		_, keyDoc := j.resource(key["policy"])
-		if !keyLetsS3Publish(keyDoc) {
-			out = append(out, fmt.Sprintf("the key of topic %s does not let s3.amazonaws.com GenerateDataKey and Decrypt: S3 cannot publish to the encrypted topic", topicName))
+		if !j.keyLetsS3Publish(keyDoc) {
+			out = append(out, fmt.Sprintf("the key of topic %s does not let s3.amazonaws.com GenerateDataKey and Decrypt, for this account's buckets only (aws:SourceAccount): S3 cannot publish to the encrypted topic, or may for anyone's bucket", topicName))
 		}
 	}
 	return out
@@ -581,15 +602,33 @@ func s3MayPublish(doc map[string]any, bucketArn string) bool {
 	return false
 }
 
-func keyLetsS3Publish(doc map[string]any) bool {
+// keyLetsS3Publish: the key lets s3.amazonaws.com GenerateDataKey and Decrypt, and every
+// statement that grants S3 anything limits it to this account's buckets.
+func (j tf) keyLetsS3Publish(doc map[string]any) bool {
+	ok := false
 	for _, st := range list(doc["statement"]) {
 		s := block(st)
-		if s["effect"] == "Allow" && slices.Contains(strs(block(s["principals"])["identifiers"]), "s3.amazonaws.com") &&
-			slices.Contains(strs(s["actions"]), "kms:GenerateDataKey") && slices.Contains(strs(s["actions"]), "kms:Decrypt") {
-			return true
+		if s["effect"] != "Allow" || !slices.Contains(strs(block(s["principals"])["identifiers"]), "s3.amazonaws.com") {
+			continue
 		}
+		if !slices.ContainsFunc(list(s["condition"]), func(c any) bool { return j.isSourceAccount(block(c)) }) {
+			return false
+		}
+		ok = ok || slices.Contains(strs(s["actions"]), "kms:GenerateDataKey") && slices.Contains(strs(s["actions"]), "kms:Decrypt")
 	}
-	return false
+	return ok
+}
+
+// isSourceAccount: the condition is StringEquals aws:SourceAccount = this account (the
+// stack's caller identity).
+func (j tf) isSourceAccount(c map[string]any) bool {
+	values := strs(c["values"])
+	if c["test"] != "StringEquals" || c["variable"] != "aws:SourceAccount" || len(values) != 1 {
+		return false
+	}
+	typ, res := j.resource(values[0])
+	_, _, attr, _ := ref(values[0])
+	return typ == "aws_caller_identity" && res != nil && attr == "account_id"
 }
 
 // --- /health throttling ---

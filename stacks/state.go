@@ -16,6 +16,14 @@ import (
 // project root (.gitignore lists it: state holds every attribute in clear).
 const StateLocalFile = "terraform." + synthout.StateStackName + ".tfstate"
 
+// The state bucket keeps an overwritten state, or a lock file's versions, for
+// StateNoncurrentDays, and the StateVersionsKept newest noncurrent versions of each
+// object whatever their age.
+const (
+	StateNoncurrentDays = 90
+	StateVersionsKept   = 10
+)
+
 // StateKeyAlias names the state bucket's key. The DR stack's backend refers to the key by
 // this alias: the backend block is read before any resource, so it can hold neither a
 // reference nor the account id an ARN would need, and the alias is fixed at synth time.
@@ -48,6 +56,10 @@ func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.Terrafor
 	b := bucket.New(stack, "state-bucket", bucket.Config{
 		Site: s, Name: cfg.StateBucket, KMSKeyArn: key.Arn, PreventDestroy: true,
 		OnlyKey: []*string{key.Arn, key.KeyID, key.AliasArn, jsii.String(StateKeyAlias(cfg))},
+		// Every lock (use_lockfile) writes and deletes <key>.tflock, and every apply
+		// overwrites the state: versions and delete markers pile up without a rule. The
+		// last StateVersionsKept states stay however old, for rolling back a bad apply.
+		Noncurrent: &bucket.Noncurrent{Days: StateNoncurrentDays, Keep: StateVersionsKept},
 	})
 	cdktf.NewTerraformOutput(stack, jsii.String("stateBucket"), &cdktf.TerraformOutputConfig{
 		Value:       b.Name,
@@ -55,7 +67,7 @@ func NewStateStack(scope constructs.Construct, cfg config.Config) cdktf.Terrafor
 	})
 	cdktf.NewTerraformOutput(stack, jsii.String("stateKeyArn"), &cdktf.TerraformOutputConfig{
 		Value:       key.Arn,
-		Description: jsii.String("KMS key encrypting the DR stack's state (" + StateKeyAlias(cfg) + "); whoever runs terraform needs kms:Encrypt, kms:Decrypt and kms:GenerateDataKey on it"),
+		Description: jsii.String("KMS key encrypting the DR stack's state (" + StateKeyAlias(cfg) + "); its policy lets any principal of this account use it through S3 in " + cfg.StateRegion + ", so whoever may read and write the state object may use it; IAM policies cannot grant more"),
 	})
 	return stack
 }

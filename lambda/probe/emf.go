@@ -13,9 +13,13 @@ const (
 	MetricNamespace           = "PaymentsDR"
 	MetricPeerHealthy         = "PeerHealthy"
 	MetricFailoverNameHealthy = "FailoverNameHealthy"
-	DimensionTable            = "TableName"
-	DimensionPeerRegion       = "PeerRegion"
-	DimensionDomainName       = "DomainName"
+	// MetricObservationWriteFailed is 1 for a round whose observation could not
+	// be written into this region's replica, 0 when it was: the handler returns
+	// nil either way, so without it a probe that cannot write pages no one.
+	MetricObservationWriteFailed = "ObservationWriteFailed"
+	DimensionTable               = "TableName"
+	DimensionPeerRegion          = "PeerRegion"
+	DimensionDomainName          = "DomainName"
 )
 
 // EMF document, as in package conflict (CloudWatch embedded metric format
@@ -26,17 +30,18 @@ const (
 // member holding its value; other root members are kept in the log event as
 // properties, not published as metrics.
 //
-// The two metrics have different dimension sets, and a directive publishes
-// each of its metrics under each of its dimension sets, so each metric gets a
-// directive of its own.
+// A directive publishes each of its metrics under each of its dimension sets:
+// PeerHealthy and ObservationWriteFailed share {TableName, PeerRegion} (both
+// are about the peer's item), FailoverNameHealthy has a directive of its own.
 type emfDocument struct {
 	AWS        emf.Metadata `json:"_aws"`
 	TableName  string       `json:"TableName"`
 	PeerRegion string       `json:"PeerRegion"`
 	DomainName string       `json:"DomainName,omitempty"`
 
-	PeerHealthy         int  `json:"PeerHealthy"`
-	FailoverNameHealthy *int `json:"FailoverNameHealthy,omitempty"`
+	PeerHealthy            int  `json:"PeerHealthy"`
+	ObservationWriteFailed int  `json:"ObservationWriteFailed"`
+	FailoverNameHealthy    *int `json:"FailoverNameHealthy,omitempty"`
 
 	// Properties: for reading the log, not metrics.
 	Region                string `json:"Region"`
@@ -65,9 +70,13 @@ func (p *Prober) emit(obs Observation, peer, failover answer) error {
 			CloudWatchMetrics: []emf.Directive{{
 				Namespace:  MetricNamespace,
 				Dimensions: [][]string{{DimensionTable, DimensionPeerRegion}},
-				// "None": the value is a 0/1 flag whose Average over a period is
-				// the share of healthy rounds, which the alarms compare to 0.5.
-				Metrics: []emf.Metric{{Name: MetricPeerHealthy, Unit: "None"}},
+				Metrics: []emf.Metric{
+					// "None": a 0/1 flag whose Average over a period is the
+					// share of healthy rounds, which the alarms compare to 0.5.
+					{Name: MetricPeerHealthy, Unit: "None"},
+					// "Count": its Sum over a period is the number of failed writes.
+					{Name: MetricObservationWriteFailed, Unit: "Count"},
+				},
 			}},
 		},
 		TableName:     p.cfg.TableName,
@@ -77,6 +86,9 @@ func (p *Prober) emit(obs Observation, peer, failover answer) error {
 		PeerState:     string(obs.Peer),
 		PeerLatencyMs: peer.latency.Milliseconds(),
 		Recorded:      obs.Recorded == nil,
+	}
+	if obs.Recorded != nil {
+		doc.ObservationWriteFailed = 1
 	}
 	if p.cfg.FailoverHealthURL != "" {
 		v, ms := healthy(obs.FailoverName), failover.latency.Milliseconds()

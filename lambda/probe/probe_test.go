@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payments-dr/payments-dr/lambda/control"
@@ -182,12 +183,16 @@ func linesAt(t *testing.T, b *bytes.Buffer, level string) []map[string]any {
 }
 
 // wantDirectives is the _aws.CloudWatchMetrics member CloudWatch reads: one
-// directive per metric, because the two have different dimension sets.
+// directive per dimension set, PeerHealthy and ObservationWriteFailed under
+// {TableName, PeerRegion}, FailoverNameHealthy under {TableName, DomainName}.
 func wantDirectives(failover bool) []any {
 	d := []any{map[string]any{
 		"Namespace":  "PaymentsDR",
 		"Dimensions": []any{[]any{"TableName", "PeerRegion"}},
-		"Metrics":    []any{map[string]any{"Name": "PeerHealthy", "Unit": "None"}},
+		"Metrics": []any{
+			map[string]any{"Name": "PeerHealthy", "Unit": "None"},
+			map[string]any{"Name": "ObservationWriteFailed", "Unit": "Count"},
+		},
 	}}
 	if failover {
 		d = append(d, map[string]any{
@@ -280,7 +285,8 @@ func TestRound(t *testing.T) {
 			}
 			wantMembers := map[string]any{
 				"TableName": table, "PeerRegion": peer, "PeerHealthy": flag(tc.wantPeer),
-				"Region": self, "PeerState": string(tc.wantPeer), "Recorded": true,
+				"ObservationWriteFailed": 0.0,
+				"Region":                 self, "PeerState": string(tc.wantPeer), "Recorded": true,
 			}
 			if tc.failover != nil {
 				wantMembers["DomainName"] = "127.0.0.1"
@@ -411,14 +417,33 @@ func TestRoundsCountDownTwice(t *testing.T) {
 	}
 }
 
+// refusingDB answers every call the way DynamoDB refuses a role without the
+// grant (or whose key is unusable): at once, with an API error.
+type refusingDB struct{ control.DynamoDB }
+
+var errRefused = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User is not authorized to perform: dynamodb:UpdateItem"}
+
+func (refusingDB) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, errRefused
+}
+
+func (refusingDB) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, errRefused
+}
+
 // TestRoundWhenDynamoDBFails: the metrics are how a person learns the peer
 // is gone, so they are published whether or not the observation could be
-// written; the write's failure is reported, and bounded in time.
+// written; the write's failure is reported, bounded in time, and published as
+// ObservationWriteFailed = 1, the metric the stack's alarm pages on (the
+// handler returns nil whatever happened, so nothing else would).
 func TestRoundWhenDynamoDBFails(t *testing.T) {
 	tests := []struct {
 		name   string
 		levers func(t *testing.T) control.Table
 	}{
+		{"the role may not write the item", func(t *testing.T) control.Table {
+			return control.Table{DB: refusingDB{}, Name: "payments"}
+		}},
 		{"table does not exist", func(t *testing.T) control.Table {
 			return control.Table{DB: localaws.Shared(t).DynamoDBClient(), Name: "no-such-table"}
 		}},
@@ -470,8 +495,12 @@ func TestRoundWhenDynamoDBFails(t *testing.T) {
 			if len(lines) != 1 {
 				t.Fatalf("%d metric lines, want 1 even though the write failed:\n%s", len(lines), r.metrics)
 			}
-			if lines[0]["PeerHealthy"] != 1.0 || lines[0]["FailoverNameHealthy"] != 1.0 || lines[0]["Recorded"] != false {
-				t.Errorf("metric line %v, want PeerHealthy 1, FailoverNameHealthy 1, Recorded false", lines[0])
+			if lines[0]["PeerHealthy"] != 1.0 || lines[0]["FailoverNameHealthy"] != 1.0 || lines[0]["Recorded"] != false ||
+				lines[0]["ObservationWriteFailed"] != 1.0 {
+				t.Errorf("metric line %v, want PeerHealthy 1, FailoverNameHealthy 1, ObservationWriteFailed 1, Recorded false", lines[0])
+			}
+			if diff := cmp.Diff(wantDirectives(true), lines[0]["_aws"].(map[string]any)["CloudWatchMetrics"]); diff != "" {
+				t.Errorf("directives (-want +got):\n%s", diff)
 			}
 			errs := linesAt(t, r.logs, "ERROR")
 			if len(errs) != 1 || errs[0]["key"] != control.PeerKey(peer) {

@@ -195,6 +195,11 @@ const (
 	// NoOperators: no DR operations role, because DR_OPERATOR_ARNS names nobody. A
 	// warning: the levers then need an administrator's credentials.
 	NoOperators GapKind = "no-dr-operators"
+	// SSOOnlyOperators: every principal the DR operations role trusts is an IAM Identity
+	// Center role. A warning: Identity Center runs in one region (its primary), and if
+	// that is the region that failed nobody can sign in to assume the role; a
+	// break-glass principal that does not depend on it closes the gap (RUNBOOK.md).
+	SSOOnlyOperators GapKind = "sso-only-dr-operators"
 	// ExampleIssuer: the authorizers trust an issuer under a domain reserved for
 	// examples (the default AUTH_ISSUER). A warning: the deployment fails closed, every
 	// payment call is refused, until AUTH_ISSUER and AUTH_JWKS_URL name the real one.
@@ -547,15 +552,63 @@ func (a *analysis) subscribers() {
 	}
 }
 
-// operators: the runbook's levers are meant to be pulled with the DR operations role.
+// SSORolePath is in the path of the roles IAM Identity Center provisions for its
+// permission sets (arn:aws:iam::<account>:role/aws-reserved/sso.amazonaws.com/[<region>/]AWSReservedSSO_<set>_<id>),
+// the form DR_OPERATOR_ARNS documents for an SSO role.
+const SSORolePath = "/aws-reserved/sso.amazonaws.com/"
+
+// operators: the runbook's levers are meant to be pulled with the DR operations role, by
+// someone who can still sign in on the day a region is lost.
 func (a *analysis) operators() {
 	for _, r := range a.s.Resources("aws_iam_role") {
 		if strings.HasPrefix(r.Str("name"), config.DROperationsRolePrefix) {
+			a.breakGlass(r)
 			return
 		}
 	}
 	a.Gaps = append(a.Gaps, Gap{Kind: NoOperators, Subject: config.DROperationsRolePrefix + "*", Warning: true,
 		Detail: "no DR operations role: DR_OPERATOR_ARNS names nobody, so drain/undrain/status need an administrator's credentials; set it to the on-call roles (e.g. an SSO permission set's role)"})
+}
+
+// breakGlass: when every principal the role's trust policy names is an IAM Identity
+// Center role, the only way in runs through Identity Center, which serves sign-in from
+// its primary region (and any additional regions it is replicated to); AWS recommends
+// break-glass access even then.
+// https://docs.aws.amazon.com/singlesignon/latest/userguide/resiliency-regional-behavior.html
+func (a *analysis) breakGlass(role *Resource) {
+	trust := a.s.RefTo(role.Get("assume_role_policy"), DataPrefix+"aws_iam_policy_document")
+	if trust == nil {
+		return
+	}
+	var principals []string
+	for _, st := range trust.List("statement") {
+		stm, _ := st.(map[string]any)
+		if effect, _ := stm["effect"].(string); effect == "Deny" {
+			continue
+		}
+		ps, _ := stm["principals"].([]any)
+		if p, ok := stm["principals"].(map[string]any); ok {
+			ps = []any{p}
+		}
+		for _, p := range ps {
+			pm, _ := p.(map[string]any)
+			if pm["type"] != "AWS" {
+				continue
+			}
+			ids, _ := pm["identifiers"].([]any)
+			for _, id := range ids {
+				if s, ok := id.(string); ok {
+					principals = append(principals, s)
+				}
+			}
+		}
+	}
+	if len(principals) == 0 || slices.ContainsFunc(principals, func(p string) bool { return !strings.Contains(p, SSORolePath) }) {
+		return
+	}
+	a.Gaps = append(a.Gaps, Gap{Kind: SSOOnlyOperators, Subject: role.Str("name"), Warning: true,
+		Detail: "every DR_OPERATOR_ARNS entry is an IAM Identity Center role: Identity Center runs in one region, and if that is the failed one nobody can sign in to assume this role; " +
+			"add a break-glass principal that does not depend on it (an IAM role assumable with IAM user credentials and a hardware MFA kept offline; RUNBOOK.md, break-glass access)"})
 }
 
 // issuers: a function configured with an AUTH_ISSUER under a reserved example domain

@@ -29,7 +29,17 @@ func loadFixture(t *testing.T) map[string]any {
 // analyzeFixture is the report of the default configuration.
 func analyzeFixture(t *testing.T) Report {
 	t.Helper()
-	b, err := os.ReadFile(fixture)
+	return analyzeMutated(t, nil)
+}
+
+// analyzeMutated is the report of the fixture changed by mutate (nil: unchanged).
+func analyzeMutated(t *testing.T, mutate func(doc map[string]any)) Report {
+	t.Helper()
+	doc := loadFixture(t)
+	if mutate != nil {
+		mutate(doc)
+	}
+	b, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,18 +324,7 @@ func TestAnalyze(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := loadFixture(t)
-			if tc.mutate != nil {
-				tc.mutate(doc)
-			}
-			b, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := Analyze(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := analyzeMutated(t, tc.mutate)
 			if r.RTO.Seconds != tc.rto || r.Detection.Seconds != tc.detect {
 				t.Errorf("RTO %ds detection %ds, want %ds and %ds\n%s", r.RTO.Seconds, r.Detection.Seconds, tc.rto, tc.detect, r.Table())
 			}
@@ -340,7 +339,7 @@ func TestAnalyze(t *testing.T) {
 			if got, want := gapStrings(kinds), gapStrings(want); !slices.Equal(got, want) {
 				t.Errorf("gaps %v, want %v", r.Gaps, want)
 			}
-			err = r.Check(DefaultRTOTarget, false)
+			err := r.Check(DefaultRTOTarget, false)
 			switch {
 			case tc.checkErr == "" && err != nil:
 				t.Errorf("Check: %v", err)
@@ -508,4 +507,99 @@ func TestWarningGapsFailOnlyStrict(t *testing.T) {
 
 func isProbeAlarm(a map[string]any) bool {
 	return a["metric_name"] == "PeerHealthy" || a["metric_name"] == "FailoverNameHealthy"
+}
+
+// operatorsTrusting adds the DR operations role as cdktf writes it when
+// DR_OPERATOR_ARNS names principals: its trust is a policy document data source whose
+// statements name them (deny names principals a statement keeps out).
+func operatorsTrusting(allow []string, deny ...string) func(doc map[string]any) {
+	return func(doc map[string]any) {
+		data, _ := doc["data"].(map[string]any)
+		if data == nil {
+			data = map[string]any{}
+			doc["data"] = data
+		}
+		docs, _ := data["aws_iam_policy_document"].(map[string]any)
+		if docs == nil {
+			docs = map[string]any{}
+			data["aws_iam_policy_document"] = docs
+		}
+		statement := func(effect string, ids []string) map[string]any {
+			return map[string]any{"actions": []any{"sts:AssumeRole"}, "effect": effect,
+				"principals": []any{map[string]any{"type": "AWS", "identifiers": toAny(ids)}}}
+		}
+		sts := []any{statement("Allow", allow)}
+		if len(deny) > 0 {
+			sts = append(sts, statement("Deny", deny))
+		}
+		docs["dr_trust"] = map[string]any{"provider": "aws.primary", "statement": sts}
+		doc["resource"].(map[string]any)["aws_iam_role"].(map[string]any)["dr"] = map[string]any{
+			"name": "dr-operations-role-dev", "provider": "aws.primary",
+			"assume_role_policy": "${data.aws_iam_policy_document.dr_trust.json}",
+		}
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// TestBreakGlassGap (issue 13): IAM Identity Center runs in one region; when every
+// principal that may assume the DR operations role signs in through it, losing that
+// region locks everyone out of the levers. The report says so, as a warning.
+func TestBreakGlassGap(t *testing.T) {
+	const (
+		ssoOperator = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DROperator_0123456789abcdef"
+		// Identity Center instances outside us-east-1 put their region in the path.
+		ssoRegional = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_DRAdmin_fedcba9876543210"
+		breakGlass  = "arn:aws:iam::123456789012:role/dr-break-glass"
+		iamUser     = "arn:aws:iam::123456789012:user/oncall-break-glass"
+	)
+	for _, tc := range []struct {
+		name   string
+		mutate func(map[string]any)
+		want   []GapKind // of NoOperators and SSOOnlyOperators
+	}{
+		{"one Identity Center role", operatorsTrusting([]string{ssoOperator}), []GapKind{SSOOnlyOperators}},
+		{"two Identity Center roles, one regional", operatorsTrusting([]string{ssoOperator, ssoRegional}), []GapKind{SSOOnlyOperators}},
+		{"Identity Center roles and a break-glass role", operatorsTrusting([]string{ssoOperator, breakGlass}), nil},
+		{"an IAM user only", operatorsTrusting([]string{iamUser}), nil},
+		// A principal a Deny names is kept out, not a way in.
+		{"Identity Center role allowed, IAM user denied", operatorsTrusting([]string{ssoOperator}, iamUser), []GapKind{SSOOnlyOperators}},
+		// No trust policy the report can read: it cannot tell who gets in, and says nothing.
+		{"role without a readable trust", namedOperators, nil},
+		// Empty DR_OPERATOR_ARNS creates no role: the existing gap, and no other.
+		{"nobody named", nil, []GapKind{NoOperators}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := analyzeMutated(t, tc.mutate)
+			var got []GapKind
+			var gap Gap
+			for _, g := range r.Gaps {
+				if g.Kind == NoOperators || g.Kind == SSOOnlyOperators {
+					got = append(got, g.Kind)
+					gap = g
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("operator gaps %v, want %v\n%s", got, tc.want, r.Table())
+			}
+			if !slices.Equal(tc.want, []GapKind{SSOOnlyOperators}) {
+				return
+			}
+			if !gap.Warning || gap.Subject != "dr-operations-role-dev" || !strings.Contains(gap.Detail, "break-glass") || !strings.Contains(gap.Detail, "Identity Center runs in one region") {
+				t.Errorf("gap %+v: want a warning on dr-operations-role-dev that says why and what to add", gap)
+			}
+			if err := r.Check(DefaultRTOTarget, true); err == nil || !strings.Contains(err.Error(), "gap sso-only-dr-operators (warning): dr-operations-role-dev") {
+				t.Errorf("strict check: %v, want it to fail on the gap", err)
+			}
+			if !strings.Contains(r.Table(), "sso-only-dr-operators (warning)") {
+				t.Errorf("the table does not list the gap:\n%s", r.Table())
+			}
+		})
+	}
 }

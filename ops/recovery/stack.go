@@ -3,6 +3,7 @@ package recovery
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -36,6 +37,7 @@ func ParseStack(stackJSON []byte) (*Stack, error) {
 	var doc struct {
 		Provider map[string]json.RawMessage           `json:"provider"`
 		Resource map[string]map[string]map[string]any `json:"resource"`
+		Data     map[string]map[string]map[string]any `json:"data"`
 	}
 	if err := json.Unmarshal(stackJSON, &doc); err != nil {
 		return nil, fmt.Errorf("not a Terraform JSON stack: %w", err)
@@ -66,7 +68,16 @@ func ParseStack(stackJSON []byte) (*Stack, error) {
 	if len(s.Regions) == 0 {
 		return nil, fmt.Errorf("not a Terraform JSON stack: no AWS provider with a region")
 	}
-	for typ, byID := range doc.Resource {
+	// Data sources are kept under "data.<type>", the way references name them; the
+	// policy documents of roles (their trust) are data sources.
+	blocks := maps.Clone(doc.Resource)
+	if blocks == nil {
+		blocks = map[string]map[string]map[string]any{}
+	}
+	for typ, byID := range doc.Data {
+		blocks[DataPrefix+typ] = byID
+	}
+	for typ, byID := range blocks {
 		for id, attrs := range byID {
 			p, _ := attrs["provider"].(string)
 			if p == "" {
@@ -83,6 +94,9 @@ func ParseStack(stackJSON []byte) (*Stack, error) {
 	return s, nil
 }
 
+// DataPrefix begins the Type of a data source: "data.aws_iam_policy_document".
+const DataPrefix = "data."
+
 // Resources of one type, in a stable order.
 func (s *Stack) Resources(typ string) []*Resource { return s.resources[typ] }
 
@@ -94,10 +108,14 @@ func (s *Stack) RegionIndex(region string) int {
 	return len(s.Regions)
 }
 
-// ResourcesByRegion counts the resources declared with each region's provider.
+// ResourcesByRegion counts the resources (not data sources) declared with each region's
+// provider.
 func (s *Stack) ResourcesByRegion() map[string]int {
 	n := map[string]int{}
-	for _, rs := range s.resources {
+	for typ, rs := range s.resources {
+		if strings.HasPrefix(typ, DataPrefix) {
+			continue
+		}
 		for _, r := range rs {
 			n[r.Region]++
 		}
@@ -105,9 +123,10 @@ func (s *Stack) ResourcesByRegion() map[string]int {
 	return n
 }
 
-var refPattern = regexp.MustCompile(`\$\{(?:[a-z]+\()?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)`)
+var refPattern = regexp.MustCompile(`\$\{(?:[a-z]+\()?((?:data\.)?[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)`)
 
-// Ref resolves the first ${type.id.attr} reference in v to its resource.
+// Ref resolves the first ${type.id.attr} (or ${data.type.id.attr}) reference in v to its
+// resource or data source.
 func (s *Stack) Ref(v any) (*Resource, string) {
 	str, _ := v.(string)
 	m := refPattern.FindStringSubmatch(str)

@@ -191,6 +191,11 @@ var providerSchema = map[string]typeSchema{
 		Identity: []string{"function_name"},
 		Source:   "internal/service/lambda/function.go@0156d84e",
 	},
+	"aws_lambda_function_event_invoke_config": {
+		ForceNew: []string{"function_name", "qualifier"},
+		Identity: []string{"function_name", "qualifier"},
+		Source:   "internal/service/lambda/function_event_invoke_config.go@01606926",
+	},
 	"aws_lambda_permission": {
 		ForceNew: []string{"action", "event_source_token", "function_name", "function_url_auth_type", "invoked_via_function_url", "principal", "principal_org_id", "qualifier", "source_account", "source_arn", "statement_id", "statement_id_prefix"},
 		Identity: []string{"function_name", "statement_id"},
@@ -215,6 +220,12 @@ var providerSchema = map[string]typeSchema{
 		ForceNew: []string{"bucket", "bucket_prefix"},
 		Identity: []string{"bucket"},
 		Source:   "internal/service/s3/bucket.go@0070bcd1",
+	},
+	"aws_s3_bucket_lifecycle_configuration": {
+		// A framework resource: RequiresReplace plan modifiers, not ForceNew flags.
+		ForceNew: []string{"bucket", "expected_bucket_owner"},
+		Identity: []string{"bucket"},
+		Source:   "internal/service/s3/bucket_lifecycle_configuration.go@01606926",
 	},
 	"aws_s3_bucket_notification": {
 		ForceNew: []string{"bucket"},
@@ -265,6 +276,11 @@ var providerSchema = map[string]typeSchema{
 		ForceNew: []string{"arn"},
 		Identity: []string{"arn"},
 		Source:   "internal/service/sns/topic_policy.go@00a35305",
+	},
+	"aws_sqs_queue": {
+		ForceNew: []string{"fifo_queue", "name", "name_prefix"},
+		Identity: []string{"name"},
+		Source:   "internal/service/sqs/queue.go@00a35305",
 	},
 	"aws_wafv2_ip_set": {
 		ForceNew: []string{"ip_address_version", "name", "name_prefix", "scope"},

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucket"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketlifecycleconfiguration"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketownershipcontrols"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpublicaccessblock"
@@ -29,7 +30,23 @@ type Config struct {
 	// KMSKeyArn: writes that ask for any other encryption are denied. A write that asks
 	// for none gets the bucket's default, KMSKeyArn.
 	OnlyKey []*string
+	// Noncurrent, when set, bounds the versions the bucket keeps of overwritten and
+	// deleted objects; nil keeps every version for ever.
+	Noncurrent *Noncurrent
 }
+
+// Noncurrent is how long a version that is no longer current is kept: S3 expires it once
+// it has been noncurrent for Days and Keep newer noncurrent versions of its object exist,
+// so the Keep latest are kept however old. The same rule removes delete markers that no
+// version is left behind and aborts multipart uploads not completed in a week.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_NoncurrentVersionExpiration.html
+type Noncurrent struct {
+	Days, Keep int
+}
+
+// AbortIncompleteUploadDays is when an unfinished multipart upload's parts are deleted.
+const AbortIncompleteUploadDays = 7
 
 // Bucket is what callers need: names for policies and replication, and the versioning
 // resource that replication must wait for.
@@ -58,6 +75,30 @@ func New(scope constructs.Construct, id string, cfg Config) Bucket {
 		Bucket:                  b.Id(),
 		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: jsii.String("Enabled")},
 	})
+	if n := cfg.Noncurrent; n != nil {
+		s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(c, jsii.String("lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
+			Provider: p,
+			Bucket:   b.Id(),
+			Rule: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
+				Id:     jsii.String("expire-noncurrent-versions"),
+				Status: jsii.String("Enabled"),
+				// Every object of the bucket.
+				Filter: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
+				NoncurrentVersionExpiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{{
+					NoncurrentDays:          jsii.Number(float64(n.Days)),
+					NewerNoncurrentVersions: jsii.Number(float64(n.Keep)),
+				}},
+				Expiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleExpiration{{
+					ExpiredObjectDeleteMarker: jsii.Bool(true),
+				}},
+				AbortIncompleteMultipartUpload: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{{
+					DaysAfterInitiation: jsii.Number(AbortIncompleteUploadDays),
+				}},
+			}},
+			// A lifecycle rule on versions needs versioning in place first.
+			DependsOn: &[]cdktf.ITerraformDependable{versioning},
+		})
+	}
 	sse := &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
 		SseAlgorithm: jsii.String("aws:kms"),
 	}

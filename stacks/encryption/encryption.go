@@ -40,7 +40,13 @@ type Key struct {
 }
 
 // adminActions let the account manage the key through IAM without being able to use it
-// for data: using it is granted per service below.
+// for data: using it is granted per service below, by the key policy itself, to every
+// principal of the account (kms:CallerAccount) calling through that service. The key
+// policy delegates nothing else to IAM, so an IAM policy that allows kms:Decrypt,
+// kms:GenerateDataKey or any other data action on these keys has no effect ("Without
+// permission from the key policy, IAM policies that allow permissions have no effect"):
+// the stacks declare none, and the stacks tests refuse one.
+// https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html
 var adminActions = []string{
 	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias",
 	"kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey",
@@ -56,10 +62,10 @@ var dataActions = []string{
 }
 
 // New declares the key with rotation on and a policy that lets only these use it:
-// principals of this account through DynamoDB (any region: global-table replication) or
-// S3 in this region (the function roles, the replication roles, DynamoDB's replication
-// role), CloudWatch Logs for this region's log groups, CloudWatch alarms publishing
-// to the encrypted topic and, when asked, S3 publishing bucket events to it.
+// principals of this account through DynamoDB (any region: global-table replication),
+// S3 or SQS in this region (the function roles, the replication roles, DynamoDB's
+// replication role), CloudWatch Logs for this region's log groups, CloudWatch alarms
+// publishing to the encrypted topic and, when asked, S3 publishing bucket events to it.
 func New(scope constructs.Construct, id string, cfg Config) Key {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	root := jsii.String(fmt.Sprintf("arn:aws:iam::%s:root", *cfg.AccountID))
@@ -95,6 +101,20 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 			},
 		},
 		throughS3,
+		// SQS encrypts and decrypts for whoever sends or receives: the conflict watch's
+		// role sending a discarded stream batch's record to its failure queue, an operator
+		// reading it. A producer needs GenerateDataKey and Decrypt, a consumer Decrypt.
+		// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+		{
+			Sid:        "AccountUsesKeyThroughSQS",
+			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+			Resources:  []*string{jsii.String("*")},
+			Principals: map[string][]*string{"AWS": {jsii.String("*")}},
+			Conditions: []iam.Condition{
+				callerAccount,
+				{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("sqs." + cfg.Site.Region + ".amazonaws.com")}},
+			},
+		},
 		// Grants only for AWS resources: DynamoDB holds the key through grants.
 		{
 			Sid:        "AccountGrantsKeyToDataServices",
@@ -133,20 +153,25 @@ func New(scope constructs.Construct, id string, cfg Config) Key {
 		},
 	}
 	if cfg.S3PublishesToTopics {
-		// S3 needs the topic's key to publish to it; S3's and SNS's guides both give the
-		// statement without a condition, and a condition S3 does not send would drop every
-		// replication-failure event without an error anywhere (the notification is
-		// validated once, when written). Who may publish to the topic at all is limited by
-		// the topic policy, to our buckets and account (monitoring.publishers). The S3 page's
-		// actions exactly: SNS's page writes kms:GenerateDataKey*, a wildcard our
-		// invariants refuse, and GenerateDataKey is the call an SNS publish makes.
+		// S3 needs the topic's key to publish to it. S3's and SNS's guides give the
+		// statement without a condition; aws:SourceAccount keeps S3 from using the key for
+		// a bucket of another account (an attacker's topic encrypted with this key): the
+		// IAM guide recommends it whenever a service principal is granted access, and S3
+		// includes it when a bucket's configuration triggers the call, as its events do.
+		// Were it ever absent, the events would be dropped; the replication alarms
+		// (CloudWatch metrics, published to the topic by CloudWatch's own statement) still
+		// page. The S3 page's actions exactly: SNS's page writes kms:GenerateDataKey*, a
+		// wildcard our invariants refuse, and GenerateDataKey is the call a publish makes.
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html#grant-sns-sqs-permission-for-s3
 		// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount
 		statements = append(statements, iam.Statement{
 			Sid:        "S3EventsPublishToEncryptedTopic",
 			Actions:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
 			Resources:  []*string{jsii.String("*")},
 			Principals: map[string][]*string{"Service": {jsii.String("s3.amazonaws.com")}},
+			Conditions: []iam.Condition{iam.SourceAccount(cfg.AccountID)},
 		})
 	}
 	if cfg.OnlyS3 {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdafunction"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lambdafunctioneventinvokeconfig"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
@@ -64,6 +65,16 @@ type Config struct {
 	LogFormat string
 	// TimeoutSeconds overrides TimeoutSeconds for a function no API waits on.
 	TimeoutSeconds int
+	// Async, when set, replaces Lambda's defaults for asynchronous invocations of the
+	// function (two retries of a failed one, events kept queued up to 6 hours).
+	Async *Async
+}
+
+// Async is how Lambda handles an asynchronous invocation that fails or waits.
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+type Async struct {
+	MaxRetries         int // 0 to 2
+	MaxEventAgeSeconds int // 60 to 21600
 }
 
 // Function is what the API, event sources and alarms need.
@@ -121,5 +132,14 @@ func New(scope constructs.Construct, id string, cfg Config) Function {
 		LoggingConfig:  &lambdafunction.LambdaFunctionLoggingConfig{LogFormat: jsii.String(logFormat), LogGroup: logGroup.Name()},
 		DependsOn:      &deps,
 	})
+	if a := cfg.Async; a != nil {
+		// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html
+		lambdafunctioneventinvokeconfig.NewLambdaFunctionEventInvokeConfig(c, jsii.String("async"), &lambdafunctioneventinvokeconfig.LambdaFunctionEventInvokeConfigConfig{
+			Provider:                 p,
+			FunctionName:             fn.FunctionName(),
+			MaximumRetryAttempts:     jsii.Number(float64(a.MaxRetries)),
+			MaximumEventAgeInSeconds: jsii.Number(float64(a.MaxEventAgeSeconds)),
+		})
+	}
 	return Function{Name: fn.FunctionName(), Arn: fn.Arn(), InvokeArn: fn.InvokeArn(), Ready: append([]cdktf.ITerraformDependable{fn}, role.Grants...)}
 }

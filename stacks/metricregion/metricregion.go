@@ -79,6 +79,8 @@ const (
 	// structured log events": the metrics appear where the log group is, the emitting
 	// function's region.
 	emfDoc = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html"
+	// A queue's metrics, by QueueName; like the others, kept in the queue's region.
+	sqsDoc = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html"
 )
 
 // Table is every metric payments-dr alarms on, or its namespace.
@@ -91,6 +93,7 @@ var Table = map[Key]Rule{
 	{"AWS/DynamoDB", "ReplicationLatency"}:     {Anchor: Writer, Doc: dynamoDBDoc},
 	{"AWS/Lambda", ""}:                         {Anchor: Resource, Doc: lambdaDoc},
 	{"AWS/ApiGateway", ""}:                     {Anchor: Resource, Doc: apiGatewayDoc},
+	{"AWS/SQS", ""}:                            {Anchor: Resource, Doc: sqsDoc},
 	{PaymentsDRNamespace, ""}:                  {Anchor: Resource, Doc: emfDoc},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/payments-dr/payments-dr/lambda/conflict"
 	"github.com/payments-dr/payments-dr/lambda/control"
 	"github.com/payments-dr/payments-dr/lambda/jwksstore"
+	"github.com/payments-dr/payments-dr/lambda/probe"
 	"github.com/payments-dr/payments-dr/stacks/bucket"
 	"github.com/payments-dr/payments-dr/stacks/config"
 	"github.com/payments-dr/payments-dr/stacks/encryption"
@@ -22,6 +23,7 @@ import (
 	"github.com/payments-dr/payments-dr/stacks/iam"
 	"github.com/payments-dr/payments-dr/stacks/metricregion"
 	"github.com/payments-dr/payments-dr/stacks/monitoring"
+	"github.com/payments-dr/payments-dr/stacks/queue"
 	"github.com/payments-dr/payments-dr/stacks/restapi"
 	"github.com/payments-dr/payments-dr/stacks/site"
 	"github.com/payments-dr/payments-dr/stacks/table"
@@ -80,9 +82,6 @@ type ServingConfig struct {
 	PaymentCode, WatchCode, AuthorizerCode function.Code
 	// OtherRegion receives this region's table writes; its lag is alarmed here.
 	OtherRegion string
-	// OtherKeyArn is OtherRegion's key: /health reads the failback-gate item in
-	// that region's replica too (lambda/control, CheckGateOpen).
-	OtherKeyArn *string
 	// APIKeyValues: nil to generate the clients' API keys here, else the values
 	// generated elsewhere, by client.
 	APIKeyValues map[string]*string
@@ -114,8 +113,9 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 	// unreachable (lambda/jwksstore). Its role may read the two regions' copies and write
 	// its own region's, in this replica only (fine-grained access on the partition key:
 	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html),
-	// use the region's key through DynamoDB for that, and write its own log group (and
-	// traces, as every function's). PutItem only: the store never updates in place.
+	// and write its own log group (and traces, as every function's). PutItem only: the
+	// store never updates in place. No KMS grant: the key policy alone grants use of
+	// the key, through DynamoDB (package encryption).
 	keySetCopies := []*string{jsii.String(jwksstore.Key(s.Region)), jsii.String(jwksstore.Key(cfg.OtherRegion))}
 	authorizer := function.New(c, "authorizer", function.Config{
 		Site:        s,
@@ -134,8 +134,6 @@ func (b *Base) Serve(cfg ServingConfig) restapi.API {
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: keySetCopies}}},
 			{Sid: "SaveOwnKeySetCopy", Actions: []string{"dynamodb:PutItem"}, Resources: []*string{tableArn},
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: keySetCopies[:1]}}},
-			{Sid: "RegionKeyThroughDynamoDB", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn},
-				Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + s.Region + ".amazonaws.com")}}}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
@@ -223,6 +221,14 @@ const TableReplicationLatencyThresholdMs = 60000
 func (b *Base) watchOverwrites(cfg ServingConfig) {
 	s := b.Site
 	stream := cfg.Table.StreamArns[s.Region]
+	// A batch the watch still fails on after its retries is discarded, and with it the
+	// only evidence of the overwrites it held: Lambda sends a record of it (shard and
+	// sequence numbers, not the items) here instead, and the queue's depth pages. The
+	// stream keeps the records themselves for 24 hours.
+	// https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+	failures := queue.New(b.scope, "conflict-watch-failures", queue.Config{
+		Site: s, Name: b.Config.Name("payment-conflict-watch-failures", s.Region), KMSKeyArn: b.KeyArn,
+	})
 	fn := function.New(b.scope, "conflict-watch", function.Config{
 		Site:        s,
 		Name:        b.Config.Name("payment-conflict-watch", s.Region),
@@ -236,7 +242,9 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 			// grantTableListStreams grants it on "*" for that reason), and the event source
 			// mapping is given the stream ARN, so nothing here needs to list streams.
 			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
-			{Sid: "DecryptStream", Actions: []string{"kms:Decrypt"}, Resources: []*string{b.KeyArn}},
+			// The event source mapping sends the record of a discarded batch with the
+			// function's role; the key is used through SQS (the key policy's statement).
+			{Sid: "RecordDiscardedBatches", Actions: []string{"sqs:SendMessage"}, Resources: []*string{failures.Arn}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
@@ -257,7 +265,10 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 		},
 		MaximumRetryAttempts:       jsii.Number(10),
 		BisectBatchOnFunctionError: jsii.Bool(true),
-		DependsOn:                  &fn.Ready,
+		DestinationConfig: &lambdaeventsourcemapping.LambdaEventSourceMappingDestinationConfig{
+			OnFailure: &lambdaeventsourcemapping.LambdaEventSourceMappingDestinationConfigOnFailure{DestinationArn: failures.Arn},
+		},
+		DependsOn: &fn.Ready,
 	})
 	t := b.Topic
 	// The watch prints its metrics (EMF) here, and the two Lambda alarms watch it here.
@@ -280,6 +291,14 @@ func (b *Base) watchOverwrites(cfg ServingConfig) {
 		Namespace:   "AWS/Lambda", Metric: "IteratorAge", Dimensions: map[string]*string{"FunctionName": fn.Name}, Place: here,
 		Statistic: "Maximum", PeriodSeconds: 60, EvaluationPeriods: 5, Threshold: 300000, Comparison: "GreaterThanThreshold",
 	})
+	t.Alarm("conflict-watch-discarded", monitoring.Alarm{
+		Name: b.AlarmName("payment-conflict-watch-discarded"),
+		Description: "The conflict watch in " + s.Region + " gave up on a batch of the table's stream: overwrites in it went unchecked. " +
+			"The message in " + b.Config.Name("payment-conflict-watch-failures", s.Region) + " names the shard and sequence numbers; the stream keeps the records 24 hours.",
+		Namespace: "AWS/SQS", Metric: "ApproximateNumberOfMessagesVisible", Dimensions: map[string]*string{"QueueName": failures.Name}, Place: here,
+		// Any record at all: nothing else sends to the queue, and nothing consumes it.
+		Statistic: "Maximum", PeriodSeconds: 300, EvaluationPeriods: 1, Threshold: 1, Comparison: "GreaterThanOrEqualToThreshold",
+	})
 	t.Alarm("conflict-watch-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-conflict-watch-errors"),
 		Description: "The conflict watch in " + s.Region + " fails; overwritten payments would go unreported.",
@@ -297,6 +316,15 @@ const (
 	ProbeTimeoutSeconds = 60
 	// ProbeSchedule: EventBridge Scheduler's rate expression.
 	ProbeSchedule = "rate(1 minute)"
+	// ProbeAsyncRetries and ProbeMaxEventAgeSeconds: an invocation that failed is not
+	// retried, one not started within a minute is dropped (the next one is due).
+	ProbeAsyncRetries       = 0
+	ProbeMaxEventAgeSeconds = 60
+	// ObservationWriteFailures in ObservationWritePeriodSeconds page: about 25 rounds
+	// write in five minutes; one failure the SDK's retries did not absorb is noise, a
+	// missing grant or an unusable key fails every round.
+	ObservationWriteFailures      = 2
+	ObservationWritePeriodSeconds = 300
 )
 
 // PeerConfig is what the peer probe needs: the other region and its API.
@@ -339,13 +367,17 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 			// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
 			{Sid: "RecordPeerObservation", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, Resources: []*string{cfg.Table.Arns[s.Region]},
 				Conditions: []iam.Condition{{Test: "ForAllValues:StringEquals", Variable: "dynamodb:LeadingKeys", Values: []*string{jsii.String(control.PeerKey(cfg.Region))}}}},
-			{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
 		},
 		KMSKeyArn:        b.KeyArn,
 		LogRetentionDays: b.Config.LogRetentionDays,
 		// The probe prints Embedded Metric Format lines; Text keeps them as they are.
 		LogFormat:      "Text",
 		TimeoutSeconds: ProbeTimeoutSeconds,
+		// Scheduler's own retry policy below covers delivery; this is Lambda's retry of an
+		// invocation that failed or timed out. A retried probe would run its rounds a
+		// minute or more late, beside the next scheduled one: rounds that overlap, out of
+		// order, stamped late. The next minute's invocation is the retry.
+		Async: &function.Async{MaxRetries: ProbeAsyncRetries, MaxEventAgeSeconds: ProbeMaxEventAgeSeconds},
 	})
 	// Scheduler assumes this role to invoke the function, in this account only.
 	// https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html
@@ -399,6 +431,17 @@ func (b *Base) WatchPeer(cfg PeerConfig) {
 			Comparison: "LessThanThreshold", TreatMissingData: "breaching",
 		})
 	}
+	// The handler returns nil whatever the write did (a failed write is not a reason to
+	// probe again late), so Lambda's Errors never sees it: the probe publishes it.
+	t.Alarm("observation-write-alarm", monitoring.Alarm{
+		Name: b.AlarmName("payment-peer-observation-write-failed"),
+		Description: "The probe in " + s.Region + " cannot write what it sees of " + cfg.Region + " into this region's replica (" +
+			control.PeerKey(cfg.Region) + "; the error is in the probe's log): status and failback-check show a stale observation.",
+		Namespace: probe.MetricNamespace, Metric: probe.MetricObservationWriteFailed,
+		Dimensions: map[string]*string{probe.DimensionTable: cfg.Table.Name, probe.DimensionPeerRegion: jsii.String(cfg.Region)}, Place: here,
+		Statistic: "Sum", PeriodSeconds: ObservationWritePeriodSeconds, EvaluationPeriods: 1,
+		Threshold: ObservationWriteFailures, Comparison: "GreaterThanOrEqualToThreshold",
+	})
 	t.Alarm("peer-probe-errors", monitoring.Alarm{
 		Name:        b.AlarmName("payment-peer-probe-errors"),
 		Description: "The peer probe in " + s.Region + " fails; the loss of " + cfg.Region + " might not page.",
@@ -429,13 +472,10 @@ func (b *Base) paymentPolicy(cfg ServingConfig, tableArn *string) []iam.Statemen
 		// before answering 404 (payment.Service.Peer); payments only.
 		{Sid: "ReadPaymentsInOtherReplica", Actions: []string{"dynamodb:GetItem"}, Resources: []*string{otherTable},
 			Conditions: []iam.Condition{notControl}},
-		{Sid: "DecryptOtherReplica", Actions: []string{"kms:Decrypt"}, Resources: []*string{cfg.OtherKeyArn},
-			Conditions: []iam.Condition{{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("dynamodb." + cfg.OtherRegion + ".amazonaws.com")}}}},
 		{Sid: "ReceiptsObjects", Actions: []string{"s3:GetObject", "s3:PutObject"}, Resources: []*string{jsii.String(*b.Bucket.Arn + "/" + function.ReceiptsPrefix + "*")}},
 		// HeadBucket (the health check) needs ListBucket; it also turns a missing
 		// receipt into 404 rather than 403, which the replay path relies on.
 		{Sid: "ReceiptsBucket", Actions: []string{"s3:ListBucket"}, Resources: []*string{b.Bucket.Arn}},
-		{Sid: "RegionKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []*string{b.KeyArn}},
 	}
 	if s.Role != site.Primary {
 		return policy

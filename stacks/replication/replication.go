@@ -1,5 +1,5 @@
 // Package replication holds one direction of receipts replication: a role limited to the
-// two buckets and keys, a rule with Replication Time Control, and the alarms on its
+// two buckets, a rule with Replication Time Control, and the alarms on its
 // latency, backlog and failures, each in the region where S3 publishes its metric.
 // payments-dr declares it twice, once each way, so receipts written in the secondary
 // during a failover reach the primary.
@@ -22,7 +22,9 @@ const RTCMinutes = 15
 // Config of one direction.
 type Config struct {
 	RoleName string
-	From, To bucket.Bucket
+	// AccountID owns both buckets: S3 may assume the role only on behalf of its buckets.
+	AccountID *string
+	From, To  bucket.Bucket
 	// Topics by region: each alarm goes to the topic of the region where S3 publishes its
 	// metric (metricregion), which is From's for failures and To's for latency and backlog.
 	Topics monitoring.Topics
@@ -30,15 +32,21 @@ type Config struct {
 	AlarmName func(service string) string
 }
 
-// ReplicationTrust is the role's trust policy exactly as the S3 user guide gives it: the
-// S3 service principal and sts:AssumeRole, no condition. The guide's trust policy has no
-// aws:SourceAccount or aws:SourceArn; if S3 does not send a key a condition tests, the
-// AssumeRole is denied and every receipt fails to replicate (AssumeRoleNotPermitted),
-// which no test here could see. Cross-account use is not possible anyway: the role is
-// passed only by this account's replication configurations.
+// ReplicationTrust is the role's trust policy: the S3 service principal and
+// sts:AssumeRole, as the S3 user guide gives it, plus aws:SourceAccount, so that S3 can
+// assume the role only for a replication configuration of a bucket in this account
+// (cross-service confused-deputy protection: "We recommend using these condition keys
+// whenever access to one of your resources is granted to an AWS service principal").
+// S3 includes the key when it acts for a bucket whose configuration triggered the call,
+// as it does here; were it ever absent, AssumeRole would be denied and every receipt
+// would fail to replicate with AssumeRoleNotPermitted, which the failed-replication
+// alarm below (a CloudWatch metric, unaffected by this condition) pages on.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html
-func ReplicationTrust() iam.Statement {
-	return iam.ServiceTrust("s3.amazonaws.com")
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-metrics-events.html
+func ReplicationTrust(accountID *string) iam.Statement {
+	return iam.ServiceTrust("s3.amazonaws.com", iam.SourceAccount(accountID))
 }
 
 // Direction is what the stack and the recovery report need of one direction.
@@ -51,19 +59,18 @@ func New(scope constructs.Construct, id string, cfg Config) Direction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	src, dst := cfg.From, cfg.To
 	objects := func(b bucket.Bucket) *string { return jsii.String(*b.Arn + "/*") }
-	via := func(region string) iam.Condition {
-		return iam.Condition{Test: "StringEquals", Variable: "kms:ViaService", Values: []*string{jsii.String("s3." + region + ".amazonaws.com")}}
-	}
 	role := iam.NewRole(c, "role", iam.RoleConfig{
 		Site:  src.Site,
 		Name:  cfg.RoleName,
-		Trust: ReplicationTrust(),
+		Trust: ReplicationTrust(cfg.AccountID),
 		Policy: []iam.Statement{
 			{Sid: "ReadSourceConfiguration", Actions: []string{"s3:GetReplicationConfiguration", "s3:ListBucket"}, Resources: []*string{src.Arn}},
 			{Sid: "ReadSourceVersions", Actions: []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"}, Resources: []*string{objects(src)}},
 			{Sid: "WriteDestinationReplicas", Actions: []string{"s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"}, Resources: []*string{objects(dst)}},
-			{Sid: "DecryptWithSourceKey", Actions: []string{"kms:Decrypt"}, Resources: []*string{src.KMSKeyArn}, Conditions: []iam.Condition{via(src.Site.Region)}},
-			{Sid: "EncryptWithDestinationKey", Actions: []string{"kms:Encrypt", "kms:GenerateDataKey"}, Resources: []*string{dst.KMSKeyArn}, Conditions: []iam.Condition{via(dst.Site.Region)}},
+			// No KMS statement: S3 decrypts with the source key and encrypts with the
+			// destination key through S3 in each key's region, which each key policy grants
+			// this account's principals itself; an IAM grant would have no effect there
+			// (package encryption).
 		},
 	})
 	ruleID := "receipts-to-" + dst.Site.Region
