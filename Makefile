@@ -6,7 +6,8 @@ export GOFLAGS := -mod=readonly
 # into the functions (govulncheck, below: crypto/x509, crypto/tls, net/http, net/textproto);
 # go1.27.3 fixes them all. go.mod requires it, so a go command that cannot switch fails
 # with "go.mod requires go >= 1.27.3" instead of building a vulnerable function; machines
-# whose go.env says GOTOOLCHAIN=local need this export (make does it; see README.md).
+# whose go.env says GOTOOLCHAIN=local need this export (make does it; outside make, see
+# docs/synth-cost-and-versions.md, Versions).
 export GOTOOLCHAIN := go1.27.3
 # The cdktf-cli (`make cdktf-synth`, `npx cdktf ...` from make) otherwise asks HashiCorp's
 # version-check service (checkpoint) on every run and prints an ERROR line where it is
@@ -41,8 +42,9 @@ setup: go-modules check-node node_modules/.package-lock.json
 synth: go-modules check-node
 	go run .
 
-# Every test: configuration, snapshots, properties, invariants, the function's unit,
-# fuzz-seed and integration tests (against dynalite and s3rver), the operator tools.
+# Every test: configuration, snapshots, properties, invariants, the functions' unit,
+# fuzz-seed and integration tests (against dynalite and s3rver), the operator tools, the
+# game day (its scenarios and a few chaos seeds).
 test: setup
 	go test -count=1 $(PACKAGES)
 

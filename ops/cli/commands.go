@@ -43,7 +43,7 @@ const (
 // opsCmd is how usage and the levers' hints name these commands: their own main
 // package, which links no cdktf, jsii or provider bindings, so that the first run on a
 // laptop with an empty build cache (the day of an outage) builds in seconds. `go run .`
-// runs them too, but builds the synth first (README.md, "Operator commands").
+// runs them too, but builds the synth first (docs/operator-commands.md).
 const opsCmd = "go run ./ops/cmd/dr"
 
 const usage = `usage (from the module root):
