@@ -11,7 +11,7 @@
 //
 // Build (provided.al2023, arm64):
 //
-//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o bootstrap ./lambda/authorizer
+//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o bootstrap ./lambda/cmd/authorizer
 //
 // Environment:
 //
