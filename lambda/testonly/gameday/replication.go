@@ -261,7 +261,8 @@ type link struct {
 	paused     bool
 	closed     bool
 	backlog    int       // backlog payment writes not yet applied
-	caught     time.Time // when the last backlog payment write was applied
+	caught     time.Time // when the backlog's last missing payment became readable (see run)
+	lastNew    time.Time // start of the latest backlog apply that created a payment here
 
 	applied atomic.Int64
 }
@@ -367,7 +368,7 @@ func (l *link) resumeCatchingUp(spread time.Duration) {
 		e.backlog = !control.IsReserved(e.key)
 		l.orderDue(e)
 	}
-	l.caught = time.Time{}
+	l.caught, l.lastNew = time.Time{}, time.Time{}
 	if l.backlog == 0 {
 		l.caught = start
 	}
@@ -375,7 +376,7 @@ func (l *link) resumeCatchingUp(spread time.Duration) {
 	l.signal()
 }
 
-// caughtUp reports when the last payment write of the backlog was applied
+// caughtUp reports when the backlog's last missing payment became readable
 // (zero: not yet); control items do not count: they are not what a client
 // reads back.
 func (l *link) caughtUp() time.Time {
@@ -449,9 +450,14 @@ func (l *link) run() {
 			}
 			continue
 		}
-		// The replica can hold this write from the moment its apply starts, so the
-		// backlog counts as done from then: a /health that reads it between the apply's
-		// write and its return is no violation (seen as a flake under load).
+		// "Behind" means an acknowledged payment is not readable here, which is what
+		// the failback gate promises about (not that every later status update has
+		// arrived). So the backlog counts as caught up from the start of the last apply
+		// that created a payment this replica lacked: the replica can hold it from
+		// then, and a /health that reads it before the apply returns is no violation.
+		// (Counting from the last write of any kind, or from when the apply returned,
+		// flagged a correct gate under load.)
+		created := e.backlog && e.item != nil && l.to.version(e.key) == 0
 		started := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := l.to.apply(ctx, e)
@@ -476,8 +482,14 @@ func (l *link) run() {
 			delete(l.lastDue, e.key)
 		}
 		if e.backlog {
+			if created {
+				l.lastNew = started
+			}
 			if l.backlog--; l.backlog == 0 {
-				l.caught = started
+				l.caught = l.lastNew
+				if l.caught.IsZero() {
+					l.caught = started
+				}
 			}
 		}
 		l.mu.Unlock()
