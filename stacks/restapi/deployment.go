@@ -1,5 +1,11 @@
 package restapi
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+)
+
 // A deployment is a snapshot of the API's methods, integrations and authorizers: API
 // Gateway serves a stage from its deployment, so a method, integration or authorizer
 // updated in place goes live only with a new deployment
@@ -19,13 +25,30 @@ type authorizerSpec struct {
 
 func (a authorizerSpec) digest() map[string]any {
 	return map[string]any{
-		"name":                             a.Name,
-		"type":                             a.Type,
-		"identity_source":                  a.IdentitySource,
-		"identity_validation_expression":   a.ValidationExpression,
-		"authorizer_uri":                   a.URI,
-		"authorizer_result_ttl_in_seconds": float64(a.TTLSeconds),
+		"settings": literalDigest(map[string]any{
+			"name":                             a.Name,
+			"type":                             a.Type,
+			"identity_source":                  a.IdentitySource,
+			"identity_validation_expression":   a.ValidationExpression,
+			"authorizer_result_ttl_in_seconds": a.TTLSeconds,
+		}),
+		"authorizer_uri": a.URI,
 	}
+}
+
+// literalDigest digests the settings known at synth time, so that only a digest and
+// the references (URIs, ids) go into the trigger's expression. cdktf writes a Go string
+// inside `${jsonencode(...)}` as an HCL string literal without escaping its
+// backslashes, and the authorizer's pattern (`...+\.[A-Za-z0-9_-]+...`) then makes the
+// whole stack unparsable: "Invalid escape sequence" (seen with trivy's Terraform parser,
+// which is HashiCorp's HCL; terraform itself would refuse the same).
+func literalDigest(m map[string]any) string {
+	b, err := json.Marshal(m) // map keys sorted: the same settings, the same digest
+	if err != nil {
+		panic(err) // only strings, bools, ints and maps of them
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // routeSpec is one route's method and integration configuration.
@@ -58,7 +81,7 @@ func newRouteSpec(route Route, authorizerID, functionURI *string) routeSpec {
 }
 
 func (r routeSpec) digest() map[string]any {
-	m := map[string]any{
+	settings := map[string]any{
 		"http_method":             r.Route.Method,
 		"path":                    r.Route.Path,
 		"secret_segment":          r.Route.Secret,
@@ -66,13 +89,13 @@ func (r routeSpec) digest() map[string]any {
 		"api_key_required":        r.Route.KeyRequired,
 		"integration_type":        r.IntegrationType,
 		"integration_http_method": r.IntegrationHTTPMethod,
-		"uri":                     r.URI,
-	}
-	if r.AuthorizerID != nil {
-		m["authorizer_id"] = r.AuthorizerID
 	}
 	if r.RequestParameters != nil {
-		m["request_parameters"] = *r.RequestParameters
+		settings["request_parameters"] = *r.RequestParameters
+	}
+	m := map[string]any{"settings": literalDigest(settings), "uri": r.URI}
+	if r.AuthorizerID != nil {
+		m["authorizer_id"] = r.AuthorizerID
 	}
 	return m
 }
