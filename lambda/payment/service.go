@@ -260,7 +260,7 @@ func (s *Service) fromPeer(ctx context.Context, key string) (Record, error) {
 		// 404 would tell its client it does not exist; a retryable 503 does
 		// not lie (the game day counts a 404 for an acknowledged payment as
 		// a stale read).
-		return Record{}, &DependencyError{Dependency: "dynamodb", Op: "GetItem in the peer region", Err: err}
+		return Record{}, retryable("GetItem in the peer region", err)
 	}
 	return rec, nil
 }
@@ -318,7 +318,7 @@ func (s *Service) finish(ctx context.Context, rec Record, verify bool) (Record, 
 }
 
 // retryable reports a table state that should settle (replication, a
-// concurrent writer) as a dependency failure, so the client gets 503 and
+// concurrent writer, a peer replica that cannot be read) as a dependency failure, so the client gets 503 and
 // retries instead of a 500 or, worse, a 404 on a POST.
 func retryable(op string, err error) error {
 	return &DependencyError{Dependency: "dynamodb", Op: op, Err: err}

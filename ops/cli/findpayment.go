@@ -83,12 +83,7 @@ func literalHost(raw string) bool {
 	return h == "localhost" || net.ParseIP(h) != nil
 }
 
-func (f *finder) s3EndpointName(region string) string {
-	if u, ok := f.s3Endpoints[region]; ok {
-		return u
-	}
-	return "s3." + region + ".amazonaws.com"
-}
+func (f *finder) s3EndpointName(region string) string { return f.s3Endpoints.name("s3", region) }
 
 // explainS3 is explain for region's S3 endpoint.
 func (f *finder) explainS3(region string, err error) error {

@@ -198,11 +198,15 @@ func (l *lever) role(region string) string {
 func (l *lever) regions() []string { return []string{l.cfg.PrimaryRegion, l.cfg.SecondaryRegion} }
 
 // endpointName says which endpoint "through <region>" means.
-func (l *lever) endpointName(region string) string {
-	if u, ok := l.endpoints[region]; ok {
+func (l *lever) endpointName(region string) string { return l.endpoints.name("dynamodb", region) }
+
+// name is region's endpoint of service as the operator knows it: the flag's URL, or
+// AWS's regional endpoint.
+func (e endpointFlag) name(service, region string) string {
+	if u, ok := e[region]; ok {
 		return u
 	}
-	return "dynamodb." + region + ".amazonaws.com"
+	return service + "." + region + ".amazonaws.com"
 }
 
 // explain turns a failed call through region's DynamoDB endpoint into what the

@@ -586,11 +586,7 @@ func (a *analysis) breakGlass(role *Resource) {
 		if effect, _ := stm["effect"].(string); effect == "Deny" {
 			continue
 		}
-		ps, _ := stm["principals"].([]any)
-		if p, ok := stm["principals"].(map[string]any); ok {
-			ps = []any{p}
-		}
-		for _, p := range ps {
+		for _, p := range asList(stm["principals"]) {
 			pm, _ := p.(map[string]any)
 			if pm["type"] != "AWS" {
 				continue

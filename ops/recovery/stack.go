@@ -201,8 +201,12 @@ func (r *Resource) Bool(path ...string) bool {
 }
 
 // List is a list attribute; a single object stands for a list of one.
-func (r *Resource) List(path ...string) []any {
-	switch v := r.Get(path...).(type) {
+func (r *Resource) List(path ...string) []any { return asList(r.Get(path...)) }
+
+// asList reads a block that cdktf writes either as a list or, when there is one, as
+// the object itself.
+func asList(v any) []any {
+	switch v := v.(type) {
 	case []any:
 		return v
 	case nil:

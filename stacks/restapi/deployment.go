@@ -3,7 +3,6 @@ package restapi
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 )
 
 // A deployment is a snapshot of the API's methods, integrations and authorizers: API
@@ -43,11 +42,7 @@ func (a authorizerSpec) digest() map[string]any {
 // whole stack unparsable: "Invalid escape sequence" (seen with trivy's Terraform parser,
 // which is HashiCorp's HCL; terraform itself would refuse the same).
 func literalDigest(m map[string]any) string {
-	b, err := json.Marshal(m) // map keys sorted: the same settings, the same digest
-	if err != nil {
-		panic(err) // only strings, bools, ints and maps of them
-	}
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256([]byte(mustJSON(m))) // map keys sorted: the same settings, the same digest
 	return hex.EncodeToString(sum[:])
 }
 

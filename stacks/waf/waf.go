@@ -135,7 +135,8 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 		IpAddressVersion: jsii.String("IPV4"),
 		Addresses:        ranges.CidrBlocks(),
 	})
-	secretPaths := healthPathMatch(secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret), checkerTransformations)
+	secretPattern := secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret)
+	secretPaths := healthPathMatch(secretPattern, checkerTransformations)
 	rules := []*wafv2webacl.Wafv2WebAclRule{{
 		// First: a blocked request ends the evaluation, and AWS WAF runs before API
 		// Gateway's own access controls ("AWS WAF is your first line of defense against web
@@ -190,7 +191,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 					// https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-scope-down-statements.html
 					"scope_down_statement": map[string]any{
 						"not_statement": map[string]any{
-							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(secretPathPattern(cfg.HealthFamilies, cfg.HealthSecret), exactPath)}},
+							"statement": []any{map[string]any{"regex_match_statement": healthPathMatch(secretPattern, exactPath)}},
 						},
 					},
 				},
@@ -238,7 +239,7 @@ func New(scope constructs.Construct, id string, cfg Config) ACL {
 			Resources:  []*string{jsii.String(*logs.Arn() + ":log-stream:*")},
 			Principals: map[string][]*string{"Service": {jsii.String(LogDeliveryService)}},
 			Conditions: []iam.Condition{
-				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []*string{cfg.AccountID}},
+				iam.SourceAccount(cfg.AccountID),
 				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []*string{jsii.String("arn:aws:logs:" + cfg.Site.Region + ":" + *cfg.AccountID + ":*")}},
 			},
 		}),

@@ -354,18 +354,18 @@ func (l *link) resumeCatchingUp(spread time.Duration) {
 	l.backlog = 0
 	for i := range l.queue {
 		e := &l.queue[i]
-		if !control.IsReserved(e.key) {
+		e.backlog = !control.IsReserved(e.key)
+		if e.backlog {
 			l.backlog++
 		}
 		switch {
 		case !l.reorder:
 			e.due = start.Add(spread * time.Duration(i+1) / time.Duration(n))
-		case control.IsReserved(e.key):
+		case !e.backlog:
 			e.due = start
 		default:
 			e.due = start.Add(l.draw(spread))
 		}
-		e.backlog = !control.IsReserved(e.key)
 		l.orderDue(e)
 	}
 	l.caught, l.lastNew = time.Time{}, time.Time{}
@@ -391,7 +391,7 @@ func (l *link) pending() int {
 	return len(l.queue)
 }
 
-// pendingPayments reports whether a payment write is still queued.
+// pendingPayments counts the payment writes still queued.
 func (l *link) pendingPayments() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -411,17 +411,23 @@ func (l *link) close() {
 	l.signal()
 }
 
-// next returns the earliest due entry's index, or ok=false when there is
-// nothing to deliver now.
-func (l *link) next() (e entry, i int, ok, closed bool) {
+// next returns the earliest due entry, or ok=false when there is nothing to
+// deliver now.
+func (l *link) next() (e entry, ok, closed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return entry{}, 0, false, true
+		return entry{}, false, true
 	}
 	if l.paused || len(l.queue) == 0 {
-		return entry{}, 0, false, false
+		return entry{}, false, false
 	}
+	return l.queue[l.earliestLocked()], true, false
+}
+
+// earliestLocked is the index of the queued entry delivered first (earliest
+// due, then enqueue order); the queue is not empty and l.mu is held.
+func (l *link) earliestLocked() int {
 	best := 0
 	for j := 1; j < len(l.queue); j++ {
 		q, b := &l.queue[j], &l.queue[best]
@@ -429,12 +435,12 @@ func (l *link) next() (e entry, i int, ok, closed bool) {
 			best = j
 		}
 	}
-	return l.queue[best], best, true, false
+	return best
 }
 
 func (l *link) run() {
 	for {
-		e, _, ok, closed := l.next()
+		e, ok, closed := l.next()
 		if closed {
 			return
 		}
@@ -502,8 +508,8 @@ func (l *link) describe() string {
 	defer l.mu.Unlock()
 	s := fmt.Sprintf("%s: %d pending, paused %v", l.name, len(l.queue), l.paused)
 	if len(l.queue) > 0 {
-		e := l.queue[0]
-		s += fmt.Sprintf(", first %s due in %v", e.key, time.Until(e.due).Round(time.Millisecond))
+		e := l.queue[l.earliestLocked()]
+		s += fmt.Sprintf(", next %s due in %v", e.key, time.Until(e.due).Round(time.Millisecond))
 	}
 	return s
 }
